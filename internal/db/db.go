@@ -1,0 +1,134 @@
+// Package db opens Keyward's SQLite file, applies the embedded schema and
+// hands out transactions. It uses modernc.org/sqlite (pure Go, no cgo).
+//
+// Writes go through a pool of exactly one connection, so SQLite never sees two
+// writers and a write transaction never fails with SQLITE_BUSY; reads use a
+// separate pool and, in WAL mode, never wait for the writer.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+
+	"github.com/keyward/keyward/queries"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// DB is an open Keyward database.
+type DB struct {
+	Path  string
+	Write *sql.DB // one connection, BEGIN IMMEDIATE
+	Read  *sql.DB // many connections for reads
+}
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to date with schemaSQL.
+func Open(ctx context.Context, path, schemaSQL string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	w, err := sql.Open("sqlite", dsn(path, "immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	d := &DB{Path: path, Write: w}
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := migrate(ctx, w, schemaSQL); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, "deferred"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	d.Read = r
+	return d, nil
+}
+
+// dsn builds a modernc.org/sqlite connection string. busy_timeout comes first
+// so that it already applies while the other pragmas run.
+func dsn(path, txlock string) string {
+	v := url.Values{}
+	v.Add("_pragma", "busy_timeout(10000)")
+	v.Add("_pragma", "journal_mode(WAL)")
+	v.Add("_pragma", "foreign_keys(ON)")
+	v.Add("_pragma", "synchronous(NORMAL)")
+	v.Set("_time_format", "sqlite")
+	v.Set("_txlock", txlock)
+	return "file:" + path + "?" + v.Encode()
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	var errR error
+	if d.Read != nil {
+		errR = d.Read.Close()
+	}
+	return errors.Join(d.Write.Close(), errR)
+}
+
+// Queries returns sqlc queries on the read pool.
+func (d *DB) Queries() *queries.Queries { return queries.New(d.Read) }
+
+// InTx runs fn in one write transaction: committed when fn returns nil,
+// rolled back otherwise. Every service operation that changes something runs
+// in exactly one InTx call, so a rejected request changes nothing.
+func (d *DB) InTx(ctx context.Context, fn func(q *queries.Queries) error) error {
+	tx, err := d.Write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(queries.New(tx)); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers a query, for /readyz.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.Read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Backup writes a consistent copy of the database to dest while the server
+// may keep running (VACUUM INTO reads one snapshot). dest must not exist.
+func (d *DB) Backup(ctx context.Context, dest string) error {
+	if _, err := os.Stat(dest); err == nil {
+		return fmt.Errorf("backup: %s already exists", dest)
+	}
+	abs, err := filepath.Abs(dest)
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if _, err := d.Read.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+		return fmt.Errorf("backup to %s: %w", dest, err)
+	}
+	return os.Chmod(abs, 0o600)
+}
+
+// Checkpoint folds the WAL into the main file (used by tests that read the
+// file's bytes, and on shutdown).
+func (d *DB) Checkpoint(ctx context.Context) error {
+	_, err := d.Write.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}

@@ -1,0 +1,35 @@
+// Package names validates the names of things users create (projects,
+// environments and, later, keys), which appear in URLs and never change.
+package names
+
+import (
+	"regexp"
+
+	"github.com/keyward/keyward/internal/errs"
+)
+
+var nameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$`)
+
+// Validate checks name for use as the named field of a thing (e.g. "name" of
+// "Project"): 1 to 64 characters, letters, digits, '.', '_' or '-', starting
+// with a letter or digit.
+func Validate(field, thing, name string) error {
+	if name == "" {
+		return errs.FieldErrorf(field, "%s name is required.", thing)
+	}
+	if !nameRE.MatchString(name) {
+		return errs.FieldErrorf(field, "%s name %q is not valid: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.", thing, name)
+	}
+	return nil
+}
+
+// MaxDescription is the longest description accepted.
+const MaxDescription = 1000
+
+// ValidateDescription bounds a description's length.
+func ValidateDescription(field, desc string) error {
+	if len(desc) > MaxDescription {
+		return errs.FieldErrorf(field, "Description must be at most %d characters.", MaxDescription)
+	}
+	return nil
+}

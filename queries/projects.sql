@@ -1,0 +1,41 @@
+-- name: CreateProject :one
+INSERT INTO projects (name, description, created_at, updated_at)
+VALUES (?, ?, ?, ?)
+RETURNING *;
+
+-- name: GetProjectByName :one
+SELECT * FROM projects WHERE name = ?;
+
+-- name: ListProjects :many
+SELECT * FROM projects ORDER BY name;
+
+-- name: ListProjectsForUser :many
+SELECT projects.* FROM projects
+JOIN project_members ON project_members.project_id = projects.id
+WHERE project_members.user_id = ?
+ORDER BY projects.name;
+
+-- name: UpdateProjectDescription :exec
+UPDATE projects SET description = ?, updated_at = ? WHERE id = ?;
+
+-- name: DeleteProject :exec
+DELETE FROM projects WHERE id = ?;
+
+-- name: GetMemberPermissions :one
+SELECT permissions FROM project_members WHERE project_id = ? AND user_id = ?;
+
+-- name: ListProjectMembers :many
+SELECT project_members.*, users.username
+FROM project_members JOIN users ON users.id = project_members.user_id
+WHERE project_members.project_id = ?
+ORDER BY users.username;
+
+-- name: UpsertProjectMember :exec
+INSERT INTO project_members (project_id, user_id, permissions, updated_at)
+VALUES (?, ?, ?, ?)
+ON CONFLICT (project_id, user_id) DO UPDATE SET
+    permissions = excluded.permissions,
+    updated_at = excluded.updated_at;
+
+-- name: DeleteProjectMember :exec
+DELETE FROM project_members WHERE project_id = ? AND user_id = ?;

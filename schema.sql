@@ -1,0 +1,141 @@
+-- Keyward schema.
+--
+-- The file is applied in blocks. Each block starts with a line "-- version: N"
+-- and runs once, in order, inside one transaction, when the database's
+-- PRAGMA user_version is below N; user_version then becomes N. A newer binary
+-- therefore upgrades an older database file in place. Never edit a block that
+-- has shipped: append a new one (ALTER TABLE, CREATE INDEX, ...). sqlc reads
+-- the whole file as the schema.
+--
+-- Times are DATETIME columns written by Go as UTC text that SQLite's date
+-- functions understand ("2006-01-02 15:04:05.999999999+00:00").
+
+-- version: 1
+
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY,
+    username      TEXT     NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash TEXT     NOT NULL,
+    is_admin      BOOLEAN  NOT NULL DEFAULT FALSE,
+    disabled      BOOLEAN  NOT NULL DEFAULT FALSE,
+    created_at    DATETIME NOT NULL,
+    updated_at    DATETIME NOT NULL
+);
+
+-- Server-side half of a browser session; the cookie holds the random id,
+-- this table only its SHA-256.
+CREATE TABLE web_sessions (
+    id_hash      BLOB     PRIMARY KEY,
+    user_id      INTEGER  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at   DATETIME NOT NULL,
+    last_seen_at DATETIME NOT NULL,
+    source_addr  TEXT     NOT NULL
+);
+CREATE INDEX web_sessions_user ON web_sessions (user_id);
+
+-- Failed logins per subject ("user:NAME" or "addr:IP").
+CREATE TABLE login_throttle (
+    subject         TEXT     PRIMARY KEY,
+    failures        INTEGER  NOT NULL,
+    last_failure_at DATETIME NOT NULL,
+    locked_until    DATETIME
+);
+
+-- Small key/value store for instance state (setup token hash, ...).
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Personal API Access Tokens; only the SHA-256 of the token is stored.
+CREATE TABLE api_tokens (
+    id           INTEGER  PRIMARY KEY,
+    user_id      INTEGER  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name         TEXT     NOT NULL,
+    token_hash   BLOB     NOT NULL UNIQUE,
+    prefix       TEXT     NOT NULL,
+    created_at   DATETIME NOT NULL,
+    expires_at   DATETIME,
+    last_used_at DATETIME,
+    revoked_at   DATETIME,
+    UNIQUE (user_id, name)
+);
+
+CREATE TABLE projects (
+    id          INTEGER  PRIMARY KEY,
+    name        TEXT     NOT NULL UNIQUE,
+    description TEXT     NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL
+);
+
+-- permissions is a sorted, comma-separated list such as "AUDIT:VIEW,SECRETS:VIEW".
+CREATE TABLE project_members (
+    project_id  INTEGER  NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    user_id     INTEGER  NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    permissions TEXT     NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    PRIMARY KEY (project_id, user_id)
+);
+CREATE INDEX project_members_user ON project_members (user_id);
+
+-- Deployment targets. webhook_secret is sealed by internal/seal and bound to
+-- the row ("environment/<id>/webhook-secret").
+CREATE TABLE environments (
+    id             INTEGER  PRIMARY KEY,
+    name           TEXT     NOT NULL UNIQUE,
+    description    TEXT     NOT NULL DEFAULT '',
+    webhook_url    TEXT     NOT NULL DEFAULT '',
+    webhook_secret BLOB,
+    revision       INTEGER  NOT NULL DEFAULT 0,
+    created_at     DATETIME NOT NULL,
+    updated_at     DATETIME NOT NULL
+);
+
+-- One row per deploy or undeploy published to an environment.
+CREATE TABLE deployments (
+    id             INTEGER  PRIMARY KEY,
+    environment_id INTEGER  NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    revision       INTEGER  NOT NULL,
+    actor          TEXT     NOT NULL,
+    action         TEXT     NOT NULL,
+    project        TEXT     NOT NULL,
+    object_type    TEXT     NOT NULL,
+    object_name    TEXT     NOT NULL,
+    success        BOOLEAN  NOT NULL,
+    message        TEXT     NOT NULL DEFAULT '',
+    webhook_status TEXT     NOT NULL DEFAULT '',
+    created_at     DATETIME NOT NULL
+);
+CREATE INDEX deployments_environment ON deployments (environment_id, id);
+
+-- Append-only, hash-chained audit log. hash = HMAC-SHA256 over the entry's
+-- fields and prev_hash; see internal/audit.
+CREATE TABLE audit_log (
+    id          INTEGER  PRIMARY KEY,
+    at          DATETIME NOT NULL,
+    actor       TEXT     NOT NULL,
+    via         TEXT     NOT NULL DEFAULT '',
+    action      TEXT     NOT NULL,
+    project     TEXT     NOT NULL DEFAULT '',
+    object      TEXT     NOT NULL DEFAULT '',
+    environment TEXT     NOT NULL DEFAULT '',
+    source_addr TEXT     NOT NULL DEFAULT '',
+    outcome     TEXT     NOT NULL,
+    detail      TEXT     NOT NULL DEFAULT '',
+    prev_hash   TEXT     NOT NULL,
+    hash        TEXT     NOT NULL
+);
+CREATE INDEX audit_log_project ON audit_log (project, id);
+CREATE INDEX audit_log_actor ON audit_log (actor, id);
+CREATE INDEX audit_log_action ON audit_log (action, id);
+CREATE INDEX audit_log_at ON audit_log (at);
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
