@@ -33,6 +33,13 @@ func Open(ctx context.Context, path, schemaSQL string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("create database directory: %w", err)
 	}
+	// Create the file owner-only before SQLite does (its -wal and -shm files
+	// then get the same mode).
+	if f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600); err != nil {
+		return nil, fmt.Errorf("create database %s: %w", path, err)
+	} else {
+		f.Close()
+	}
 	w, err := sql.Open("sqlite", dsn(path, "immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

@@ -1,0 +1,117 @@
+// Package app wires Keyward together: configuration → database → master key
+// → services → HTTP handlers. main.go and the tests build the same App, so
+// tests exercise the real wiring.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/gorilla/sessions"
+	"github.com/keyward/keyward/handlers"
+	"github.com/keyward/keyward/internal/audit"
+	"github.com/keyward/keyward/internal/auth"
+	"github.com/keyward/keyward/internal/clock"
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/db"
+	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/internal/seal"
+	"github.com/keyward/keyward/views"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=...".
+var Version = "dev"
+
+// App is a wired Keyward instance.
+type App struct {
+	Config       config.Config
+	Clock        clock.Clock
+	Logger       *slog.Logger
+	DB           *db.DB
+	Sealer       *seal.Sealer
+	Audit        *audit.Log
+	Auth         *auth.Service
+	Projects     *projects.Service
+	Environments *environments.Service
+	// MasterKeyCreated reports that this start generated the master key.
+	MasterKeyCreated bool
+}
+
+// Options are what differs between production and tests.
+type Options struct {
+	Clock     clock.Clock // default: the system clock
+	LogOutput io.Writer   // default: io.Discard
+}
+
+// NewLogger builds the structured logger the configuration asks for.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel)))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open opens the database and master key and builds the services.
+func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options) (*App, error) {
+	if opt.Clock == nil {
+		opt.Clock = clock.System{}
+	}
+	if opt.LogOutput == nil {
+		opt.LogOutput = io.Discard
+	}
+	key, created, err := seal.LoadOrCreateMasterKey(cfg.KeyFile())
+	if err != nil {
+		return nil, err
+	}
+	sealer, err := seal.New(key)
+	if err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
+	}
+	d, err := db.Open(ctx, cfg.DBPath(), schemaSQL)
+	if err != nil {
+		return nil, err
+	}
+	policy := auth.DefaultPolicy
+	if cfg.SessionIdle > 0 {
+		policy.SessionIdle = cfg.SessionIdle
+	}
+	if cfg.SessionMaxAge > 0 {
+		policy.SessionMaxAge = cfg.SessionMaxAge
+	}
+	a := &App{Config: cfg, Clock: opt.Clock, Logger: NewLogger(cfg, opt.LogOutput), DB: d, Sealer: sealer, MasterKeyCreated: created}
+	a.Audit = audit.New(d, sealer.DeriveKey("audit chain v1", 32), opt.Clock)
+	a.Auth = auth.NewService(d, a.Audit, opt.Clock, policy)
+	a.Projects = projects.NewService(d, a.Audit, opt.Clock)
+	a.Environments = environments.NewService(d, a.Audit, opt.Clock, sealer)
+	return a, nil
+}
+
+// Handler builds the HTTP handler with every route.
+func (a *App) Handler() (*echo.Echo, error) {
+	r, err := views.New()
+	if err != nil {
+		return nil, err
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewDBStatsCollector(a.DB.Write, "write"), collectors.NewDBStatsCollector(a.DB.Read, "read"))
+	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
+	return handlers.New(handlers.Deps{
+		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
+		Projects: a.Projects, Environments: a.Environments, Audit: a.Audit,
+		Views: r, Sessions: store, Registry: reg,
+	}), nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.DB.Close() }

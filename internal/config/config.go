@@ -1,0 +1,122 @@
+// Package config reads Keyward's settings from command-line flags and
+// KEYWARD_* environment variables (a flag wins over its variable) and
+// validates them with messages that say what to change.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	Addr           string
+	DataDir        string
+	MasterKeyFile  string
+	BaseURL        string
+	CookieSecure   string // auto, always, never
+	LogFormat      string // text, json
+	LogLevel       string // debug, info, warn, error
+	SessionIdle    time.Duration
+	SessionMaxAge  time.Duration
+	MaxRequestBody int64
+}
+
+// DBPath is the SQLite file inside the data directory.
+func (c Config) DBPath() string { return filepath.Join(c.DataDir, "keyward.db") }
+
+// KeyFile is the master key file: --master-key-file, or master.key in the
+// data directory.
+func (c Config) KeyFile() string {
+	if c.MasterKeyFile != "" {
+		return c.MasterKeyFile
+	}
+	return filepath.Join(c.DataDir, "master.key")
+}
+
+// Getenv looks up an environment variable (os.Getenv, or a map in tests).
+type Getenv func(string) string
+
+func envOr(getenv Getenv, name, def string) string {
+	if v := getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// BindData registers --data-dir, which every subcommand takes.
+func BindData(fs *flag.FlagSet, c *Config, getenv Getenv) {
+	fs.StringVar(&c.DataDir, "data-dir", envOr(getenv, "KEYWARD_DATA_DIR", "./data"), "directory of the database and the generated master key (env KEYWARD_DATA_DIR)")
+	fs.StringVar(&c.MasterKeyFile, "master-key-file", getenv("KEYWARD_MASTER_KEY_FILE"), "master key file, created with mode 0600 when missing (default DATA_DIR/master.key; env KEYWARD_MASTER_KEY_FILE)")
+}
+
+// BindServe registers the server's flags.
+func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (durations func() error) {
+	BindData(fs, c, getenv)
+	fs.StringVar(&c.Addr, "addr", envOr(getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on (env KEYWARD_ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", getenv("KEYWARD_BASE_URL"), "public URL of this server, used in printed links (default http://ADDR; env KEYWARD_BASE_URL)")
+	fs.StringVar(&c.CookieSecure, "cookie-secure", envOr(getenv, "KEYWARD_COOKIE_SECURE", "auto"), "mark cookies Secure: auto (when the base URL or request is https), always, never (env KEYWARD_COOKIE_SECURE)")
+	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "KEYWARD_LOG_FORMAT", "text"), "log format: text or json (env KEYWARD_LOG_FORMAT)")
+	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "KEYWARD_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env KEYWARD_LOG_LEVEL)")
+	idle := fs.String("session-idle-timeout", envOr(getenv, "KEYWARD_SESSION_IDLE_TIMEOUT", "30m"), "sign out after this long without a request (env KEYWARD_SESSION_IDLE_TIMEOUT)")
+	maxAge := fs.String("session-max-age", envOr(getenv, "KEYWARD_SESSION_MAX_AGE", "12h"), "sign out this long after signing in (env KEYWARD_SESSION_MAX_AGE)")
+	c.MaxRequestBody = 1 << 20
+	return func() error {
+		var err error
+		if c.SessionIdle, err = time.ParseDuration(*idle); err != nil || c.SessionIdle < time.Minute {
+			return fmt.Errorf("--session-idle-timeout %q must be a duration of at least 1m, such as 30m", *idle)
+		}
+		if c.SessionMaxAge, err = time.ParseDuration(*maxAge); err != nil || c.SessionMaxAge < c.SessionIdle {
+			return fmt.Errorf("--session-max-age %q must be a duration no shorter than --session-idle-timeout, such as 12h", *maxAge)
+		}
+		return nil
+	}
+}
+
+// Validate checks the server configuration.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("--data-dir must not be empty")
+	}
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("--addr %q must be host:port, such as 127.0.0.1:8080 or :8080", c.Addr)
+	}
+	switch c.CookieSecure {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--cookie-secure %q must be auto, always or never", c.CookieSecure)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format %q must be text or json", c.LogFormat)
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.BaseURL == "" {
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return fmt.Errorf("--base-url %q must be an absolute http:// or https:// URL without a path, such as https://keyward.example.com", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	return nil
+}
+
+// SecureCookies reports whether cookies always carry the Secure flag.
+func (c Config) SecureCookies() bool {
+	return c.CookieSecure == "always" || (c.CookieSecure == "auto" && strings.HasPrefix(c.BaseURL, "https://"))
+}
