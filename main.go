@@ -275,4 +275,3 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer, getenv confi
 	fmt.Fprintf(stdout, "audit log intact: %d entries\n", res.Entries)
 	return nil
 }
-
