@@ -37,6 +37,7 @@ Usage:
                                                        print a new Personal API Access Token
   keyward backup FILE                                  write a consistent copy of the database
   keyward audit verify                                 check the audit log's hash chain (exit 0 when intact)
+  keyward healthcheck                                  exit 0 when the local server's /healthz answers (for containers)
   keyward version                                      print the version
 
 Every command takes --data-dir (env KEYWARD_DATA_DIR, default ./data).
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdBackup(ctx, args, stdout, getenv)
 	case "audit":
 		err = cmdAudit(ctx, args, stdout, getenv)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "keyward", app.Version)
 		return 0
@@ -273,5 +276,32 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer, getenv confi
 		return exitError(1)
 	}
 	fmt.Fprintf(stdout, "audit log intact: %d entries\n", res.Entries)
+	return nil
+}
+
+// cmdHealthcheck asks the server at KEYWARD_ADDR for /healthz; containers
+// run it as their HEALTHCHECK (the slim image has no curl).
+func cmdHealthcheck(ctx context.Context, getenv config.Getenv) error {
+	addr := getenv("KEYWARD_ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
+	}
 	return nil
 }
