@@ -139,3 +139,16 @@ CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'audit_log is append-only');
 END;
+
+-- version: 2
+
+-- Audit log read paths (measured in docs/benchmarks.md). Object filters get
+-- an index; project+action filters a composite one; and the project and
+-- actor indexes now carry `at`, so that a date range combined with either is
+-- tested in the index instead of loading every row of the project or actor.
+CREATE INDEX audit_log_object ON audit_log (object, id);
+CREATE INDEX audit_log_project_action ON audit_log (project, action, id);
+DROP INDEX audit_log_project;
+CREATE INDEX audit_log_project_id_at ON audit_log (project, id, at);
+DROP INDEX audit_log_actor;
+CREATE INDEX audit_log_actor_id_at ON audit_log (actor, id, at);

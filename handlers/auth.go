@@ -9,9 +9,10 @@ import (
 )
 
 // formFail puts err beside its field on form, or in the form's message.
-// Internal errors are returned to the error handler instead.
+// Internal errors and refusals (403) are returned to the error handler
+// instead: a refused user may not even see the form.
 func formFail(form *views.Form, err error) error {
-	if errs.CodeOf(err) == errs.Internal {
+	if code := errs.CodeOf(err); code == errs.Internal || code == errs.Forbidden {
 		return err
 	}
 	form.Fail(errs.FieldOf(err), errs.MessageOf(err))

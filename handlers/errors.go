@@ -11,10 +11,12 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// apiError is the REST API's error body.
+// apiError is the REST API's error body. Field names the input a
+// bad_request is about ("webhookUrl", "permissions[1]"), when it is one.
 type apiError struct {
 	Error            string `json:"error"`
 	ErrorDescription string `json:"error_description"`
+	Field            string `json:"field,omitempty"`
 }
 
 // classify maps an error to a status, an API error code and a message safe
@@ -73,7 +75,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keyward"`)
 		}
-		if err := c.JSON(status, apiError{Error: code, ErrorDescription: msg}); err != nil {
+		if err := c.JSON(status, apiError{Error: code, ErrorDescription: msg, Field: errs.FieldOf(err)}); err != nil {
 			s.Logger.Error("write error response", "request_id", requestID(c), "error", err.Error())
 		}
 		return

@@ -82,7 +82,7 @@ func (s *Server) handleUserShow(c echo.Context) error {
 func (s *Server) userActionDone(c echo.Context, username, success string, err error) error {
 	kind, msg := "success", success
 	if err != nil {
-		if errs.CodeOf(err) == errs.Internal {
+		if code := errs.CodeOf(err); code == errs.Internal || code == errs.Forbidden {
 			return err
 		}
 		kind, msg = "error", errs.MessageOf(err)

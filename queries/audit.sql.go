@@ -56,6 +56,19 @@ func (q *Queries) AuditEntriesAfter(ctx context.Context, arg AuditEntriesAfterPa
 	return items, nil
 }
 
+const auditMentionsProject = `-- name: AuditMentionsProject :one
+SELECT EXISTS (SELECT 1 FROM audit_log WHERE project = ?) AS mentioned
+`
+
+// AuditMentionsProject reports whether any entry names a project, so that an
+// admin can still read the entries of a project that was deleted.
+func (q *Queries) AuditMentionsProject(ctx context.Context, project string) (bool, error) {
+	row := q.db.QueryRowContext(ctx, auditMentionsProject, project)
+	var mentioned bool
+	err := row.Scan(&mentioned)
+	return mentioned, err
+}
+
 const insertAuditEntry = `-- name: InsertAuditEntry :one
 INSERT INTO audit_log (id, at, actor, via, action, project, object, environment, source_addr, outcome, detail, prev_hash, hash)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -113,4 +126,42 @@ func (q *Queries) LastAuditEntry(ctx context.Context) (LastAuditEntryRow, error)
 	var i LastAuditEntryRow
 	err := row.Scan(&i.ID, &i.Hash)
 	return i, err
+}
+
+const listProjectNamesWithPermission = `-- name: ListProjectNamesWithPermission :many
+SELECT projects.name FROM projects
+JOIN project_members ON project_members.project_id = projects.id
+WHERE project_members.user_id = ?1
+  AND instr(',' || project_members.permissions || ',', ',' || CAST(?2 AS TEXT) || ',') > 0
+ORDER BY projects.name
+`
+
+type ListProjectNamesWithPermissionParams struct {
+	UserID     int64
+	Permission string
+}
+
+// ListProjectNamesWithPermission lists the projects in which a user holds one
+// permission; project_members keeps a comma-separated list ("AUDIT:VIEW,SECRETS:VIEW").
+func (q *Queries) ListProjectNamesWithPermission(ctx context.Context, arg ListProjectNamesWithPermissionParams) ([]string, error) {
+	rows, err := q.db.QueryContext(ctx, listProjectNamesWithPermission, arg.UserID, arg.Permission)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		items = append(items, name)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }

@@ -26,3 +26,6 @@ SELECT * FROM deployments WHERE environment_id = ? ORDER BY id DESC LIMIT ? OFFS
 
 -- name: CountDeployments :one
 SELECT count(*) FROM deployments WHERE environment_id = ?;
+
+-- name: SetDeploymentWebhookStatus :exec
+UPDATE deployments SET webhook_status = ? WHERE id = ?;

@@ -230,6 +230,20 @@ func (q *Queries) ListEnvironments(ctx context.Context) ([]Environment, error) {
 	return items, nil
 }
 
+const setDeploymentWebhookStatus = `-- name: SetDeploymentWebhookStatus :exec
+UPDATE deployments SET webhook_status = ? WHERE id = ?
+`
+
+type SetDeploymentWebhookStatusParams struct {
+	WebhookStatus string
+	ID            int64
+}
+
+func (q *Queries) SetDeploymentWebhookStatus(ctx context.Context, arg SetDeploymentWebhookStatusParams) error {
+	_, err := q.db.ExecContext(ctx, setDeploymentWebhookStatus, arg.WebhookStatus, arg.ID)
+	return err
+}
+
 const updateEnvironment = `-- name: UpdateEnvironment :exec
 UPDATE environments SET description = ?, webhook_url = ?, webhook_secret = ?, updated_at = ? WHERE id = ?
 `

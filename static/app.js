@@ -30,3 +30,54 @@
     if (btn) btn.disabled = input.value !== btn.getAttribute("data-confirm-name");
   });
 })();
+// Dialogs: [data-dialog-open=ID] opens a <dialog> (and stops the click from
+// submitting); [data-dialog-close] closes its dialog; [data-jwk-choice]
+// stores the JWK Connection choice in the form's jwk_action field and moves
+// the dialog to its typed-name confirmation step. [data-remove-row=ID]
+// removes a wizard row.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    var open = t.closest("[data-dialog-open]");
+    if (open) {
+      var d = document.getElementById(open.getAttribute("data-dialog-open"));
+      if (d) {
+        ev.preventDefault();
+        var steps = d.querySelectorAll("[data-dialog-step]");
+        if (steps.length > 1) {
+          steps.forEach(function (s) { s.hidden = s.getAttribute("data-dialog-step") !== "choose"; });
+        }
+        d.showModal();
+      }
+      return;
+    }
+    var close = t.closest("[data-dialog-close]");
+    if (close) {
+      ev.preventDefault();
+      var dlg = close.closest("dialog");
+      if (dlg) dlg.close();
+      return;
+    }
+    var choice = t.closest("[data-jwk-choice]");
+    if (choice) {
+      ev.preventDefault();
+      var form = choice.closest("form");
+      var field = form && form.querySelector("[name=jwk_action]");
+      if (field) field.value = choice.getAttribute("data-jwk-choice");
+      var box = choice.closest("dialog");
+      box.querySelectorAll("[data-dialog-step]").forEach(function (s) {
+        s.hidden = s.getAttribute("data-dialog-step") !== "confirm";
+      });
+      var input = box.querySelector("[data-confirm-for]");
+      if (input) input.focus();
+      return;
+    }
+    var rm = t.closest("[data-remove-row]");
+    if (rm) {
+      ev.preventDefault();
+      var row = document.getElementById(rm.getAttribute("data-remove-row"));
+      if (row) row.remove();
+    }
+  });
+})();

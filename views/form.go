@@ -1,5 +1,7 @@
 package views
 
+import "strconv"
+
 // Form carries a submitted form's values and per-field errors, so that a
 // rejected form re-renders with what the user typed and the message beside
 // the field it is about.
@@ -35,3 +37,5 @@ func (f *Form) Fail(field, message string) {
 	}
 	f.Errors[field] = message
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

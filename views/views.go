@@ -107,6 +107,7 @@ var funcs = template.FuncMap{
 	"date": func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
+	"list": func(items ...string) []string { return items },
 	"has": func(set []string, v string) bool {
 		for _, s := range set {
 			if s == v {

@@ -115,8 +115,11 @@ type Principal struct {
 	UserID     int64
 	Username   string
 	Admin      bool
-	Via        string // "web", "token:<name>", "cli"
+	Via        string // "web", "token:<name>", "gateway:<name>", "cli"
 	SourceAddr string
+	// GatewayEnvironment is set for an environment's gateway token, which
+	// may read that environment's bundle and nothing else.
+	GatewayEnvironment string
 }
 
 // Authenticated reports whether the principal is a known user.

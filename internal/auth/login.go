@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/access"
@@ -24,7 +25,9 @@ var ErrBadCredentials = errs.Errorf(errs.Unauthorized, "Invalid username or pass
 // make each next attempt wait, then lock sign-in for Policy.LockFor.
 func (s *Service) Login(ctx context.Context, username, password, addr string) (string, access.Principal, error) {
 	p := access.Principal{Username: username, Via: "web", SourceAddr: addr}
-	subjects := []string{"user:" + username, "addr:" + addr}
+	// Usernames match case-insensitively, so the user lock must too.
+	userSubject := "user:" + strings.ToLower(username)
+	subjects := []string{userSubject, "addr:" + addr}
 	if err := s.checkThrottle(ctx, subjects); err != nil {
 		return "", p, s.recordRefusal(ctx, p, "auth.login", "user/"+username, err)
 	}
@@ -45,7 +48,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	sid := randomToken(32)
 	now := s.clock.Now()
 	err = s.db.InTx(ctx, func(q *queries.Queries) error {
-		if err := q.DeleteLoginThrottle(ctx, "user:"+username); err != nil {
+		if err := q.DeleteLoginThrottle(ctx, userSubject); err != nil {
 			return err
 		}
 		if err := q.CreateWebSession(ctx, queries.CreateWebSessionParams{IDHash: hashToken(sid), UserID: u.ID, CreatedAt: now, LastSeenAt: now, SourceAddr: addr}); err != nil {

@@ -1,0 +1,458 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/keyward/keyward/handlers"
+	"github.com/keyward/keyward/internal/app"
+	"github.com/keyward/keyward/internal/names"
+	"github.com/keyward/keyward/internal/testenv"
+	"github.com/labstack/echo/v4"
+)
+
+// openAPIDoc is the served document, decoded loosely so that the tests read
+// it the way a client would.
+type openAPIDoc map[string]any
+
+// fetchOpenAPI reads /apiops/openapi.json without a token.
+func fetchOpenAPI(t *testing.T, env *testenv.Env) openAPIDoc {
+	t.Helper()
+	r := env.API("", http.MethodGet, "/apiops/openapi.json", nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("GET /apiops/openapi.json: status %d, body %s", r.Status, r.Raw)
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("GET /apiops/openapi.json: Content-Type %q", ct)
+	}
+	var doc openAPIDoc
+	if err := json.Unmarshal(r.Raw, &doc); err != nil {
+		t.Fatalf("openapi.json is not JSON: %v", err)
+	}
+	return doc
+}
+
+// docObject walks down a chain of object keys and fails when one is missing.
+func docObject(t *testing.T, v any, keys ...string) map[string]any {
+	t.Helper()
+	for i, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("%s is not an object", strings.Join(keys[:i], "."))
+		}
+		if v, ok = m[k]; !ok {
+			t.Fatalf("%s is missing", strings.Join(keys[:i+1], "."))
+		}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s is not an object", strings.Join(keys, "."))
+	}
+	return m
+}
+
+// resolve follows a local $ref ("#/components/schemas/Project").
+func (d openAPIDoc) resolve(t *testing.T, v map[string]any) map[string]any {
+	t.Helper()
+	ref, ok := v["$ref"].(string)
+	if !ok {
+		return v
+	}
+	if !strings.HasPrefix(ref, "#/") {
+		t.Fatalf("$ref %q is not local", ref)
+	}
+	return docObject(t, map[string]any(d), strings.Split(strings.TrimPrefix(ref, "#/"), "/")...)
+}
+
+// docOperation is one documented method of one path.
+type docOperation struct {
+	Method, Path string
+	Spec         map[string]any
+}
+
+func (o docOperation) String() string { return o.Method + " " + o.Path }
+
+func (d openAPIDoc) operations(t *testing.T) []docOperation {
+	t.Helper()
+	var out []docOperation
+	for path, item := range docObject(t, map[string]any(d), "paths") {
+		for method, spec := range item.(map[string]any) {
+			out = append(out, docOperation{Method: strings.ToUpper(method), Path: path, Spec: spec.(map[string]any)})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out
+}
+
+func TestOpenAPIDocument(t *testing.T) {
+	env := testenv.New(t)
+	doc := fetchOpenAPI(t, env)
+	if v, _ := doc["openapi"].(string); !strings.HasPrefix(v, "3.0.") && !strings.HasPrefix(v, "3.1.") {
+		t.Errorf("openapi = %q, want 3.0.x or 3.1.x", v)
+	}
+	info := docObject(t, map[string]any(doc), "info")
+	if info["title"] != "Keyward" || info["version"] != app.Version {
+		t.Errorf("info = %v, want title Keyward and version %q", info, app.Version)
+	}
+	bearer := docObject(t, map[string]any(doc), "components", "securitySchemes", "bearerAuth")
+	if bearer["type"] != "http" || bearer["scheme"] != "bearer" {
+		t.Errorf("bearerAuth = %v, want http bearer", bearer)
+	}
+	var tags []string
+	for _, tag := range doc["tags"].([]any) {
+		tags = append(tags, tag.(map[string]any)["name"].(string))
+	}
+	for _, op := range doc.operations(t) {
+		if _, ok := op.Spec["operationId"].(string); !ok {
+			t.Errorf("%s has no operationId", op)
+		}
+		for _, tag := range op.Spec["tags"].([]any) {
+			if !slices.Contains(tags, tag.(string)) {
+				t.Errorf("%s: tag %q is not declared", op, tag)
+			}
+		}
+	}
+	// Every $ref anywhere in the document points at something.
+	var walk func(v any, where string)
+	walk = func(v any, where string) {
+		switch v := v.(type) {
+		case map[string]any:
+			if _, ok := v["$ref"]; ok {
+				doc.resolve(t, v)
+			}
+			for k, x := range v {
+				walk(x, where+"."+k)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x, where)
+			}
+		}
+	}
+	walk(map[string]any(doc), "")
+}
+
+// servedAPIRoutes returns the /apiops/ routes the server serves, as "METHOD
+// /path/{param}/": without the slash-less twins apiRoute registers, the
+// catch-all and openapi.json itself.
+func servedAPIRoutes(e *echo.Echo) []string {
+	registered := map[string]bool{}
+	for _, r := range e.Routes() {
+		registered[r.Method+" "+r.Path] = true
+	}
+	param := regexp.MustCompile(`:([A-Za-z0-9_]+)`)
+	var out []string
+	for _, r := range e.Routes() {
+		switch {
+		case !strings.HasPrefix(r.Path, "/apiops/"), r.Path == "/apiops/*", r.Path == "/apiops/openapi.json",
+			r.Method == echo.RouteNotFound,
+			!strings.HasSuffix(r.Path, "/") && registered[r.Method+" "+r.Path+"/"]:
+			continue
+		}
+		out = append(out, r.Method+" "+param.ReplaceAllString(r.Path, "{$1}"))
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func TestOpenAPICoversEveryRoute(t *testing.T) {
+	env := testenv.New(t)
+	doc := fetchOpenAPI(t, env)
+	documented := map[string]bool{}
+	for _, op := range doc.operations(t) {
+		documented[op.String()] = true
+	}
+	served := servedAPIRoutes(env.Echo)
+	if len(served) < 10 {
+		t.Fatalf("only %d /apiops/ routes found: %v", len(served), served)
+	}
+	for _, r := range served {
+		if !documented[r] {
+			t.Errorf("route %s is not in the OpenAPI document", r)
+		}
+		delete(documented, r)
+	}
+	delete(documented, "GET /apiops/openapi.json")
+	for op := range documented {
+		t.Errorf("documented operation %s is not served by any route", op)
+	}
+}
+
+func TestOpenAPIOperationsDocumentAuthAndErrors(t *testing.T) {
+	env := testenv.New(t)
+	doc := fetchOpenAPI(t, env)
+	errorCodes := docObject(t, map[string]any(doc), "components", "schemas", "Error", "properties", "error")["enum"]
+	for _, code := range []string{"bad_request", "unauthorized_client", "access_denied", "not_found"} {
+		if !slices.Contains(errorCodes.([]any), any(code)) {
+			t.Errorf("Error.error does not list %q", code)
+		}
+	}
+	for _, op := range doc.operations(t) {
+		responses := docObject(t, op.Spec, "responses")
+		success := doc.resolve(t, docObject(t, responses, "200", "content", "application/json", "schema"))
+		public := op.Path == "/apiops/openapi.json"
+		if public {
+			if sec, ok := op.Spec["security"].([]any); !ok || len(sec) != 0 {
+				t.Errorf("%s: security = %v, want [] (public)", op, op.Spec["security"])
+			}
+			continue
+		}
+		if _, ok := op.Spec["security"]; ok {
+			t.Errorf("%s overrides the document's bearerAuth security", op)
+		}
+		if ok := docObject(t, success, "properties", "success"); !reflect.DeepEqual(ok["enum"], []any{true}) {
+			t.Errorf("%s: 200 body's success is %v, want enum [true]", op, ok)
+		}
+		for _, status := range []string{"401", "403"} {
+			r, found := responses[status].(map[string]any)
+			if !found {
+				t.Errorf("%s does not document %s", op, status)
+				continue
+			}
+			r = doc.resolve(t, r)
+			if s := docObject(t, r, "content", "application/json", "schema"); s["$ref"] != "#/components/schemas/Error" {
+				t.Errorf("%s: %s body is %v, want the Error schema", op, status, s)
+			}
+		}
+		// Each {param} of the path is a documented, required path parameter.
+		var params []string
+		ps, _ := op.Spec["parameters"].([]any)
+		for _, p := range ps {
+			if p := p.(map[string]any); p["in"] == "path" && p["required"] == true {
+				params = append(params, p["name"].(string))
+			}
+		}
+		for _, m := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(op.Path, -1) {
+			if !slices.Contains(params, m[1]) {
+				t.Errorf("%s: path parameter %s is not documented", op, m[1])
+			}
+		}
+	}
+}
+
+// dtoJSONFields lists the JSON names of a struct's fields.
+func dtoJSONFields(v any) []string {
+	var out []string
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(v)) {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.IsExported() && !f.Anonymous && name != "-" {
+			out = append(out, orDefault(name, f.Name))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func orDefault(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func schemaPropertyNames(s map[string]any) []string {
+	var out []string
+	for name := range s["properties"].(map[string]any) {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestOpenAPIRequestBodiesMatchDTOs(t *testing.T) {
+	env := testenv.New(t)
+	doc := fetchOpenAPI(t, env)
+	types := handlers.OpenAPISchemaTypes()
+	bodies := 0
+	for _, op := range doc.operations(t) {
+		body, ok := op.Spec["requestBody"].(map[string]any)
+		if !ok {
+			continue
+		}
+		bodies++
+		ref, _ := docObject(t, body, "content", "application/json", "schema")["$ref"].(string)
+		name := strings.TrimPrefix(ref, "#/components/schemas/")
+		dto, ok := types[name]
+		if !ok {
+			t.Errorf("%s: request body %q is not derived from a DTO type", op, ref)
+			continue
+		}
+		if body["required"] != true {
+			t.Errorf("%s: request body is not required", op)
+		}
+		got := schemaPropertyNames(doc.resolve(t, map[string]any{"$ref": ref}))
+		if want := dtoJSONFields(dto); !slices.Equal(got, want) {
+			t.Errorf("%s: schema %s has properties %v, the DTO %T has JSON fields %v", op, name, got, dto, want)
+		}
+	}
+	if bodies < 3 {
+		t.Errorf("only %d operations document a request body", bodies)
+	}
+	// Response schemas come from DTOs as well.
+	for name, dto := range types {
+		got := schemaPropertyNames(docObject(t, map[string]any(doc), "components", "schemas", name))
+		if want := dtoJSONFields(dto); !slices.Equal(got, want) {
+			t.Errorf("schema %s has properties %v, the DTO %T has JSON fields %v", name, got, dto, want)
+		}
+	}
+	// memberPutDTO's permissions are an enum of every permission.
+	perms := docObject(t, map[string]any(doc), "components", "schemas", "Permission")["enum"].([]any)
+	if len(perms) != 10 || perms[0] != "SECRETS:VIEW" || !slices.Contains(perms, any("AUDIT:VIEW")) {
+		t.Errorf("Permission enum = %v", perms)
+	}
+}
+
+// TestOpenAPINamePattern keeps the documented name pattern in step with
+// what internal/names accepts.
+func TestOpenAPINamePattern(t *testing.T) {
+	env := testenv.New(t)
+	doc := fetchOpenAPI(t, env)
+	pattern := docObject(t, map[string]any(doc), "components", "schemas", "ProjectCreate", "properties", "name")["pattern"].(string)
+	re := regexp.MustCompile(pattern)
+	for _, name := range []string{"a", "payments", "Payments-2.v_1", strings.Repeat("x", 64), strings.Repeat("x", 65),
+		"-lead", ".hidden", "has space", "ümlaut", "a/b", ""} {
+		if got, want := re.MatchString(name), names.Validate("name", "Project", name) == nil; got != want {
+			t.Errorf("name %q: pattern says %v, names.Validate says %v", name, got, want)
+		}
+	}
+}
+
+// conforms reports where v breaks schema s: an undocumented or missing
+// property, or a value of the wrong type.
+func (d openAPIDoc) conforms(t *testing.T, s map[string]any, v any, where string) []string {
+	t.Helper()
+	s = d.resolve(t, s)
+	var bad []string
+	if enum, ok := s["enum"].([]any); ok && !slices.Contains(enum, v) {
+		bad = append(bad, where+": "+asJSON(v)+" is not in the enum")
+	}
+	switch s["type"] {
+	case "object":
+		m, ok := v.(map[string]any)
+		if !ok {
+			return append(bad, where+": not an object")
+		}
+		props, _ := s["properties"].(map[string]any)
+		required, _ := s["required"].([]any)
+		for _, r := range required {
+			if _, ok := m[r.(string)]; !ok {
+				bad = append(bad, where+"."+r.(string)+": required but missing")
+			}
+		}
+		for k, x := range m {
+			p, ok := props[k].(map[string]any)
+			if !ok {
+				bad = append(bad, where+"."+k+": not documented")
+				continue
+			}
+			bad = append(bad, d.conforms(t, p, x, where+"."+k)...)
+		}
+	case "array":
+		a, ok := v.([]any)
+		if !ok {
+			return append(bad, where+": not an array")
+		}
+		for i, x := range a {
+			bad = append(bad, d.conforms(t, s["items"].(map[string]any), x, where+"["+asJSON(i)+"]")...)
+		}
+	case "string":
+		if _, ok := v.(string); !ok {
+			bad = append(bad, where+": not a string")
+		}
+	case "integer":
+		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+			bad = append(bad, where+": not an integer")
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			bad = append(bad, where+": not a boolean")
+		}
+	}
+	return bad
+}
+
+func asJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestOpenAPIDescribesActualResponses calls every documented operation and
+// checks the answers against the documented schemas, so that the document
+// cannot drift from what the handlers return.
+func TestOpenAPIDescribesActualResponses(t *testing.T) {
+	env := testenv.New(t)
+	doc := fetchOpenAPI(t, env)
+	env.CreateUser("root", true)
+	env.CreateUser("dave", false)
+	root := env.Token("root")
+	calls := []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodPost, "/apiops/projects/", map[string]string{"name": "payments", "description": "Payments APIs"}},
+		{http.MethodPost, "/apiops/projects/", map[string]string{"name": "doomed"}},
+		{http.MethodGet, "/apiops/projects/", nil},
+		{http.MethodGet, "/apiops/projects/payments/", nil},
+		{http.MethodPut, "/apiops/projects/payments/members/dave/", map[string][]string{"permissions": {"SECRETS:MANAGE"}}},
+		{http.MethodGet, "/apiops/projects/payments/members/", nil},
+		{http.MethodDelete, "/apiops/projects/doomed/", nil},
+		{http.MethodPost, "/apiops/environments/", map[string]string{"name": "production", "webhookUrl": "https://hooks.example.com/kw"}},
+		{http.MethodGet, "/apiops/environments/", nil},
+		{http.MethodGet, "/apiops/environments/production/", nil},
+		{http.MethodGet, "/apiops/audit/?project=payments&size=5", nil},
+	}
+	called := map[string]bool{"GET /apiops/openapi.json": true}
+	for _, c := range calls {
+		r := env.API(root, c.method, c.path, c.body)
+		path, _, _ := strings.Cut(c.path, "?")
+		op := findDocOperation(t, doc, c.method, path)
+		called[op.String()] = true
+		if r.Status != http.StatusOK {
+			t.Errorf("%s %s: status %d, body %s", c.method, c.path, r.Status, r.Raw)
+			continue
+		}
+		s := docObject(t, op.Spec, "responses", "200", "content", "application/json", "schema")
+		for _, problem := range doc.conforms(t, s, r.Body, "body") {
+			t.Errorf("%s %s: %s (body %s)", c.method, c.path, problem, r.Raw)
+		}
+	}
+	for _, op := range doc.operations(t) {
+		if !called[op.String()] {
+			t.Errorf("%s was not exercised; add a call", op)
+		}
+	}
+	// Error bodies follow the Error schema.
+	for _, c := range []struct {
+		token, method, path string
+		body                any
+	}{
+		{"", http.MethodGet, "/apiops/projects/", nil},
+		{env.Token("dave"), http.MethodPost, "/apiops/projects/", map[string]string{"name": "x"}},
+		{root, http.MethodGet, "/apiops/projects/nope/", nil},
+		{root, http.MethodPost, "/apiops/environments/", map[string]string{"name": "e", "webhookUrl": "ftp://x"}},
+	} {
+		r := env.API(c.token, c.method, c.path, c.body)
+		for _, problem := range doc.conforms(t, map[string]any{"$ref": "#/components/schemas/Error"}, r.Body, "error") {
+			t.Errorf("%s %s (status %d): %s (body %s)", c.method, c.path, r.Status, problem, r.Raw)
+		}
+	}
+}
+
+// findDocOperation finds the documented operation a concrete path matches.
+func findDocOperation(t *testing.T, doc openAPIDoc, method, path string) docOperation {
+	t.Helper()
+	for _, op := range doc.operations(t) {
+		re := regexp.MustCompile("^" + regexp.MustCompile(`\\\{[^}]+\\\}`).ReplaceAllString(regexp.QuoteMeta(op.Path), `[^/]+`) + "$")
+		if op.Method == method && re.MatchString(path) {
+			return op
+		}
+	}
+	t.Fatalf("no documented operation for %s %s", method, path)
+	return docOperation{}
+}

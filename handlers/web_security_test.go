@@ -1,0 +1,612 @@
+package handlers_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/keyward/keyward/internal/app"
+	"github.com/keyward/keyward/internal/clock"
+	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/testenv"
+)
+
+// newEnvWith starts a Keyward like testenv.New, with the test configuration
+// changed by mutate (e.g. CookieSecure "always").
+func newEnvWith(t *testing.T, mutate func(*config.Config)) *testenv.Env {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := testenv.Config(dir)
+	mutate(&cfg)
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	fc := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	logs := &testenv.SyncBuffer{}
+	a, err := app.Open(context.Background(), cfg, testenv.SchemaSQL(t), app.Options{Clock: fc, LogOutput: logs})
+	if err != nil {
+		t.Fatalf("open app: %v", err)
+	}
+	e, err := a.Handler()
+	if err != nil {
+		t.Fatalf("build handler: %v", err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &testenv.Env{T: t, App: a, Echo: e, Server: srv, Clock: fc, Dir: dir, Logs: logs}
+}
+
+// newSite starts a Keyward with an admin "root", a user "bob", a project
+// "payments" and an environment "production", and returns a browser signed
+// in as root.
+func newSite(t *testing.T) (*testenv.Env, *testenv.Browser) {
+	t.Helper()
+	env := testenv.New(t)
+	env.CreateUser("root", true)
+	env.CreateUser("bob", false)
+	ctx := context.Background()
+	root := env.Principal("root")
+	if _, err := env.App.Projects.Create(ctx, root, "payments", "Payments APIs"); err != nil {
+		t.Fatalf("create project: %v", err)
+	}
+	if _, err := env.App.Environments.Create(ctx, root, environments.Input{Name: "production"}); err != nil {
+		t.Fatalf("create environment: %v", err)
+	}
+	b := env.Browser()
+	b.Login("root")
+	return env, b
+}
+
+// rawPost posts form with the browser's cookies but without adding a CSRF
+// token, and with extra headers.
+func rawPost(t *testing.T, env *testenv.Env, b *testenv.Browser, path string, form url.Values, header map[string]string) testenv.Page {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, env.URL(path), strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := b.Client.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	p := testenv.Page{Status: resp.StatusCode, Header: resp.Header, Body: string(raw)}
+	p.Doc, _ = goquery.NewDocumentFromReader(bytes.NewReader(raw))
+	return p
+}
+
+// loginWith signs b in with an explicit password and returns the response.
+func loginWith(b *testenv.Browser, user, password string) testenv.Page {
+	b.Get("/login", false)
+	return b.Post("/login", url.Values{"username": {user}, "password": {password}}, false)
+}
+
+// sessionCookie returns the session cookie a response sets, or nil.
+func sessionCookie(p testenv.Page) *http.Cookie {
+	for _, line := range p.Header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err == nil && c.Name == "keyward_session" {
+			return c
+		}
+	}
+	return nil
+}
+
+// browserWithCookie is a fresh client that presents one session cookie, as
+// an attacker replaying a captured cookie would.
+func browserWithCookie(env *testenv.Env, value string) *testenv.Browser {
+	b := env.Browser()
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(env.Server.URL)
+	jar.SetCookies(u, []*http.Cookie{{Name: "keyward_session", Value: value, Path: "/"}})
+	b.Client.Jar = jar
+	return b
+}
+
+// count runs a COUNT query.
+func count(t *testing.T, env *testenv.Env, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := env.App.DB.Read.QueryRowContext(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// snapshot dumps every table a web form can change, so a test can show a
+// refused request changed nothing at all.
+func snapshot(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	var sb strings.Builder
+	for _, table := range []string{"users", "web_sessions", "login_throttle", "settings", "api_tokens",
+		"projects", "project_members", "environments", "deployments", "audit_log"} {
+		rows, err := env.App.DB.Read.QueryContext(context.Background(), "SELECT * FROM "+table+" ORDER BY 1")
+		if err != nil {
+			t.Fatalf("dump %s: %v", table, err)
+		}
+		cols, _ := rows.Columns()
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatalf("dump %s: %v", table, err)
+			}
+			fmt.Fprintf(&sb, "%s %v\n", table, vals)
+		}
+		rows.Close()
+	}
+	return sb.String()
+}
+
+// TestCSRFRefusesEveryForm posts to every state-changing web route without a
+// token, with a wrong one, with another session's and with a wrong header:
+// each is refused with 403 and nothing changes. The right token, as field or
+// header, works.
+func TestCSRFRefusesEveryForm(t *testing.T) {
+	env, b := newSite(t)
+	env.Token("root")
+	var tokenID int64
+	if err := env.App.DB.Read.QueryRow("SELECT id FROM api_tokens").Scan(&tokenID); err != nil {
+		t.Fatal(err)
+	}
+	type route struct {
+		pattern, path string
+		form          url.Values
+	}
+	routes := []route{
+		{"/setup/:token", "/setup/some-token", url.Values{"username": {"eve"}, "password": {"a long enough password"}, "password2": {"a long enough password"}}},
+		{"/login", "/login", url.Values{"username": {"root"}, "password": {testenv.Password}}},
+		{"/logout", "/logout", url.Values{}},
+		{"/projects", "/projects", url.Values{"name": {"newproj"}, "description": {"x"}}},
+		{"/projects/:project", "/projects/payments", url.Values{"description": {"changed"}}},
+		{"/projects/:project/members", "/projects/payments/members", url.Values{"username": {"bob"}, "preset": {"owner"}}},
+		{"/projects/:project/delete", "/projects/payments/delete", url.Values{"confirm_name": {"payments"}}},
+		{"/environments", "/environments", url.Values{"name": {"staging"}}},
+		{"/environments/:env", "/environments/production", url.Values{"description": {"changed"}, "webhookUrl": {"https://gw.example.com/hook"}}},
+		{"/admin/users", "/admin/users", url.Values{"username": {"carol"}, "password": {"another long password"}}},
+		{"/admin/users/:username/disabled", "/admin/users/bob/disabled", url.Values{"disabled": {"1"}}},
+		{"/admin/users/:username/admin", "/admin/users/bob/admin", url.Values{"admin": {"1"}}},
+		{"/admin/users/:username/password", "/admin/users/bob/password", url.Values{"password": {"a brand new password"}}},
+		{"/account/password", "/account/password", url.Values{"current_password": {testenv.Password}, "password": {"a brand new password"}}},
+		{"/account/tokens", "/account/tokens", url.Values{"name": {"ci"}, "expires": {"720h"}}},
+		{"/account/tokens/:id/revoke", fmt.Sprintf("/account/tokens/%d/revoke", tokenID), url.Values{}},
+		{"/audit/verify", "/audit/verify", url.Values{}},
+	}
+
+	// Every POST route of the web console is in the list above.
+	covered := map[string]bool{}
+	for _, r := range routes {
+		covered[r.pattern] = true
+	}
+	for _, r := range env.Echo.Routes() {
+		if r.Method == http.MethodPost && !strings.HasPrefix(r.Path, "/apiops") && !covered[r.Path] {
+			t.Errorf("POST %s is not covered by the CSRF test", r.Path)
+		}
+	}
+
+	other := env.Browser()
+	other.Login("bob")
+	if other.CSRF == "" || other.CSRF == b.CSRF {
+		t.Fatalf("expected distinct CSRF tokens, got %q and %q", other.CSRF, b.CSRF)
+	}
+	before := snapshot(t, env)
+	for _, r := range routes {
+		with := func(field string) url.Values {
+			f := url.Values{}
+			for k, v := range r.form {
+				f[k] = v
+			}
+			f.Set("_csrf", field)
+			return f
+		}
+		cases := []struct {
+			name string
+			do   func() testenv.Page
+		}{
+			{"missing", func() testenv.Page { return rawPost(t, env, b, r.path, r.form, nil) }},
+			{"empty", func() testenv.Page { return b.Post(r.path, with(""), false) }},
+			{"wrong", func() testenv.Page { return b.Post(r.path, with("not-the-token"), false) }},
+			{"other session", func() testenv.Page { return b.Post(r.path, with(other.CSRF), true) }},
+			{"wrong header", func() testenv.Page {
+				return rawPost(t, env, b, r.path, r.form, map[string]string{"X-CSRF-Token": other.CSRF, "HX-Request": "true"})
+			}},
+		}
+		for _, c := range cases {
+			p := c.do()
+			if p.Status != http.StatusForbidden {
+				t.Errorf("POST %s with %s token: status %d, want 403", r.path, c.name, p.Status)
+				continue
+			}
+			if !strings.Contains(p.Body, "CSRF") {
+				t.Errorf("POST %s with %s token: the 403 page does not say why: %s", r.path, c.name, p.Body)
+			}
+		}
+	}
+	if after := snapshot(t, env); after != before {
+		t.Fatalf("refused requests changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	if p := b.Get("/projects", false); p.Status != http.StatusOK {
+		t.Fatalf("the refused logout signed root out: GET /projects status %d", p.Status)
+	}
+
+	// The header works like the field (htmx sends the header).
+	p := rawPost(t, env, b, "/projects", url.Values{"name": {"newproj"}}, map[string]string{"X-CSRF-Token": b.CSRF})
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/projects/newproj" {
+		t.Fatalf("POST /projects with X-CSRF-Token header: status %d location %q", p.Status, p.Header.Get("Location"))
+	}
+	if n := count(t, env, "SELECT COUNT(*) FROM projects WHERE name = 'newproj'"); n != 1 {
+		t.Fatalf("project created with the header token: %d rows", n)
+	}
+
+	// With the right token every route does its work (none answers 403), so
+	// the refusals above were about the token alone.
+	for _, r := range routes {
+		switch r.pattern {
+		case "/setup/:token", "/login", "/logout", "/projects":
+			continue
+		}
+		if p := b.Post(r.path, r.form, false); p.Status == http.StatusForbidden {
+			t.Errorf("POST %s with the right token: 403 %s", r.path, p.Doc.Find("main").Text())
+		}
+	}
+	if after := snapshot(t, env); after == before {
+		t.Fatalf("accepted requests changed nothing")
+	}
+}
+
+// TestSessionIdleTimeout signs a user out after 30 minutes without a request.
+func TestSessionIdleTimeout(t *testing.T) {
+	env, b := newSite(t)
+	for range 2 {
+		env.Clock.Advance(29 * time.Minute)
+		if p := b.Get("/projects", false); p.Status != http.StatusOK {
+			t.Fatalf("active session ended after 29 idle minutes: status %d", p.Status)
+		}
+	}
+	env.Clock.Advance(31 * time.Minute)
+	p := b.Get("/projects", false)
+	if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+		t.Fatalf("idle session: status %d location %q, want a redirect to /login", p.Status, p.Location())
+	}
+	login := b.Get(p.Location(), false)
+	if flash := login.Doc.Find(".flash").Text(); !strings.Contains(flash, "session has expired") {
+		t.Fatalf("sign-in page after expiry shows flash %q", flash)
+	}
+	if n := count(t, env, "SELECT COUNT(*) FROM web_sessions"); n != 0 {
+		t.Fatalf("expired session still stored: %d rows", n)
+	}
+	// The flash is shown once.
+	if flash := b.Get("/login", false).Doc.Find(".flash").Text(); flash != "" {
+		t.Fatalf("flash shown twice: %q", flash)
+	}
+}
+
+// TestSessionAbsoluteTimeout ends a session 12 hours after sign-in even when
+// it is used every 20 minutes.
+func TestSessionAbsoluteTimeout(t *testing.T) {
+	env, b := newSite(t)
+	elapsed := time.Duration(0)
+	for {
+		env.Clock.Advance(20 * time.Minute)
+		elapsed += 20 * time.Minute
+		p := b.Get("/projects", false)
+		if elapsed <= 12*time.Hour {
+			if p.Status != http.StatusOK {
+				t.Fatalf("session ended after %s of activity: status %d", elapsed, p.Status)
+			}
+			continue
+		}
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+			t.Fatalf("session still open after %s: status %d", elapsed, p.Status)
+		}
+		if flash := b.Get(p.Location(), false).Doc.Find(".flash").Text(); !strings.Contains(flash, "session has expired") {
+			t.Fatalf("flash after the absolute timeout: %q", flash)
+		}
+		return
+	}
+}
+
+// TestSessionRotationAndLogout: signing in issues a new cookie and CSRF
+// token; signing out ends the server session so a copied cookie is useless.
+func TestSessionRotationAndLogout(t *testing.T) {
+	env := testenv.New(t)
+	env.CreateUser("root", true)
+	b := env.Browser()
+	first := b.Get("/login", false)
+	before := sessionCookie(first)
+	if before == nil {
+		t.Fatalf("GET /login set no session cookie")
+	}
+	csrfBefore := b.CSRF
+	p := b.Post("/login", url.Values{"username": {"root"}, "password": {testenv.Password}}, false)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("login: status %d", p.Status)
+	}
+	after := sessionCookie(p)
+	if after == nil || after.Value == before.Value {
+		t.Fatalf("login did not rotate the session cookie")
+	}
+	b.Get("/account", false)
+	if b.CSRF == csrfBefore {
+		t.Fatalf("login did not rotate the CSRF token")
+	}
+	// The pre-login CSRF token and cookie are worthless now.
+	if p := b.Post("/projects", url.Values{"name": {"x"}, "_csrf": {csrfBefore}}, false); p.Status != http.StatusForbidden {
+		t.Fatalf("pre-login CSRF token accepted: status %d", p.Status)
+	}
+	if p := browserWithCookie(env, before.Value).Get("/projects", false); p.Status != http.StatusSeeOther {
+		t.Fatalf("pre-login cookie authenticates: status %d", p.Status)
+	}
+	// A copy of the signed-in cookie works until logout, not after.
+	stolen := browserWithCookie(env, after.Value)
+	if p := stolen.Get("/projects", false); p.Status != http.StatusOK {
+		t.Fatalf("copied signed-in cookie: status %d, want 200 before logout", p.Status)
+	}
+	p = b.Post("/logout", nil, false)
+	if p.Status != http.StatusSeeOther || p.Location() != "/login" {
+		t.Fatalf("logout: status %d location %q", p.Status, p.Location())
+	}
+	if n := count(t, env, "SELECT COUNT(*) FROM web_sessions"); n != 0 {
+		t.Fatalf("logout left %d server sessions", n)
+	}
+	if p := stolen.Get("/projects", false); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+		t.Fatalf("cookie from before logout still authenticates: status %d", p.Status)
+	}
+	if p := b.Get("/projects", false); p.Status != http.StatusSeeOther {
+		t.Fatalf("signed-out browser: status %d", p.Status)
+	}
+	if flash := b.Get("/login", false).Doc.Find(".flash").Text(); !strings.Contains(flash, "signed out") {
+		t.Fatalf("after logout the sign-in page shows %q", flash)
+	}
+}
+
+// TestSessionCookieAttributes checks HttpOnly, SameSite=Lax, Path and Secure.
+func TestSessionCookieAttributes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*config.Config)
+		secure bool
+	}{
+		{"never", func(c *config.Config) {}, false},
+		{"always", func(c *config.Config) { c.CookieSecure = "always" }, true},
+		{"auto with an https base URL", func(c *config.Config) {
+			c.CookieSecure, c.BaseURL = "auto", "https://keyward.example.com"
+		}, true},
+		{"auto with an http base URL", func(c *config.Config) { c.CookieSecure = "auto" }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := newEnvWith(t, tc.mutate)
+			c := sessionCookie(env.Browser().Get("/login", false))
+			if c == nil {
+				t.Fatalf("no session cookie")
+			}
+			if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+				t.Errorf("cookie attributes: HttpOnly=%v SameSite=%v Path=%q", c.HttpOnly, c.SameSite, c.Path)
+			}
+			if c.Secure != tc.secure {
+				t.Errorf("Secure=%v, want %v", c.Secure, tc.secure)
+			}
+			if c.MaxAge != int((12 * time.Hour).Seconds()) {
+				t.Errorf("Max-Age=%d, want the absolute session lifetime", c.MaxAge)
+			}
+		})
+	}
+}
+
+// TestDisablingUserEndsSessionsAndTokens: a disabled user is signed out
+// everywhere, their API tokens answer 401, and they cannot sign in.
+func TestDisablingUserEndsSessionsAndTokens(t *testing.T) {
+	env, admin := newSite(t)
+	bob := env.Browser()
+	bob.Login("bob")
+	tok := env.Token("bob")
+	if r := env.API(tok, http.MethodGet, "/apiops/projects/", nil); r.Status != http.StatusOK {
+		t.Fatalf("bob's token before disabling: %d %s", r.Status, r.Raw)
+	}
+	p := admin.Post("/admin/users/bob/disabled", url.Values{"disabled": {"1"}}, false)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("disable bob: status %d", p.Status)
+	}
+	if flash := admin.Get(p.Location(), false).Doc.Find(".flash-success").Text(); !strings.Contains(flash, "disabled") {
+		t.Fatalf("disable flash: %q", flash)
+	}
+	if p := bob.Get("/projects", false); p.Status != http.StatusSeeOther || !strings.HasPrefix(p.Location(), "/login") {
+		t.Fatalf("disabled bob's session still works: status %d", p.Status)
+	}
+	r := env.API(tok, http.MethodGet, "/apiops/projects/", nil)
+	if r.Status != http.StatusUnauthorized || r.Body["error"] != "unauthorized_client" || !strings.Contains(fmt.Sprint(r.Body["error_description"]), "disabled") {
+		t.Fatalf("disabled bob's token: %d %s", r.Status, r.Raw)
+	}
+	if p := loginWith(env.Browser(), "bob", testenv.Password); p.Status != http.StatusUnauthorized {
+		t.Fatalf("disabled bob signs in: status %d", p.Status)
+	}
+	// Enabling restores the tokens.
+	admin.Post("/admin/users/bob/disabled", url.Values{"disabled": {"0"}}, false)
+	if r := env.API(tok, http.MethodGet, "/apiops/projects/", nil); r.Status != http.StatusOK {
+		t.Fatalf("re-enabled bob's token: %d %s", r.Status, r.Raw)
+	}
+}
+
+// TestPasswordChangesEndSessions: an admin's reset ends all of the user's
+// sessions; changing one's own password ends the other sessions only.
+func TestPasswordChangesEndSessions(t *testing.T) {
+	env, admin := newSite(t)
+	bob := env.Browser()
+	bob.Login("bob")
+	const reset = "reset by the admin 1"
+	p := admin.Post("/admin/users/bob/password", url.Values{"password": {reset}}, false)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("reset: status %d %s", p.Status, p.Body)
+	}
+	if p := bob.Get("/projects", false); p.Status != http.StatusSeeOther {
+		t.Fatalf("bob's session survived a password reset: status %d", p.Status)
+	}
+	if p := loginWith(env.Browser(), "bob", testenv.Password); p.Status != http.StatusUnauthorized {
+		t.Fatalf("old password after reset: status %d", p.Status)
+	}
+	laptop, phone := env.Browser(), env.Browser()
+	if p := loginWith(laptop, "bob", reset); p.Status != http.StatusSeeOther {
+		t.Fatalf("new password after reset: status %d", p.Status)
+	}
+	if p := loginWith(phone, "bob", reset); p.Status != http.StatusSeeOther {
+		t.Fatalf("second sign-in: status %d", p.Status)
+	}
+	laptop.Get("/account", false)
+	p = laptop.Post("/account/password", url.Values{"current_password": {reset}, "password": {"bob's own new password"}}, false)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("own password change: status %d %s", p.Status, p.Doc.Find("main").Text())
+	}
+	if p := laptop.Get("/account", false); p.Status != http.StatusOK {
+		t.Fatalf("the session that changed the password ended: status %d", p.Status)
+	}
+	if p := phone.Get("/account", false); p.Status != http.StatusSeeOther {
+		t.Fatalf("bob's other session survived his password change: status %d", p.Status)
+	}
+}
+
+// TestLoginFailureDoesNotRevealUser gives the same answer for a wrong
+// password, an unknown user and a disabled account.
+func TestLoginFailureDoesNotRevealUser(t *testing.T) {
+	env, admin := newSite(t)
+	admin.Post("/admin/users/bob/disabled", url.Values{"disabled": {"1"}}, false)
+	var msgs []string
+	for _, c := range []struct{ user, password string }{
+		{"root", "wrong password!"},
+		{"nobody", "wrong password!"},
+		{"bob", testenv.Password},
+	} {
+		p := loginWith(env.Browser(), c.user, c.password)
+		if p.Status != http.StatusUnauthorized {
+			t.Fatalf("login %s: status %d", c.user, p.Status)
+		}
+		msgs = append(msgs, strings.TrimSpace(p.Doc.Find(".form-error").Text()))
+		if got := p.Doc.Find(`input[name="username"]`).AttrOr("value", ""); got != c.user {
+			t.Errorf("login form lost the username: %q", got)
+		}
+		if strings.Contains(p.Body, c.password) {
+			t.Errorf("login page echoes the password")
+		}
+	}
+	if msgs[0] != "Invalid username or password." || msgs[1] != msgs[0] || msgs[2] != msgs[0] {
+		t.Fatalf("login failure messages differ: %q", msgs)
+	}
+}
+
+// TestLoginThrottleAndLock: after 3 failures each attempt must wait, after 5
+// the account locks for 15 minutes even for the right password; failures
+// and refusals are audited.
+func TestLoginThrottleAndLock(t *testing.T) {
+	env := testenv.New(t)
+	env.CreateUser("alice", false)
+	b := env.Browser()
+	fail := func(i int) {
+		t.Helper()
+		p := loginWith(b, "alice", fmt.Sprintf("wrong-password-%d", i))
+		if p.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d %s", i, p.Status, p.Doc.Find(".form-error").Text())
+		}
+	}
+	refused := func(password, want string) {
+		t.Helper()
+		p := loginWith(b, "alice", password)
+		msg := p.Doc.Find(".form-error").Text()
+		if p.Status != http.StatusTooManyRequests || !strings.Contains(msg, want) {
+			t.Fatalf("attempt while throttled: status %d message %q, want 429 %q", p.Status, msg, want)
+		}
+	}
+	for i := 1; i <= 3; i++ {
+		fail(i)
+	}
+	refused("wrong-password-x", "Wait 2s")
+	refused(testenv.Password, "Wait")
+	env.Clock.Advance(2 * time.Second)
+	fail(4)
+	refused(testenv.Password, "Wait 4s")
+	env.Clock.Advance(4 * time.Second)
+	fail(5)
+	refused(testenv.Password, "locked")
+	env.Clock.Advance(14 * time.Minute)
+	refused(testenv.Password, "locked")
+	env.Clock.Advance(time.Minute)
+	if p := loginWith(b, "alice", testenv.Password); p.Status != http.StatusSeeOther {
+		t.Fatalf("after 15 minutes: status %d %s", p.Status, p.Doc.Find(".form-error").Text())
+	}
+
+	if n := count(t, env, `SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login' AND actor = 'alice'
+		AND outcome = 'denied' AND detail = 'wrong password' AND source_addr = '127.0.0.1'`); n != 5 {
+		t.Errorf("audited wrong passwords: %d, want 5", n)
+	}
+	if n := count(t, env, `SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login' AND actor = 'alice'
+		AND outcome = 'denied' AND (detail LIKE '%Wait%' OR detail LIKE '%locked%')`); n != 5 {
+		t.Errorf("audited throttled attempts: %d, want 5", n)
+	}
+	if n := count(t, env, `SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login' AND actor = 'alice' AND outcome = 'success'`); n != 1 {
+		t.Errorf("audited sign-ins: %d, want 1", n)
+	}
+	if n := count(t, env, `SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%wrong-password-%'`); n != 0 {
+		t.Errorf("a typed password reached the audit log")
+	}
+}
+
+// TestLoginLockIgnoresUsernameCase: the user lock counts "alice", "ALICE"
+// and "Alice" as one account, since sign-in treats them as one.
+func TestLoginLockIgnoresUsernameCase(t *testing.T) {
+	env := testenv.New(t)
+	env.CreateUser("alice", false)
+	b := env.Browser()
+	for i, name := range []string{"alice", "ALICE", "Alice", "aLICE", "AlIcE"} {
+		if p := loginWith(b, name, "wrong password"); p.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d as %s: status %d", i+1, name, p.Status)
+		}
+		env.Clock.Advance(time.Minute)
+	}
+	p := loginWith(b, "alice", testenv.Password)
+	if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Doc.Find(".form-error").Text(), "locked") {
+		t.Fatalf("after 5 failures in mixed case: status %d %q", p.Status, p.Doc.Find(".form-error").Text())
+	}
+}
+
+// TestLoginAddressLock locks an address after 20 failures spread over many
+// usernames; other addresses are not affected.
+func TestLoginAddressLock(t *testing.T) {
+	env := testenv.New(t)
+	env.CreateUser("root", true)
+	b := env.Browser()
+	for i := range 20 {
+		if p := loginWith(b, fmt.Sprintf("guess%d", i), "wrong password"); p.Status != http.StatusUnauthorized {
+			t.Fatalf("failure %d: status %d %s", i+1, p.Status, p.Doc.Find(".form-error").Text())
+		}
+		env.Clock.Advance(61 * time.Second) // past the longest per-attempt wait
+	}
+	p := loginWith(b, "root", testenv.Password)
+	if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Doc.Find(".form-error").Text(), "locked") {
+		t.Fatalf("after 20 failures from one address: status %d %q", p.Status, p.Doc.Find(".form-error").Text())
+	}
+	if _, _, err := env.App.Auth.Login(context.Background(), "root", testenv.Password, "10.0.0.2"); err != nil {
+		t.Fatalf("another address is locked too: %v", err)
+	}
+	if n := count(t, env, `SELECT COUNT(*) FROM audit_log WHERE action = 'auth.login' AND outcome = 'denied' AND actor LIKE 'guess%'`); n != 20 {
+		t.Errorf("audited failures: %d, want 20", n)
+	}
+}
