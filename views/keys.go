@@ -123,4 +123,3 @@ type KeyPage struct {
 }
 
 func (KeyPage) Template() string { return "key" }
-

@@ -150,7 +150,9 @@ func sourceOr(s string) string {
 }
 
 // materialAAD binds sealed key material to its key and environment.
-func materialAAD(keyID, envID int64) string { return fmt.Sprintf("key/%d/environment/%d", keyID, envID) }
+func materialAAD(keyID, envID int64) string {
+	return fmt.Sprintf("key/%d/environment/%d", keyID, envID)
+}
 
 // CreateKey creates a key with its configurations and, when deployNow,
 // deploys every configuration (SECRETS:DEPLOY_UNDEPLOY needed as well).
