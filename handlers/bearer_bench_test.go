@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/keyward/keyward/internal/auth"
 	"github.com/keyward/keyward/internal/testenv"
 )
 
@@ -48,7 +49,8 @@ func BenchmarkBearerAuth(b *testing.B) {
 	}
 	b.Run("GET_healthz", func(b *testing.B) { serve(b, "/healthz", "", http.StatusOK) })
 	b.Run("GET_apiops_projects", func(b *testing.B) { serve(b, "/apiops/projects/", token, http.StatusOK) })
-	b.Run("GET_apiops_projects_bad_token", func(b *testing.B) {
-		serve(b, "/apiops/projects/", testenv.Password, http.StatusUnauthorized)
+	// A well-formed token that matches no row: the read a guesser costs.
+	b.Run("GET_apiops_projects_unknown_token", func(b *testing.B) {
+		serve(b, "/apiops/projects/", auth.TokenPrefix+"0000000000000000000000000000000000000000000", http.StatusUnauthorized)
 	})
 }
