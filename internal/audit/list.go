@@ -50,7 +50,10 @@ func (f Filter) where() (string, []any) {
 	}
 	if f.Action != "" {
 		if strings.HasSuffix(f.Action, ".") {
-			add("action >= ? AND action < ?", f.Action, f.Action+"\uffff")
+			// A prefix ("key.") can match a large share of the log; the
+			// unary + keeps SQLite from sorting every match through the
+			// action index and lets it walk ids newest first instead.
+			add("+action >= ? AND +action < ?", f.Action, f.Action+"\uffff")
 		} else {
 			add("action = ?", f.Action)
 		}
