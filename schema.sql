@@ -152,3 +152,103 @@ DROP INDEX audit_log_project;
 CREATE INDEX audit_log_project_id_at ON audit_log (project, id, at);
 DROP INDEX audit_log_actor;
 CREATE INDEX audit_log_actor_id_at ON audit_log (actor, id, at);
+
+-- version: 3
+-- Keys, their per-environment configurations, JWKs and gateway tokens.
+
+-- A key: name unique in its project and never renamed. The project cannot be
+-- deleted while it holds keys (no cascade).
+CREATE TABLE keys (
+    id          INTEGER  PRIMARY KEY,
+    project_id  INTEGER  NOT NULL REFERENCES projects (id),
+    name        TEXT     NOT NULL,
+    description TEXT     NOT NULL DEFAULT '',
+    key_type    TEXT     NOT NULL,
+    algorithm   TEXT     NOT NULL,
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+-- One configuration of a key per environment. material (the current
+-- content) is sealed by internal/seal, bound to
+-- "key/<key_id>/environment/<environment_id>"; deployed_material is the
+-- content gateways receive, sealed under the same binding plus "/deployed".
+-- It changes only on deploy, so "Save" without deploy never changes what a
+-- gateway sees. deployed_revision is the environment revision of the last
+-- deploy, NULL while not deployed.
+CREATE TABLE key_configs (
+    id                INTEGER  PRIMARY KEY,
+    key_id            INTEGER  NOT NULL REFERENCES keys (id) ON DELETE CASCADE,
+    environment_id    INTEGER  NOT NULL REFERENCES environments (id),
+    source            TEXT     NOT NULL,
+    file_name         TEXT     NOT NULL DEFAULT '',
+    alias             TEXT     NOT NULL DEFAULT '',
+    material          BLOB     NOT NULL,
+    format            TEXT     NOT NULL,
+    bits              INTEGER  NOT NULL,
+    curve             TEXT     NOT NULL DEFAULT '',
+    fingerprint       TEXT     NOT NULL,
+    warning           TEXT     NOT NULL DEFAULT '',
+    deployed_revision    INTEGER,
+    deployed_at          DATETIME,
+    deployed_material    BLOB,
+    deployed_fingerprint TEXT     NOT NULL DEFAULT '',
+    created_at           DATETIME NOT NULL,
+    updated_at           DATETIME NOT NULL,
+    UNIQUE (key_id, environment_id)
+);
+CREATE INDEX key_configs_environment ON key_configs (environment_id, deployed_revision);
+
+-- A JWK remembers its source (source_key_id is NULL once disconnected or
+-- when the source was deleted with "disconnect"; source_name stays).
+CREATE TABLE jwks (
+    id            INTEGER  PRIMARY KEY,
+    project_id    INTEGER  NOT NULL REFERENCES projects (id),
+    name          TEXT     NOT NULL,
+    source_type   TEXT     NOT NULL,
+    source_key_id INTEGER  REFERENCES keys (id) ON DELETE SET NULL,
+    source_name   TEXT     NOT NULL,
+    use           TEXT     NOT NULL,
+    alg           TEXT     NOT NULL,
+    kid           TEXT     NOT NULL DEFAULT '',
+    secret        BOOLEAN  NOT NULL DEFAULT FALSE,
+    created_at    DATETIME NOT NULL,
+    updated_at    DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+CREATE INDEX jwks_source_key ON jwks (source_key_id);
+
+-- The JWK built for one environment. A public JWK's JSON is stored as is
+-- (public_json, and deployed_json once deployed); a secret (oct) JWK's JSON
+-- is sealed (sealed_json, deployed_sealed), bound to
+-- "jwk/<jwk_id>/environment/<environment_id>" (+ "/deployed").
+CREATE TABLE jwk_configs (
+    id                INTEGER  PRIMARY KEY,
+    jwk_id            INTEGER  NOT NULL REFERENCES jwks (id) ON DELETE CASCADE,
+    environment_id    INTEGER  NOT NULL REFERENCES environments (id),
+    kid               TEXT     NOT NULL,
+    public_json       TEXT     NOT NULL DEFAULT '',
+    sealed_json       BLOB,
+    deployed_json     TEXT     NOT NULL DEFAULT '',
+    deployed_sealed   BLOB,
+    deployed_revision INTEGER,
+    deployed_at       DATETIME,
+    created_at        DATETIME NOT NULL,
+    updated_at        DATETIME NOT NULL,
+    UNIQUE (jwk_id, environment_id)
+);
+CREATE INDEX jwk_configs_environment ON jwk_configs (environment_id, deployed_revision);
+
+-- Environment-scoped tokens gateways use to read the bundle; SHA-256 only.
+CREATE TABLE gateway_tokens (
+    id             INTEGER  PRIMARY KEY,
+    environment_id INTEGER  NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    name           TEXT     NOT NULL,
+    token_hash     BLOB     NOT NULL UNIQUE,
+    prefix         TEXT     NOT NULL,
+    created_at     DATETIME NOT NULL,
+    last_used_at   DATETIME,
+    revoked_at     DATETIME,
+    UNIQUE (environment_id, name)
+);

@@ -3,6 +3,7 @@ package handlers
 import (
 	"strings"
 
+	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/labstack/echo/v4"
 )
@@ -16,7 +17,19 @@ func (s *Server) bearerAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if h != "" && !strings.EqualFold(scheme, "Bearer") {
 			return errs.Errorf(errs.Unauthorized, "The Authorization header must be \"Bearer <token>\".")
 		}
-		p, err := s.Auth.AuthenticateToken(c.Request().Context(), strings.TrimSpace(tok), c.RealIP())
+		tok = strings.TrimSpace(tok)
+		if strings.HasPrefix(tok, environments.GatewayTokenPrefix) {
+			p, err := s.Environments.AuthenticateGateway(c.Request().Context(), tok, c.RealIP())
+			if err != nil {
+				return err
+			}
+			if c.Path() != "/apiops"+bundleRoute && c.Path() != "/apiops"+strings.TrimSuffix(bundleRoute, "/") {
+				return errs.Errorf(errs.Forbidden, "A gateway token can only read its environment's bundle.")
+			}
+			c.Set(ctxPrincipal, p)
+			return next(c)
+		}
+		p, err := s.Auth.AuthenticateToken(c.Request().Context(), tok, c.RealIP())
 		if err != nil {
 			return err
 		}
@@ -24,6 +37,9 @@ func (s *Server) bearerAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// bundleRoute is the one API route a gateway token may call.
+const bundleRoute = "/environments/:environmentName/bundle"
 
 // bindJSON decodes a JSON body, answering 400 with what is wrong.
 func bindJSON(c echo.Context, v any) error {

@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/queries"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
@@ -45,6 +47,17 @@ func (s *Server) environmentPage(c echo.Context, name string, pageNo int) (*view
 	page := &views.EnvironmentPage{Env: envRow(d.Environment), HasWebhook: d.HasWebhook, Form: views.NewForm(), Page: pageNo,
 		Pages: int((d.DeploymentsAll + historyPageSize - 1) / historyPageSize)}
 	page.Title, page.Nav = d.Environment.Name, "environments"
+	page.GatewayForm, page.BundleURL = views.NewForm(), s.Config.BaseURL+"/apiops/environments/"+name+"/bundle"
+	if principal(c).Admin {
+		toks, err := s.Environments.ListGatewayTokens(c.Request().Context(), principal(c), name)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range toks {
+			page.GatewayTokens = append(page.GatewayTokens, views.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix,
+				CreatedAt: t.CreatedAt, LastUsed: t.LastUsedAt.Time, Revoked: t.RevokedAt.Valid})
+		}
+	}
 	page.Form.Values["description"], page.Form.Values["webhookUrl"] = d.Environment.Description, d.Environment.WebhookUrl
 	for _, x := range d.Deployments {
 		page.Deployments = append(page.Deployments, views.DeploymentRow{Revision: x.Revision, At: x.CreatedAt, Actor: x.Actor,
@@ -128,4 +141,40 @@ func (s *Server) handleEnvironmentUpdate(c echo.Context) error {
 	page.Flash = views.Flash{Kind: "success", Message: "Environment " + name + " saved with a new webhook secret."}
 	c.Response().Header().Set("HX-Push-Url", "/environments/"+name)
 	return s.render(c, http.StatusOK, page)
+}
+
+// handleGatewayTokenCreate creates a gateway token and shows it once.
+func (s *Server) handleGatewayTokenCreate(c echo.Context) error {
+	name := c.Param("env")
+	tok, err := s.Environments.CreateGatewayToken(c.Request().Context(), principal(c), name, c.FormValue("name"))
+	page, perr := s.environmentPage(c, name, 1)
+	if perr != nil {
+		return perr
+	}
+	if err != nil {
+		if errs.CodeOf(err) == errs.Internal || errs.CodeOf(err) == errs.Forbidden || errs.CodeOf(err) == errs.NotFound {
+			return err
+		}
+		page.GatewayForm.Values["name"] = c.FormValue("name")
+		page.GatewayForm.Fail(errs.FieldOf(err), errs.MessageOf(err))
+		return s.render(c, http.StatusUnprocessableEntity, page)
+	}
+	page.NewGatewayTok = tok.Value
+	c.Response().Header().Set("HX-Push-Url", "/environments/"+name)
+	return s.render(c, http.StatusOK, page)
+}
+
+func (s *Server) handleGatewayTokenRevoke(c echo.Context) error {
+	name := c.Param("env")
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		return errs.Errorf(errs.NotFound, "No such gateway token.")
+	}
+	if err := s.Environments.RevokeGatewayToken(c.Request().Context(), principal(c), name, id); err != nil {
+		return err
+	}
+	if err := s.setFlash(c, "success", "Gateway token revoked; it no longer reads the bundle."); err != nil {
+		return err
+	}
+	return redirect(c, "/environments/"+name)
 }

@@ -1,5 +1,3 @@
-//go:build issue3
-
 package handlers
 
 import (
@@ -210,9 +208,10 @@ func keyFormInput(c echo.Context, update bool) (secrets.KeyInput, []views.KeyCon
 				content = pastedContent(keymaterial.Type(in.Type), row.Content)
 			}
 		} else if fhs := form.File[field("file")]; len(fhs) > 0 && fhs[0].Size > 0 {
-			cfg.FileName = fhs[0].Filename
+			cfg.FileName, row.FileName = fhs[0].Filename, fhs[0].Filename
 			if content, err = readUpload(fhs[0], cfg.Field+".content"); err != nil {
-				return in, nil, err
+				// Show every row again, so the message sits beside this one.
+				return in, allRows(rows, row, idx, value), err
 			}
 		}
 		if content == nil && !update {
@@ -223,6 +222,51 @@ func keyFormInput(c echo.Context, update bool) (secrets.KeyInput, []views.KeyCon
 		rows = append(rows, row)
 	}
 	return in, rows, nil
+}
+
+// allRows completes the rows read so far (up to and including current)
+// with the remaining ones, for re-showing the form after an upload error.
+func allRows(done []views.KeyConfigRow, current views.KeyConfigRow, idx []int, value func(string) string) []views.KeyConfigRow {
+	rows := append(done, current)
+	for _, i := range idx[len(rows):] {
+		r := views.KeyConfigRow{Index: i}
+		r.Environment, r.Alias, r.Source = value(r.Field("environment")), value(r.Field("alias")), value(r.Field("source"))
+		if r.Source == secrets.SourceClipboard {
+			r.Content = value(r.Field("content"))
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+var (
+	configPrefixRE   = regexp.MustCompile(`configs\[(\d{1,3})\](?:\.(\w+))?(: )?`)
+	configFieldWords = map[string]string{"content": "the key content", "environmentName": "the environment", "alias": "the alias"}
+)
+
+// wizardMessage rewrites the service's field paths, which suit the API
+// ("configs[1].content is not…"), into words for the wizard, where the
+// message already sits beside its row: "The key content is not…",
+// "(also in configuration 1)".
+func wizardMessage(msg string) string {
+	out := configPrefixRE.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := configPrefixRE.FindStringSubmatch(m)
+		if sub[2] == "" {
+			n, _ := strconv.Atoi(sub[1])
+			return "configuration " + strconv.Itoa(n+1) + sub[3]
+		}
+		if sub[3] != "" {
+			return "" // "configs[1].environmentName: environment …" → "environment …"
+		}
+		if w, ok := configFieldWords[sub[2]]; ok {
+			return w
+		}
+		return m
+	})
+	if out == "" || out == msg {
+		return out
+	}
+	return strings.ToUpper(out[:1]) + out[1:]
 }
 
 var allowedExt = []string{".pem", ".crt", ".cer", ".cert", ".der"}
@@ -278,20 +322,23 @@ func (s *Server) keyFormFailed(c echo.Context, page *views.KeyFormPage, in secre
 		page.Algorithms = algorithmNames(keymaterial.Type(in.Type))
 	}
 	page.Form.Values["description"] = in.Description
-	field := errs.FieldOf(err)
-	if strings.HasPrefix(field, "configs[") || field == "name" || field == "description" || field == "keyType" || field == "algorithm" || field == "configs" {
-		page.Form.Fail(field, errs.MessageOf(err))
-	} else {
-		page.Form.Fail("", errs.MessageOf(err))
+	field, msg := errs.FieldOf(err), wizardMessage(errs.MessageOf(err))
+	if field == "configs" {
+		msg = "Add a configuration for at least one environment."
 	}
-	if strings.HasPrefix(field, "configs[") && strings.HasSuffix(field, ".content") {
-		page.Form.Message = "Select the key files again: browsers do not keep them when a form is shown again."
+	if strings.HasPrefix(field, "configs[") || field == "name" || field == "description" || field == "keyType" || field == "algorithm" || field == "configs" {
+		page.Form.Fail(field, msg)
+	} else {
+		page.Form.Fail("", msg)
 	}
 	existing := map[string]views.KeyConfigRow{}
 	for _, r := range page.Configs {
 		existing[r.Environment] = r
 	}
 	page.Configs = nil
+	if len(rows) == 0 {
+		rows = []views.KeyConfigRow{{Index: 0, Source: secrets.SourceFile}}
+	}
 	for _, r := range rows {
 		if old, ok := existing[r.Environment]; ok && page.Edit {
 			r.Existing, r.Fingerprint = true, old.Fingerprint
@@ -401,12 +448,13 @@ func (s *Server) handleKeyUpdate(c echo.Context) error {
 			return s.keyFormFailed(c, page, in, rows, errs.Errorf(errs.Invalid, "Type the key's name exactly to confirm."))
 		}
 	}
-	if choice == "" {
+	switch {
+	case !deployNow:
+		// A plain Save keeps related JWKs connected (nothing is deployed,
+		// and no dialog asked), whatever a cancelled dialog left behind.
+		choice = secrets.JWKUpdate
+	case choice == "":
 		choice = secrets.JWKNullify
-		if !deployNow {
-			// A plain Save keeps related JWKs connected: nothing is deployed.
-			choice = secrets.JWKUpdate
-		}
 	}
 	res, err := s.Secrets.UpdateKey(c.Request().Context(), principal(c), project, name, in, deployNow, choice)
 	if err != nil {
@@ -439,7 +487,8 @@ func (s *Server) handleKeyDeploy(c echo.Context) error {
 	undeploy := strings.HasSuffix(c.Path(), "/undeploy")
 	res, err := s.Secrets.DeployKey(c.Request().Context(), principal(c), project, name, env, undeploy)
 	if err != nil {
-		if errs.CodeOf(err) == errs.Internal {
+		// A missing permission is refused like every other form: 403.
+		if code := errs.CodeOf(err); code == errs.Internal || code == errs.Forbidden {
 			return err
 		}
 		if err := s.setFlash(c, "error", errs.MessageOf(err)); err != nil {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
+	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/names"
+	"github.com/keyward/keyward/internal/secrets"
 	"github.com/labstack/echo/v4"
 )
 
@@ -163,9 +165,17 @@ type apiOperation struct {
 	Optional     []string           // Result fields that are sometimes absent
 	Errors       []int              // statuses besides 401, 403 and 500
 	Public       bool               // no bearer token needed
+	// Security replaces the document's bearerAuth (the bundle takes a
+	// gateway token, not a personal one).
+	Security []map[string][]string
+	// Conditional operations answer with an ETag and 304 on If-None-Match.
+	Conditional bool
 }
 
-var bearerSecurity = []map[string][]string{{"bearerAuth": {}}}
+var (
+	bearerSecurity  = []map[string][]string{{"bearerAuth": {}}}
+	gatewaySecurity = []map[string][]string{{"gatewayToken": {}}}
+)
 
 func buildOpenAPI() *openAPIDoc {
 	doc := &openAPIDoc{
@@ -177,9 +187,14 @@ func buildOpenAPI() *openAPIDoc {
 		Security: bearerSecurity,
 		Paths:    map[string]map[string]*openAPIOperation{},
 		Components: openAPIComponents{
-			Schemas:         apiSchemas(),
-			Responses:       errorResponses(),
-			SecuritySchemes: map[string]map[string]string{"bearerAuth": {"type": "http", "scheme": "bearer", "description": "A Personal API Access Token, created on the Account page."}},
+			Schemas:   apiSchemas(),
+			Responses: errorResponses(),
+			SecuritySchemes: map[string]map[string]string{
+				"bearerAuth": {"type": "http", "scheme": "bearer", "description": "A Personal API Access Token, created on the Account page."},
+				"gatewayToken": {"type": "http", "scheme": "bearer", "description": "An environment's gateway token (kw_gw_...), " +
+					"created by an admin on the environment's page or with POST /apiops/environments/{environmentName}/gatewayTokens/. " +
+					"It reads that environment's bundle and nothing else."},
+			},
 		},
 	}
 	for _, c := range apiComponents() {
@@ -213,11 +228,22 @@ func (op apiOperation) build() *openAPIOperation {
 	if op.Public {
 		out.Security = &[]map[string][]string{}
 	} else {
+		if op.Security != nil {
+			out.Security = &op.Security
+		}
 		success = op.resultSchema()
 		statuses = slices.Concat([]int{http.StatusUnauthorized, http.StatusForbidden}, statuses)
 	}
 	out.Responses["200"] = &openAPIResponse{Description: "Success.",
 		Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: success}}}
+	if op.Conditional {
+		etag := map[string]map[string]any{"ETag": {"description": "Identifies this content; send it back in If-None-Match.",
+			"schema": map[string]string{"type": "string"}}}
+		out.Responses["200"].Headers = etag
+		out.Responses["304"] = &openAPIResponse{Description: "Not modified: the If-None-Match ETag is still current. No body.", Headers: etag}
+		out.Parameters = append(out.Parameters, &openAPIParameter{Name: "If-None-Match", In: "header",
+			Description: "The ETag of the copy the client holds.", Schema: &schema{Type: "string"}})
+	}
 	for _, status := range statuses {
 		name := errorResponseNames[status]
 		if name == "" {
@@ -363,6 +389,11 @@ var apiTags = []openAPITag{
 	{Name: "Projects", Description: "Projects are the namespaces every key, certificate, JWK, signing key and key set belongs to; users are members of projects with permissions."},
 	{Name: "Environments", Description: "Deployment targets, each with a revision that grows on every deploy or undeploy and a deployment history."},
 	{Name: "Audit", Description: "The append-only, tamper-evident audit log."},
+	{Name: "Keys", Description: "Secret, private and public keys, configured per environment and deployed to it (seeds 000 and 002). " +
+		"Material is sent base64-encoded and never answered back."},
+	{Name: "JWKs", Description: "JSON Web Keys made from keys. Public JWKs are published at /jwks/{projectName}/{environmentName} " +
+		"(no authentication); secret (oct) JWKs only reach gateways through the bundle."},
+	{Name: "Gateways", Description: "Gateway tokens and the bundle a gateway reads: everything deployed to its environment."},
 	{Name: "OpenAPI", Description: "This document."},
 }
 
@@ -378,6 +409,23 @@ var (
 	projectNameParam     = pathParam("projectName", "The project's name.", &schema{Type: "string", Pattern: namePattern})
 	environmentNameParam = pathParam("environmentName", "The environment's name.", &schema{Type: "string", Pattern: namePattern})
 	usernameParam        = pathParam("username", "The user's name.", &schema{Type: "string"})
+	keyNameParam         = pathParam("keyName", "The key's name.", &schema{Type: "string", Pattern: namePattern})
+	jwkNameParam         = pathParam("jwkName", "The JWK's name.", &schema{Type: "string", Pattern: namePattern})
+	tokenIDParam         = pathParam("tokenId", "The gateway token's id, as listed.", &schema{Type: "integer", Format: "int64"})
+)
+
+// enumOf lists values for a schema's enum.
+func enumOf[T ~string](values ...T) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
+
+var (
+	keyTypeEnum   = enumOf(keymaterial.Types...)
+	algorithmEnum = enumOf(keymaterial.AES, keymaterial.DES, keymaterial.DESede, keymaterial.RSA, keymaterial.EC)
 )
 
 // pageParams are the paging query parameters of a list.
@@ -414,7 +462,7 @@ func apiComponents() []apiComponent {
 	}
 	desc := &schema{MaxLength: names.MaxDescription}
 	perms := &schema{Items: ref("Permission")}
-	return []apiComponent{
+	return append([]apiComponent{
 		{Name: "Project", Type: projectDTO{}, Docs: map[string]*schema{
 			"permissions": {Items: ref("Permission"), Description: "What the token's user may do in the project."}}},
 		{Name: "ProjectCreate", Type: projectCreateDTO{}, Required: []string{"name"},
@@ -438,13 +486,84 @@ func apiComponents() []apiComponent {
 			"environment": {Description: "The environment concerned, or empty."},
 			"outcome":     {Enum: []any{"success", "denied", "failed"}},
 			"detail":      {Description: "More about the operation, or empty."}}},
+	}, keyComponents(name, desc)...)
+}
+
+// keyComponents are the schemas of keys, JWKs, deployments and gateways.
+func keyComponents(name func(string) *schema, desc *schema) []apiComponent {
+	keyType := &schema{Enum: keyTypeEnum, Description: "SECRET_KEY (AES, DES, DESede), PRIVATE_KEY or PUBLIC_KEY (RSA, EC)."}
+	algorithm := &schema{Enum: algorithmEnum, Description: "Optional: inferred from the material when absent; a 24-byte secret is AES " +
+		"unless DESede is given. Never changes after creation."}
+	return []apiComponent{
+		{Name: "KeyCreateDTO", Type: keyCreateDTO{}, Required: []string{"name", "keyType", "cryptoKeyInfoEnvironmentList"},
+			Docs: map[string]*schema{"name": name("The key"), "description": desc, "keyType": keyType, "algorithm": algorithm,
+				"cryptoKeyInfoEnvironmentList": {Items: ref("KeyEnvironmentConfig"), Description: "One configuration per environment, " +
+					"each environment at most once. The key is deployed to every one of them."}}},
+		{Name: "KeyUpdate", Type: keyCreateDTO{}, Required: []string{"cryptoKeyInfoEnvironmentList"},
+			Docs: map[string]*schema{
+				"name":        {Description: "Optional; when given, it must be the key's name (keys are never renamed)."},
+				"description": desc, "keyType": {Enum: keyTypeEnum, Description: "Optional; it cannot change."},
+				"algorithm": {Enum: algorithmEnum, Description: "Optional; it cannot change."},
+				"cryptoKeyInfoEnvironmentList": {Items: ref("KeyEnvironmentConfig"), Description: "The key's configurations after " +
+					"the update: an entry without content keeps that environment's material; an environment left out loses its " +
+					"configuration and is undeployed. Every listed configuration is deployed."}}},
+		{Name: "KeyEnvironmentConfig", Type: keyEnvironmentDTO{}, Required: []string{"environmentName", "content"},
+			Docs: map[string]*schema{
+				"environmentName": {Pattern: namePattern, Description: "The environment (by name) the configuration is for."},
+				"content": {Format: "byte", Description: fmt.Sprintf("The key material, base64-encoded (line breaks allowed): the raw bytes "+
+					"of a secret key (AES 16, 24 or 32 bytes, DES 8, DESede 16 or 24); an RSA or EC key as PKCS#1, PKCS#8, SEC1 or "+
+					"PKIX, PEM or DER; or a certificate for a public key. At most %d bytes once decoded. Optional on update only.", keymaterial.MaxContent)},
+				"alias": {MaxLength: 200}}},
+		{Name: "Key", Type: keyDTO{}, Docs: map[string]*schema{
+			"keyType": {Enum: keyTypeEnum}, "algorithm": {Enum: algorithmEnum},
+			"environments": {Items: ref("KeyEnvironmentState")},
+			"jwks":         {Description: "The JWKs made from this key (when one key is read)."}}},
+		{Name: "KeyEnvironmentState", Type: keyEnvironmentOut{}, Docs: map[string]*schema{
+			"source":             {Description: "Where the material came from: API, FILE or CLIPBOARD."},
+			"format":             {Example: "PKCS#8 PEM"},
+			"fingerprint":        {Description: "SHA-256, hex: of the public key (PKIX DER) for RSA and EC, of the bytes for a secret key."},
+			"warning":            {Description: "A weakness worth knowing (DES, RSA below 2048 bits)."},
+			"deployedRevision":   {Description: "The environment's revision when this configuration was last deployed."},
+			"changedSinceDeploy": {Description: "Deployed, but the configuration changed since."}}},
+		{Name: "JWKCreate", Type: jwkCreateDTO{}, Required: []string{"name", "sourceType", "sourceName", "use", "alg", "environmentNames"},
+			Docs: map[string]*schema{
+				"name":             name("The JWK"),
+				"sourceType":       {Enum: []any{secrets.SourceKey}},
+				"sourceName":       {Description: "The key (in the same project) the JWK is made from; RSA and EC keys give their public part, a secret key an oct JWK that is never published."},
+				"use":              {Enum: []any{"sig", "enc"}},
+				"alg":              {Description: "A JWA algorithm valid for the key and use: RS256…PS512 or RSA-OAEP(-256) for RSA, ES256/384/512 or ECDH-ES… for EC, HS256 or A128KW… for secret keys.", Example: "RS256"},
+				"kid":              {MaxLength: 200, Description: "Optional; by default the RFC 7638 SHA-256 thumbprint of the key in each environment."},
+				"environmentNames": {Description: "The environments to build and deploy the JWK in; the key must have a configuration in each."}}},
+		{Name: "JWK", Type: jwkDTO{}, Docs: map[string]*schema{
+			"sourceName":   {Description: "The key it was made from; kept when the JWK is disconnected."},
+			"connected":    {Description: "Whether the JWK still follows its source key."},
+			"secret":       {Description: "An oct JWK holding a secret: never published, never shown."},
+			"environments": {Items: ref("JWKEnvironment")}}},
+		{Name: "JWKEnvironment", Type: jwkEnvironment{}, Docs: map[string]*schema{
+			"jwk": {Description: "The public JWK (RFC 7517); absent for a secret JWK."}}},
+		{Name: "DeploymentResult", Type: secrets.DeploymentResult{}, Docs: map[string]*schema{
+			"environmentResults": {Items: ref("EnvironmentResult")}}},
+		{Name: "EnvironmentResult", Type: secrets.EnvironmentResult{}, Docs: map[string]*schema{
+			"message": {Example: "deployed at revision 12"}}},
+		{Name: "GatewayTokenCreate", Type: struct {
+			Name string `json:"name"`
+		}{}, Required: []string{"name"}, Docs: map[string]*schema{"name": {MaxLength: 100, Description: "A name unique in the environment, such as the gateway's."}}},
+		{Name: "GatewayToken", Type: gatewayTokenDTO{}, Docs: map[string]*schema{
+			"prefix": {Description: "The token's first characters, to recognise it; the token itself is shown once, at creation."}}},
+		{Name: "Bundle", Type: secrets.Bundle{}, Docs: map[string]*schema{
+			"revision": {Description: "The environment's revision; the ETag changes with it."},
+			"keys":     {Items: ref("BundleKey")}, "jwks": {Items: ref("BundleJWK")}}},
+		{Name: "BundleKey", Type: secrets.BundleKey{}, Docs: map[string]*schema{
+			"content": {Format: "byte", Description: "The deployed material, base64-encoded, as it was given."}}},
+		{Name: "BundleJWK", Type: secrets.BundleJWK{}, Docs: map[string]*schema{
+			"jwk": {Description: "The JWK; for a secret JWK it holds the secret (k)."}}},
 	}
 }
 
 // apiOperations documents every /apiops/ route registered in routes.go.
 func apiOperations() []apiOperation {
 	bad, missing := http.StatusBadRequest, http.StatusNotFound
-	return []apiOperation{
+	return append([]apiOperation{
 		{Method: http.MethodGet, Path: "/apiops/openapi.json", ID: "getOpenAPI", Tag: "OpenAPI", Public: true,
 			Summary: "This OpenAPI document."},
 
@@ -498,5 +617,89 @@ func apiOperations() []apiOperation {
 			Errors: []int{bad, missing},
 			Result: map[string]*schema{"entries": arrayOf(ref("AuditEntry")), "page": integer("This page's number."),
 				"size": integer("Entries per page."), "hasNext": {Type: "boolean", Description: "Whether a next page exists."}}},
+	}, keyOperations()...)
+}
+
+// keyOperations documents the keys, JWKs and gateway routes.
+func keyOperations() []apiOperation {
+	bad, missing := http.StatusBadRequest, http.StatusNotFound
+	project := []*openAPIParameter{projectNameParam}
+	key := []*openAPIParameter{projectNameParam, keyNameParam}
+	deployed := map[string]*schema{"deploymentResult": ref("DeploymentResult")}
+	created := map[string]*schema{"name": text("The created item's name."), "deploymentResult": ref("DeploymentResult")}
+	return []apiOperation{
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/keys/", ID: "listKeys", Tag: "Keys",
+			Summary:     "List a project's keys (SECRETS:VIEW)",
+			Description: "Metadata only: never any material.",
+			Params: append([]*openAPIParameter{projectNameParam,
+				queryParam("search", "Only keys whose name or description contains this (case-insensitive).", &schema{Type: "string"}),
+				queryParam("keyType", "Only keys of this type.", &schema{Type: "string", Enum: keyTypeEnum}),
+				queryParam("algorithm", "Only keys of this algorithm.", &schema{Type: "string", Enum: algorithmEnum}),
+				queryParam("environment", "Only keys configured in this environment.", &schema{Type: "string"}),
+			}, pageParams(50, 200)...),
+			Errors: []int{bad, missing},
+			Result: map[string]*schema{"keys": arrayOf(ref("Key")), "total": integer("Keys matching the filters."),
+				"page": integer("This page's number."), "size": integer("Keys per page.")}},
+		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/keys/", ID: "createKey", Tag: "Keys", Body: "KeyCreateDTO",
+			Summary: "Create a key and deploy it (SECRETS:MANAGE and SECRETS:DEPLOY_UNDEPLOY)",
+			Description: "Validates the material against the type and algorithm, seals it, and deploys each configuration to its " +
+				"environment. Bad input is refused as a whole with bad_request naming the field " +
+				"(cryptoKeyInfoEnvironmentList[1].content); nothing is written.",
+			Params: project, Errors: []int{bad, missing}, Result: created},
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/keys/{keyName}/", ID: "getKey", Tag: "Keys",
+			Summary: "Get a key (SECRETS:VIEW)", Description: "Metadata, configurations, deployment state and related JWKs; never material.",
+			Params: key, Errors: []int{missing}, Result: map[string]*schema{"key": ref("Key")}},
+		{Method: http.MethodPut, Path: "/apiops/projects/{projectName}/keys/{keyName}/", ID: "updateKey", Tag: "Keys", Body: "KeyUpdate",
+			Summary: "Update a key and deploy it (SECRETS:MANAGE and SECRETS:DEPLOY_UNDEPLOY)",
+			Params: append(key, queryParam("jwkUpdateAction", "What happens to the JWKs made from the key: UPDATE rebuilds them from "+
+				"the new material and redeploys them where they were deployed; NULLIFY disconnects them, keeping their material.",
+				&schema{Type: "string", Enum: []any{secrets.JWKUpdate, secrets.JWKNullify}, Default: secrets.JWKNullify})),
+			Errors: []int{bad, missing}, Result: created},
+		{Method: http.MethodDelete, Path: "/apiops/projects/{projectName}/keys/{keyName}/", ID: "deleteKey", Tag: "Keys",
+			Summary:     "Delete a key (SECRETS:MANAGE and SECRETS:DEPLOY_UNDEPLOY)",
+			Description: "Undeploys it from every environment first.",
+			Params: append(key, queryParam("jwkDeleteAction", "What happens to the JWKs made from the key: DELETE deletes and "+
+				"undeploys them; NULLIFY keeps them (still deployed) and disconnects them.",
+				&schema{Type: "string", Enum: []any{secrets.JWKDelete, secrets.JWKNullify}, Default: secrets.JWKNullify})),
+			Errors: []int{bad, missing}, Result: deployed},
+		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/keys/{keyName}/environments/{environmentName}/", ID: "deployKey", Tag: "Keys",
+			Summary: "Deploy a key's configuration to one environment (SECRETS:MANAGE and SECRETS:DEPLOY_UNDEPLOY)",
+			Params:  append(key, environmentNameParam), Errors: []int{bad, missing}, Result: deployed},
+		{Method: http.MethodDelete, Path: "/apiops/projects/{projectName}/keys/{keyName}/environments/{environmentName}/", ID: "undeployKey", Tag: "Keys",
+			Summary:     "Undeploy a key from one environment (SECRETS:MANAGE and SECRETS:DEPLOY_UNDEPLOY)",
+			Description: "The configuration stays; bad_request when the key is not deployed there.",
+			Params:      append(key, environmentNameParam), Errors: []int{bad, missing}, Result: deployed},
+
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/jwks/", ID: "listJWKs", Tag: "JWKs",
+			Summary: "List a project's JWKs (SECRETS:VIEW)", Params: project, Errors: []int{missing},
+			Result: map[string]*schema{"jwks": arrayOf(ref("JWK"))}},
+		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/jwks/", ID: "createJWK", Tag: "JWKs", Body: "JWKCreate",
+			Summary: "Create a JWK from a key and deploy it (SECRETS:MANAGE and SECRETS:DEPLOY_UNDEPLOY)",
+			Params:  project, Errors: []int{bad, missing}, Result: created},
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/jwks/{jwkName}/", ID: "getJWK", Tag: "JWKs",
+			Summary: "Get a JWK (SECRETS:VIEW)", Params: []*openAPIParameter{projectNameParam, jwkNameParam}, Errors: []int{missing},
+			Result: map[string]*schema{"jwk": ref("JWK")}},
+		{Method: http.MethodDelete, Path: "/apiops/projects/{projectName}/jwks/{jwkName}/", ID: "deleteJWK", Tag: "JWKs",
+			Summary: "Undeploy and delete a JWK (SECRETS:MANAGE and SECRETS:DEPLOY_UNDEPLOY)",
+			Params:  []*openAPIParameter{projectNameParam, jwkNameParam}, Errors: []int{missing}, Result: deployed},
+
+		{Method: http.MethodGet, Path: "/apiops/environments/{environmentName}/gatewayTokens/", ID: "listGatewayTokens", Tag: "Gateways",
+			Summary: "List an environment's gateway tokens (admins)", Description: "Never the tokens themselves.",
+			Params: []*openAPIParameter{environmentNameParam}, Errors: []int{missing},
+			Result: map[string]*schema{"gatewayTokens": arrayOf(ref("GatewayToken"))}},
+		{Method: http.MethodPost, Path: "/apiops/environments/{environmentName}/gatewayTokens/", ID: "createGatewayToken", Tag: "Gateways",
+			Summary: "Create a gateway token (admins)", Body: "GatewayTokenCreate",
+			Description: "The token is answered this once; only its SHA-256 is stored.",
+			Params:      []*openAPIParameter{environmentNameParam}, Errors: []int{bad, missing},
+			Result: map[string]*schema{"token": {Type: "string", Description: "The token (kw_gw_...). It is shown this once and never again.", Pattern: "^kw_gw_"},
+				"id": integer("The token's id, for revoking it."), "name": text("The token's name.")}},
+		{Method: http.MethodDelete, Path: "/apiops/environments/{environmentName}/gatewayTokens/{tokenId}/", ID: "revokeGatewayToken", Tag: "Gateways",
+			Summary: "Revoke a gateway token (admins)", Description: "It stops working at once.",
+			Params: []*openAPIParameter{environmentNameParam, tokenIDParam}, Errors: []int{missing}},
+		{Method: http.MethodGet, Path: "/apiops/environments/{environmentName}/bundle", ID: "getBundle", Tag: "Gateways",
+			Summary: "Read what is deployed to an environment (its gateway token)", Security: gatewaySecurity, Conditional: true,
+			Description: "Keys with their material (base64) and JWKs, secret ones included, with the environment's revision. Only " +
+				"a gateway token of this environment may read it; every read is audited.",
+			Params: []*openAPIParameter{environmentNameParam}, Result: map[string]*schema{"bundle": ref("Bundle")}},
 	}
 }

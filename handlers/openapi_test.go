@@ -203,8 +203,12 @@ func TestOpenAPIOperationsDocumentAuthAndErrors(t *testing.T) {
 			}
 			continue
 		}
-		if _, ok := op.Spec["security"]; ok {
-			t.Errorf("%s overrides the document's bearerAuth security", op)
+		if sec, ok := op.Spec["security"]; ok {
+			// Only the bundle takes another credential: a gateway token.
+			if op.String() != "GET /apiops/environments/{environmentName}/bundle" || asJSON(sec) != `[{"gatewayToken":[]}]` {
+				t.Errorf("%s overrides the document's bearerAuth security", op)
+			}
+			docObject(t, map[string]any(doc), "components", "securitySchemes", "gatewayToken")
 		}
 		if ok := docObject(t, success, "properties", "success"); !reflect.DeepEqual(ok["enum"], []any{true}) {
 			t.Errorf("%s: 200 body's success is %v, want enum [true]", op, ok)
@@ -406,10 +410,38 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodGet, "/apiops/environments/", nil},
 		{http.MethodGet, "/apiops/environments/production/", nil},
 		{http.MethodGet, "/apiops/audit/?project=payments&size=5", nil},
+		// Keys, JWKs and gateways, in an environment without a webhook.
+		{http.MethodPost, "/apiops/environments/", map[string]string{"name": "development"}},
+		{http.MethodPost, "/apiops/projects/payments/keys/", keyBody("signer", "PRIVATE_KEY", "", keyConfig("development", privatePEM(t, testKeys().rsaA), "signer"))},
+		{http.MethodPost, "/apiops/projects/payments/keys/", keyBody("session-key", "SECRET_KEY", "", keyConfig("development", secretBytes(32, 1), ""))},
+		{http.MethodPost, "/apiops/projects/payments/jwks/", jwkBody("signer-jwk", "signer", "sig", "RS256", "", "development")},
+		{http.MethodPost, "/apiops/projects/payments/jwks/", jwkBody("session-jwk", "session-key", "sig", "HS256", "", "development")},
+		{http.MethodGet, "/apiops/projects/payments/keys/", nil},
+		{http.MethodGet, "/apiops/projects/payments/keys/signer/", nil},
+		{http.MethodGet, "/apiops/projects/payments/jwks/", nil},
+		{http.MethodGet, "/apiops/projects/payments/jwks/signer-jwk/", nil},
+		{http.MethodPut, "/apiops/projects/payments/keys/signer/?jwkUpdateAction=UPDATE", map[string]any{"description": "rotated",
+			"cryptoKeyInfoEnvironmentList": []any{keyConfig("development", privatePEM(t, testKeys().rsaB), "signer")}}},
+		{http.MethodDelete, "/apiops/projects/payments/keys/session-key/environments/development/", nil},
+		{http.MethodPost, "/apiops/projects/payments/keys/session-key/environments/development/", nil},
+		{http.MethodPost, "/apiops/environments/development/gatewayTokens/", map[string]string{"name": "edge"}},
+		{http.MethodGet, "/apiops/environments/development/bundle", nil}, // with the gateway token just created
+		{http.MethodGet, "/apiops/environments/development/gatewayTokens/", nil},
+		{http.MethodDelete, "/apiops/environments/development/gatewayTokens/1/", nil},
+		{http.MethodDelete, "/apiops/projects/payments/jwks/session-jwk/", nil},
+		{http.MethodDelete, "/apiops/projects/payments/keys/signer/?jwkDeleteAction=DELETE", nil},
 	}
 	called := map[string]bool{"GET /apiops/openapi.json": true}
+	gatewayToken := ""
 	for _, c := range calls {
-		r := env.API(root, c.method, c.path, c.body)
+		token := root
+		if strings.HasSuffix(c.path, "/bundle") {
+			token = gatewayToken
+		}
+		r := env.API(token, c.method, c.path, c.body)
+		if v, ok := r.Body["token"].(string); ok {
+			gatewayToken = v
+		}
 		path, _, _ := strings.Cut(c.path, "?")
 		op := findDocOperation(t, doc, c.method, path)
 		called[op.String()] = true

@@ -14,6 +14,7 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/views"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -27,6 +28,7 @@ type Deps struct {
 	Auth         *auth.Service
 	Projects     *projects.Service
 	Environments *environments.Service
+	Secrets      *secrets.Service
 	Audit        *audit.Log
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore

@@ -170,6 +170,17 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 	if err := env.App.DB.Read.QueryRow("SELECT id FROM api_tokens").Scan(&tokenID); err != nil {
 		t.Fatal(err)
 	}
+	// A key, a JWK and a gateway token for the keys, JWKs and gateway-token
+	// forms to act on.
+	kwCreate(t, env, "payments", "csrf-key", "PRIVATE_KEY", "RSA", false, map[string][]byte{"production": []byte(kwRSAKey(t, 0).pem)})
+	kwCreateJWK(t, env, "csrf-jwk", "csrf-key", "production")
+	if _, err := env.App.Environments.CreateGatewayToken(context.Background(), env.Principal("root"), "production", "gw"); err != nil {
+		t.Fatal(err)
+	}
+	var gatewayTokenID int64
+	if err := env.App.DB.Read.QueryRow("SELECT id FROM gateway_tokens").Scan(&gatewayTokenID); err != nil {
+		t.Fatal(err)
+	}
 	type route struct {
 		pattern, path string
 		form          url.Values
@@ -192,6 +203,20 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		{"/account/tokens", "/account/tokens", url.Values{"name": {"ci"}, "expires": {"720h"}}},
 		{"/account/tokens/:id/revoke", fmt.Sprintf("/account/tokens/%d/revoke", tokenID), url.Values{}},
 		{"/audit/verify", "/audit/verify", url.Values{}},
+		{"/environments/:env/gateway-tokens", "/environments/production/gateway-tokens", url.Values{"name": {"edge"}}},
+		{"/environments/:env/gateway-tokens/:id/revoke", fmt.Sprintf("/environments/production/gateway-tokens/%d/revoke", gatewayTokenID), url.Values{}},
+		{"/projects/:project/jwks", "/projects/payments/jwks", url.Values{"name": {"new-jwk"}, "sourceName": {"csrf-key"}, "use": {"sig"},
+			"alg": {"RS256"}, "environments": {"production"}, "action": {"deploy"}}},
+		{"/projects/:project/jwks/:jwk/delete", "/projects/payments/jwks/csrf-jwk/delete", url.Values{"confirm_name": {"csrf-jwk"}}},
+		// The key wizard posts multipart/form-data; the token check comes
+		// first either way (url-encoded, the wizard answers 422).
+		{"/projects/:project/keys", "/projects/payments/keys", url.Values{"name": {"new-key"}, "keyType": {"SECRET_KEY"},
+			"configs[0].environment": {"production"}, "configs[0].source": {"CLIPBOARD"}, "configs[0].content": {"00112233445566778899aabbccddeeff"}, "action": {"deploy"}}},
+		{"/projects/:project/keys/:key", "/projects/payments/keys/csrf-key", url.Values{"description": {"changed"},
+			"configs[0].environment": {"production"}, "action": {"deploy"}, "jwk_action": {"UPDATE"}, "confirm_name": {"csrf-key"}}},
+		{"/projects/:project/keys/:key/environments/:env/deploy", "/projects/payments/keys/csrf-key/environments/production/deploy", url.Values{}},
+		{"/projects/:project/keys/:key/environments/:env/undeploy", "/projects/payments/keys/csrf-key/environments/production/undeploy", url.Values{}},
+		{"/projects/:project/keys/:key/delete", "/projects/payments/keys/csrf-key/delete", url.Values{"confirm_name": {"csrf-key"}, "jwk_action": {"DELETE"}}},
 	}
 
 	// Every POST route of the web console is in the list above.

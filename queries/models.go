@@ -63,6 +63,79 @@ type Environment struct {
 	UpdatedAt     time.Time
 }
 
+type GatewayToken struct {
+	ID            int64
+	EnvironmentID int64
+	Name          string
+	TokenHash     []byte
+	Prefix        string
+	CreatedAt     time.Time
+	LastUsedAt    sql.NullTime
+	RevokedAt     sql.NullTime
+}
+
+type Jwk struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	SourceType  string
+	SourceKeyID sql.NullInt64
+	SourceName  string
+	Use         string
+	Alg         string
+	Kid         string
+	Secret      bool
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type JwkConfig struct {
+	ID               int64
+	JwkID            int64
+	EnvironmentID    int64
+	Kid              string
+	PublicJson       string
+	SealedJson       []byte
+	DeployedJson     string
+	DeployedSealed   []byte
+	DeployedRevision sql.NullInt64
+	DeployedAt       sql.NullTime
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+type Key struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	Description string
+	KeyType     string
+	Algorithm   string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type KeyConfig struct {
+	ID                  int64
+	KeyID               int64
+	EnvironmentID       int64
+	Source              string
+	FileName            string
+	Alias               string
+	Material            []byte
+	Format              string
+	Bits                int64
+	Curve               string
+	Fingerprint         string
+	Warning             string
+	DeployedRevision    sql.NullInt64
+	DeployedAt          sql.NullTime
+	DeployedMaterial    []byte
+	DeployedFingerprint string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
 type LoginThrottle struct {
 	Subject       string
 	Failures      int64

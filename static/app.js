@@ -48,6 +48,12 @@
         if (steps.length > 1) {
           steps.forEach(function (s) { s.hidden = s.getAttribute("data-dialog-step") !== "choose"; });
         }
+        // Start over: no name typed, the confirm button disabled.
+        d.querySelectorAll("[data-confirm-for]").forEach(function (i) {
+          i.value = "";
+          var b = document.getElementById(i.getAttribute("data-confirm-for"));
+          if (b) b.disabled = true;
+        });
         d.showModal();
       }
       return;
@@ -64,7 +70,12 @@
       ev.preventDefault();
       var form = choice.closest("form");
       var field = form && form.querySelector("[name=jwk_action]");
-      if (field) field.value = choice.getAttribute("data-jwk-choice");
+      if (field) {
+        // A hidden input's value is its attribute, so keep the first one
+        // aside for Cancel to restore.
+        if (!field.hasAttribute("data-initial")) field.setAttribute("data-initial", field.value);
+        field.value = choice.getAttribute("data-jwk-choice");
+      }
       var box = choice.closest("dialog");
       box.querySelectorAll("[data-dialog-step]").forEach(function (s) {
         s.hidden = s.getAttribute("data-dialog-step") !== "confirm";
@@ -80,4 +91,13 @@
       if (row) row.remove();
     }
   });
+  // Closing a dialog (Cancel or Escape) forgets its JWK Connection choice,
+  // so a later plain Save does not carry it. "close" does not bubble.
+  document.addEventListener("close", function (ev) {
+    var dlg = ev.target;
+    if (!dlg || dlg.tagName !== "DIALOG") return;
+    var f = dlg.closest("form") || dlg.querySelector("form");
+    var field = f && f.querySelector("[name=jwk_action]");
+    if (field && field.hasAttribute("data-initial")) field.value = field.getAttribute("data-initial");
+  }, true);
 })();

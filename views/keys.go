@@ -1,6 +1,10 @@
 package views
 
-import "time"
+import (
+	"html/template"
+	"strconv"
+	"time"
+)
 
 // KeyListPage lists a project's keys with server-side search, filters and
 // paging.
@@ -17,6 +21,18 @@ type KeyListPage struct {
 }
 
 func (KeyListPage) Template() string { return "keys" }
+
+// PageLink is the relative URL of page n with the filters in force. It is
+// a template.URL so that html/template keeps the query's "=" and "&" (it
+// would percent-encode them in a query string it cannot trust, and the
+// filters would be lost when paging); QueryString comes from url.Values.
+func (p KeyListPage) PageLink(n int) template.URL {
+	q := "?"
+	if p.QueryString != "" {
+		q += p.QueryString + "&"
+	}
+	return template.URL(q + "page=" + strconv.Itoa(n))
+}
 
 // KeyFilter is the list's filter form.
 type KeyFilter struct {
@@ -73,12 +89,23 @@ type KeyFormPage struct {
 
 func (KeyFormPage) Template() string { return "key_form" }
 
+// NextIndex is the index "Add environment" gives the next row: one past
+// the highest, since a re-shown form may have gaps where rows were removed.
+func (p KeyFormPage) NextIndex() int {
+	n := 0
+	for _, r := range p.Configs {
+		n = max(n, r.Index+1)
+	}
+	return n
+}
+
 // KeyConfigRow is one configuration row of the wizard.
 type KeyConfigRow struct {
 	Index        int
 	Environment  string
 	Source       string // FILE or CLIPBOARD
 	Content      string // pasted text, kept when the form is re-shown
+	FileName     string // the file uploaded in a post that is shown again
 	Alias        string
 	Existing     bool   // edit: the environment already has material
 	Fingerprint  string // edit: the current material's fingerprint

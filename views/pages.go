@@ -100,6 +100,12 @@ type EnvironmentPage struct {
 	Deployments []DeploymentRow
 	Page, Pages int
 	Form        Form
+	// Gateway tokens (admins): the list, a token just created (shown once)
+	// and the create form.
+	GatewayTokens []TokenRow
+	NewGatewayTok string
+	GatewayForm   Form
+	BundleURL     string
 }
 
 func (EnvironmentPage) Template() string { return "environment" }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/keyward/keyward/handlers"
@@ -17,9 +18,11 @@ import (
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/db"
+	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/seal"
+	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +43,9 @@ type App struct {
 	Auth         *auth.Service
 	Projects     *projects.Service
 	Environments *environments.Service
+	Publisher    *deploy.Publisher
+	JWKS         *secrets.JWKSCache
+	Secrets      *secrets.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -93,6 +99,14 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Auth = auth.NewService(d, a.Audit, opt.Clock, policy)
 	a.Projects = projects.NewService(d, a.Audit, opt.Clock)
 	a.Environments = environments.NewService(d, a.Audit, opt.Clock, sealer)
+	a.Publisher = deploy.NewPublisher(d, a.Environments, opt.Clock, a.Logger)
+	a.JWKS = secrets.NewJWKSCache(d, a.Logger)
+	a.Publisher.Listen(a.JWKS.Listener)
+	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS)
+	if err := a.JWKS.Rebuild(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -108,10 +122,16 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Audit: a.Audit,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Audit: a.Audit,
 		Views: r, Sessions: store, Registry: reg,
 	}), nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close gives webhook deliveries under way up to 10 seconds to finish (their
+// outcome is recorded in the database), then closes the database.
+func (a *App) Close() error {
+	if !a.Publisher.WaitTimeout(10 * time.Second) {
+		a.Logger.Warn("closing with webhook deliveries still under way; their outcome stays \"pending\"")
+	}
+	return a.DB.Close()
+}

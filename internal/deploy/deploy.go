@@ -128,9 +128,21 @@ func (p *Publisher) Committed(ctx context.Context, done []Published) {
 	}
 }
 
-// Wait blocks until every webhook delivery under way has finished (used at
-// shutdown and by tests).
+// Wait blocks until every webhook delivery under way has finished (tests).
 func (p *Publisher) Wait() { p.wg.Wait() }
+
+// WaitTimeout waits for deliveries under way at most d (shutdown); it
+// reports whether they all finished.
+func (p *Publisher) WaitTimeout(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
 
 // Event is the webhook's JSON body.
 type Event struct {

@@ -1,5 +1,3 @@
-//go:build issue3
-
 package environments
 
 import (

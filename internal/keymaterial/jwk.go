@@ -2,6 +2,7 @@ package keymaterial
 
 import (
 	"crypto"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -78,9 +79,11 @@ func JWK(k Key, kid, use, alg string) (jose.JSONWebKey, error) {
 	j := jose.JSONWebKey{Key: material, Use: use, Algorithm: alg}
 	if k.Certificate != nil {
 		j.Certificates = append(j.Certificates, k.Certificate)
+		sum := sha256.Sum256(k.Certificate.Raw) // x5t#S256, which go-jose does not derive
+		j.CertificateThumbprintSHA256 = sum[:]
 	}
 	if kid == "" {
-		tp, err := j.Thumbprint(crypto.SHA256)
+		tp, err := thumbprint(j)
 		if err != nil {
 			return jose.JSONWebKey{}, fmt.Errorf("jwk thumbprint: %w", err)
 		}
@@ -90,10 +93,22 @@ func JWK(k Key, kid, use, alg string) (jose.JSONWebKey, error) {
 		return jose.JSONWebKey{}, errs.FieldErrorf("kid", "kid must be at most 200 characters.")
 	}
 	j.KeyID = kid
-	if !j.Valid() {
+	// go-jose's Valid knows no symmetric keys; Parse checked their size.
+	if k.Type != SecretKey && !j.Valid() {
 		return jose.JSONWebKey{}, errs.FieldErrorf("sourceName", "The key cannot be expressed as a JWK.")
 	}
 	return j, nil
+}
+
+// thumbprint is the RFC 7638 SHA-256 thumbprint of j. go-jose computes it
+// for RSA and EC keys only, so the oct form (members "k" and "kty", in that
+// order) is built here.
+func thumbprint(j jose.JSONWebKey) ([]byte, error) {
+	if k, ok := j.Key.([]byte); ok {
+		sum := sha256.Sum256([]byte(`{"k":"` + base64.RawURLEncoding.EncodeToString(k) + `","kty":"oct"}`))
+		return sum[:], nil
+	}
+	return j.Thumbprint(crypto.SHA256)
 }
 
 // PublicMembers reports whether a JWK's JSON holds only public members:

@@ -57,11 +57,11 @@ const MaxContent = 64 << 10
 type Key struct {
 	Type        Type
 	Algorithm   Algorithm
-	Bits        int    // key size in bits
-	Curve       string // EC curve name, e.g. "P-256"
-	Fingerprint string // SHA-256, hex; of the public key's PKIX DER for RSA/EC, of the bytes for secret keys
-	Format      string // what was given: "raw", "PKCS#1 PEM", "PKCS#8 DER", "X.509 certificate PEM", ...
-	Warning     string // e.g. weak RSA size; shown but accepted
+	Bits        int               // key size in bits
+	Curve       string            // EC curve name, e.g. "P-256"
+	Fingerprint string            // SHA-256, hex; of the public key's PKIX DER for RSA/EC, of the bytes for secret keys
+	Format      string            // what was given: "raw", "PKCS#1 PEM", "PKCS#8 DER", "X.509 certificate PEM", ...
+	Warning     string            // e.g. weak RSA size; shown but accepted
 	Secret      []byte            // secret keys only
 	Private     crypto.Signer     // private keys only
 	Public      crypto.PublicKey  // RSA/EC keys (for a private key, its public half)

@@ -16,7 +16,9 @@ import (
 	"github.com/keyward/keyward/internal/errs"
 )
 
-func pemOf(typ string, der []byte) []byte { return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}) }
+func pemOf(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
 
 func TestSecretKeySizes(t *testing.T) {
 	cases := []struct {

@@ -184,13 +184,25 @@ func (s *Service) Delete(ctx context.Context, p access.Principal, name string) e
 	})
 }
 
-// contents describes what a project still holds ("3 keys"), or "" when it
-// is empty. Each item table the project owns adds its count here.
+// contents describes what a project still holds ("3 keys and 1 JWK"), or
+// "" when it is empty. Members do not count.
 func contents(ctx context.Context, q *queries.Queries, projectID int64) (string, error) {
-	_ = ctx
-	_ = q
-	_ = projectID
-	return "", nil
+	keys, err := q.CountKeysInProject(ctx, projectID)
+	if err != nil {
+		return "", err
+	}
+	jwks, err := q.CountJWKsInProject(ctx, projectID)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	if keys > 0 {
+		parts = append(parts, fmt.Sprintf("%d key(s)", keys))
+	}
+	if jwks > 0 {
+		parts = append(parts, fmt.Sprintf("%d JWK(s)", jwks))
+	}
+	return strings.Join(parts, " and "), nil
 }
 
 func (s *Service) refuse(ctx context.Context, p access.Principal, action, project string, cause error) error {

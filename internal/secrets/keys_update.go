@@ -1,5 +1,3 @@
-//go:build issue3
-
 package secrets
 
 import (
@@ -93,7 +91,7 @@ func (s *Service) UpdateKey(ctx context.Context, p access.Principal, project, na
 			if err := s.undeployKeyConfig(ctx, q, o, key, row.KeyConfig, row.Environment); err != nil {
 				return err
 			}
-			if err := q.DeleteKeyConfig(ctx, row.ID); err != nil {
+			if err := q.DeleteKeyConfig(ctx, row.KeyConfig.ID); err != nil {
 				return err
 			}
 		}

@@ -1,5 +1,3 @@
-//go:build issue3
-
 package secrets
 
 import (
@@ -61,11 +59,6 @@ func environmentOf(kc queries.KeyConfig, env string) KeyEnvironment {
 		Changed: kc.DeployedRevision.Valid && kc.DeployedFingerprint != kc.Fingerprint}
 }
 
-// likeEscape escapes LIKE wildcards in a search term.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
-
 // ListKeys returns a page of a project's keys (never material).
 func (s *Service) ListKeys(ctx context.Context, p access.Principal, project string, f KeyFilter) (KeyPage, error) {
 	q := s.db.Queries()
@@ -87,7 +80,7 @@ func (s *Service) ListKeys(ctx context.Context, p access.Principal, project stri
 		}
 		envID = env.ID
 	}
-	search := likeEscape(strings.TrimSpace(f.Search))
+	search := strings.ToLower(strings.TrimSpace(f.Search))
 	rows, err := q.ListKeys(ctx, queries.ListKeysParams{ProjectID: pr.ID, Search: search, KeyType: f.Type, Algorithm: f.Algorithm,
 		EnvironmentID: envID, Lim: int64(f.Size), Off: int64((f.Page - 1) * f.Size)})
 	if err != nil {

@@ -1,5 +1,3 @@
-//go:build issue3
-
 // Package secrets is the "Secrets Management" area: keys (seed 000, API
 // seed 002), the JWKs made from them, what each environment publishes (the
 // public JWKS and the gateway bundle). Keys and JWKs share one service

@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/keyward/keyward/internal/access"
+	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/secrets"
+	"github.com/keyward/keyward/views"
+	"github.com/labstack/echo/v4"
+)
+
+func (s *Server) jwkRow(project string, j secrets.JWKDetail) views.JWKRow {
+	r := views.JWKRow{Name: j.Name, SourceType: j.SourceType, SourceName: j.SourceName, Connected: j.Connected, Use: j.Use,
+		Alg: j.Alg, Secret: j.Secret, UpdatedAt: j.UpdatedAt}
+	for _, e := range j.Environments {
+		row := views.JWKEnvRow{Environment: e.Environment, Kid: e.Kid, DeployedRevision: e.DeployedRevision,
+			JWKSURL: s.Config.BaseURL + "/jwks/" + project + "/" + e.Environment}
+		if e.PublicJSON != "" {
+			var pretty bytes.Buffer
+			if json.Indent(&pretty, []byte(e.PublicJSON), "", "  ") == nil {
+				row.JSON = pretty.String()
+			}
+		}
+		r.Environments = append(r.Environments, row)
+	}
+	return r
+}
+
+func (s *Server) handleJWKList(c echo.Context) error {
+	project := c.Param("project")
+	list, err := s.Secrets.ListJWKs(c.Request().Context(), principal(c), project)
+	if err != nil {
+		return err
+	}
+	perms, err := s.projectPerms(c, project)
+	if err != nil {
+		return err
+	}
+	page := &views.JWKListPage{Project: project, CanManage: perms[access.SecretsManage]}
+	page.Title, page.Nav = "JWKs · "+project, "projects"
+	for _, j := range list {
+		page.JWKs = append(page.JWKs, s.jwkRow(project, j))
+	}
+	return s.render(c, http.StatusOK, page)
+}
+
+// jwkFormPage builds the create form; source is the chosen key.
+func (s *Server) jwkFormPage(c echo.Context, project, source string) (*views.JWKFormPage, error) {
+	perms, err := s.projectPerms(c, project)
+	if err != nil {
+		return nil, err
+	}
+	if !perms[access.SecretsManage] {
+		return nil, errs.Errorf(errs.Forbidden, "You need the SECRETS:MANAGE permission in project %q.", project)
+	}
+	keys, err := s.Secrets.ListKeys(c.Request().Context(), principal(c), project, secrets.KeyFilter{Size: 200})
+	if err != nil {
+		return nil, err
+	}
+	page := &views.JWKFormPage{Project: project, CanDeploy: perms[access.SecretsDeploy], Form: views.NewForm(),
+		Uses: []string{"sig", "enc"},
+		Algs: []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512",
+			"RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "A128KW", "A192KW", "A256KW", "dir"}}
+	page.Title, page.Nav = "Create JWK", "projects"
+	for _, k := range keys.Keys {
+		sk := views.JWKSourceKey{Name: k.Name, Label: k.Name + " (" + k.KeyType + ", " + k.Algorithm + ")"}
+		for _, e := range k.Environments {
+			sk.Environments = append(sk.Environments, e.Environment)
+		}
+		page.Keys = append(page.Keys, sk)
+	}
+	if source == "" && len(page.Keys) > 0 {
+		source = page.Keys[0].Name
+	}
+	page.Form.Values["sourceName"] = source
+	for _, k := range page.Keys {
+		if k.Name == source {
+			page.Chosen = k.Environments
+		}
+	}
+	return page, nil
+}
+
+func (s *Server) handleJWKNew(c echo.Context) error {
+	source := c.QueryParam("source")
+	if source == "" {
+		source = c.QueryParam("sourceName")
+	}
+	page, err := s.jwkFormPage(c, c.Param("project"), source)
+	if err != nil {
+		return err
+	}
+	for _, f := range []string{"name", "use", "alg", "kid"} {
+		if v := c.QueryParam(f); v != "" {
+			page.Form.Values[f] = v
+		}
+	}
+	return s.render(c, http.StatusOK, page)
+}
+
+func (s *Server) handleJWKCreate(c echo.Context) error {
+	project := c.Param("project")
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	in := secrets.JWKInput{Name: form.Get("name"), SourceType: secrets.SourceKey, SourceName: form.Get("sourceName"), Use: form.Get("use"),
+		Alg: form.Get("alg"), Kid: form.Get("kid"), Environments: form["environments"]}
+	_, err = s.Secrets.CreateJWK(c.Request().Context(), principal(c), project, in, form.Get("action") == "deploy")
+	if err == nil {
+		if err := s.setFlash(c, "success", "JWK "+in.Name+" created."); err != nil {
+			return err
+		}
+		return redirect(c, "/projects/"+project+"/jwks/"+in.Name)
+	}
+	page, perr := s.jwkFormPage(c, project, in.SourceName)
+	if perr != nil {
+		return perr
+	}
+	page.Form.Values["name"], page.Form.Values["use"], page.Form.Values["alg"], page.Form.Values["kid"] = in.Name, in.Use, in.Alg, in.Kid
+	page.Chosen = in.Environments
+	if errs.CodeOf(err) == errs.Internal || errs.CodeOf(err) == errs.Forbidden {
+		return err
+	}
+	field := errs.FieldOf(err)
+	if strings.HasPrefix(field, "environmentNames") {
+		field = "environmentNames"
+	}
+	page.Form.Fail(field, errs.MessageOf(err))
+	return s.render(c, http.StatusUnprocessableEntity, page)
+}
+
+func (s *Server) handleJWKShow(c echo.Context) error {
+	project := c.Param("project")
+	j, err := s.Secrets.GetJWK(c.Request().Context(), principal(c), project, c.Param("jwk"))
+	if err != nil {
+		return err
+	}
+	perms, err := s.projectPerms(c, project)
+	if err != nil {
+		return err
+	}
+	page := &views.JWKPage{Project: project, JWK: s.jwkRow(project, j), CanDeploy: perms[access.SecretsManage] && perms[access.SecretsDeploy]}
+	page.Title, page.Nav = j.Name, "projects"
+	return s.render(c, http.StatusOK, page)
+}
+
+func (s *Server) handleJWKDelete(c echo.Context) error {
+	project, name := c.Param("project"), c.Param("jwk")
+	if c.FormValue("confirm_name") != name {
+		if err := s.setFlash(c, "error", "Type the JWK's name exactly to delete it."); err != nil {
+			return err
+		}
+		return redirect(c, "/projects/"+project+"/jwks/"+name)
+	}
+	if _, err := s.Secrets.DeleteJWK(c.Request().Context(), principal(c), project, name); err != nil {
+		return err
+	}
+	if err := s.setFlash(c, "success", "JWK "+name+" deleted and removed from every JWKS."); err != nil {
+		return err
+	}
+	return redirect(c, "/projects/"+project+"/jwks")
+}
