@@ -602,7 +602,13 @@ func TestAPIKeyGet(t *testing.T) {
 	if got := listedNames(r, "keys"); !slices.Equal(got, []string{"aes-1"}) {
 		t.Errorf("search: %v", got)
 	}
-	checkAPIAnswer(t, apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: keysPath + "?size=0", Authorization: "Bearer " + w.vic}), http.StatusBadRequest)
+	for _, c := range []struct{ query, field string }{{"?size=0", "size"}, {"?page=0", "page"}, {"?environment=nope", "environment"}} {
+		r := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: keysPath + c.query, Authorization: "Bearer " + w.vic})
+		checkAPIAnswer(t, r, http.StatusBadRequest)
+		if r.Body["field"] != c.field {
+			t.Errorf("GET %s: field %v, want %s", c.query, r.Body["field"], c.field)
+		}
+	}
 }
 
 func toStrings(v any) []string {
@@ -728,8 +734,14 @@ func TestAPIKeyUpdateKeepsOmittedContentAndDropsOmittedEnvironments(t *testing.T
 func TestAPIKeyDeleteWithJWKDelete(t *testing.T) {
 	w := newSecretsWorld(t)
 	jwkFixture(t, w)
+	// A project holding a key and a JWK cannot be deleted.
+	r := apiSend(t, w.env, apiRequest{Method: http.MethodDelete, Path: "/apiops/projects/payments/", Authorization: "Bearer " + w.root})
+	checkAPIAnswer(t, r, http.StatusBadRequest)
+	if d, _ := r.Body["error_description"].(string); !strings.Contains(d, "1 key(s) and 1 JWK(s)") {
+		t.Errorf("error_description %q", d)
+	}
 	rev := w.revision("development")
-	r := w.must(w.dora, http.MethodDelete, keysPath+"signer/?jwkDeleteAction=DELETE", nil)
+	r = w.must(w.dora, http.MethodDelete, keysPath+"signer/?jwkDeleteAction=DELETE", nil)
 	checkDeployment(t, r, "Undeployed from 1 environment(s).", "development")
 	if got := w.revision("development"); got != rev+2 {
 		t.Errorf("development revision %d, want %d (key and JWK undeployed)", got, rev+2)

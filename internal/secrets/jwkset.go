@@ -28,6 +28,11 @@ type JWKSCache struct {
 	log *slog.Logger
 	mu  sync.RWMutex
 	set map[string]*JWKSet
+
+	// rebuilding serialises Rebuild's read and swap, so that a rebuild that
+	// read the database before a later commit cannot replace the cache a
+	// rebuild after that commit made.
+	rebuilding sync.Mutex
 }
 
 // NewJWKSCache returns an empty cache; call Rebuild before serving.
@@ -67,6 +72,8 @@ func newJWKSet(keys [][]byte) *JWKSet {
 // Rebuild reloads every published public JWK from the database. Each entry
 // is checked once more for private members before it is served.
 func (c *JWKSCache) Rebuild(ctx context.Context) error {
+	c.rebuilding.Lock()
+	defer c.rebuilding.Unlock()
 	rows, err := c.db.Queries().ListAllDeployedPublicJWKs(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild JWKS cache: %w", err)
