@@ -103,7 +103,7 @@ func (s *Server) handleAPIJWKDelete(c echo.Context) error {
 // handleJWKS serves a project's public JWKS for an environment from memory,
 // with an ETag and 304 on If-None-Match.
 func (s *Server) handleJWKS(c echo.Context) error {
-	set, err := s.Secrets.JWKS(c.Request().Context(), c.Param("projectName"), c.Param("environmentName"))
+	set, err := s.Secrets.JWKS(c.Param("projectName"), c.Param("environmentName"))
 	if err != nil {
 		return err
 	}

@@ -102,6 +102,7 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Publisher = deploy.NewPublisher(d, a.Environments, opt.Clock, a.Logger)
 	a.JWKS = secrets.NewJWKSCache(d, a.Logger)
 	a.Publisher.Listen(a.JWKS.Listener)
+	a.Projects.Changed, a.Environments.Changed = a.JWKS.Refresh, a.JWKS.Refresh
 	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS)
 	if err := a.JWKS.Rebuild(ctx); err != nil {
 		d.Close()

@@ -27,6 +27,9 @@ type Service struct {
 	audit  *audit.Log
 	clock  clock.Clock
 	sealer *seal.Sealer
+	// Changed, when set, is called after an environment is created (the
+	// JWKS cache knows which environments exist).
+	Changed func(context.Context)
 }
 
 // NewService returns an environments Service.
@@ -169,6 +172,9 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in Input) (Cre
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("create environment %q: %w", in.Name, err)
+	}
+	if s.Changed != nil {
+		s.Changed(ctx)
 	}
 	return out, nil
 }

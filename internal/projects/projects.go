@@ -23,6 +23,15 @@ type Service struct {
 	db    *db.DB
 	audit *audit.Log
 	clock clock.Clock
+	// Changed, when set, is called after a project is created or deleted
+	// (the JWKS cache knows which projects exist).
+	Changed func(context.Context)
+}
+
+func (s *Service) changed(ctx context.Context) {
+	if s.Changed != nil {
+		s.Changed(ctx)
+	}
 }
 
 // NewService returns a projects Service.
@@ -135,6 +144,7 @@ func (s *Service) Create(ctx context.Context, p access.Principal, name, descript
 	if err != nil {
 		return pr, fmt.Errorf("create project %q: %w", name, err)
 	}
+	s.changed(ctx)
 	return pr, nil
 }
 
@@ -165,7 +175,7 @@ func (s *Service) Delete(ctx context.Context, p access.Principal, name string) e
 	if err := access.RequireAdmin(p); err != nil {
 		return s.refuse(ctx, p, "project.delete", name, err)
 	}
-	return s.db.InTx(ctx, func(q *queries.Queries) error {
+	err := s.db.InTx(ctx, func(q *queries.Queries) error {
 		pr, err := Load(ctx, q, name)
 		if err != nil {
 			return err
@@ -182,6 +192,10 @@ func (s *Service) Delete(ctx context.Context, p access.Principal, name string) e
 		e.Project, e.Object = name, "project/"+name
 		return s.audit.Append(ctx, q, e)
 	})
+	if err == nil {
+		s.changed(ctx)
+	}
+	return err
 }
 
 // contents describes what a project still holds ("3 keys and 1 JWK"), or

@@ -46,7 +46,7 @@ func BenchmarkJWKS(b *testing.B) {
 		b.Run(map[string]string{"production": "published", "development": "empty"}[env], func(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					if _, err := w.svc.JWKS(ctx, "payments", env); err != nil {
+					if _, err := w.svc.JWKS("payments", env); err != nil {
 						b.Error(err)
 						return
 					}

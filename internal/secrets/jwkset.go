@@ -21,13 +21,17 @@ type JWKSet struct {
 }
 
 // JWKSCache holds the public JWKS of every (project, environment) in
-// memory, so that gateway and client reads of /jwks/ never touch the
-// database. It is rebuilt after every publication that involves a JWK.
+// memory, with the names of every project and environment, so that reads of
+// /jwks/ never touch the database, whatever names a client asks for. It is
+// rebuilt after every publication that involves a JWK and after projects or
+// environments are created or deleted.
 type JWKSCache struct {
-	db  *db.DB
-	log *slog.Logger
-	mu  sync.RWMutex
-	set map[string]*JWKSet
+	db       *db.DB
+	log      *slog.Logger
+	mu       sync.RWMutex
+	set      map[string]*JWKSet
+	projects map[string]bool
+	envs     map[string]bool
 
 	// rebuilding serialises Rebuild's read and swap, so that a rebuild that
 	// read the database before a later commit cannot replace the cache a
@@ -42,14 +46,18 @@ func NewJWKSCache(d *db.DB, log *slog.Logger) *JWKSCache {
 
 func cacheKey(project, env string) string { return project + "\x00" + env }
 
-// Get returns the JWKS of a project's environment. ok is false when the
-// pair is not cached: the project or the environment does not exist, or
-// nothing was ever published there (the caller tells those apart).
+// Get returns the JWKS of a project's environment: Empty when both exist but
+// nothing is published there; ok is false when either does not exist.
 func (c *JWKSCache) Get(project, env string) (*JWKSet, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	s, ok := c.set[cacheKey(project, env)]
-	return s, ok
+	if s, ok := c.set[cacheKey(project, env)]; ok {
+		return s, true
+	}
+	if c.projects[project] && c.envs[env] {
+		return Empty, true
+	}
+	return nil, false
 }
 
 // Empty is the JWKS of a pair with no published JWK.
@@ -74,9 +82,25 @@ func newJWKSet(keys [][]byte) *JWKSet {
 func (c *JWKSCache) Rebuild(ctx context.Context) error {
 	c.rebuilding.Lock()
 	defer c.rebuilding.Unlock()
-	rows, err := c.db.Queries().ListAllDeployedPublicJWKs(ctx)
+	q := c.db.Queries()
+	rows, err := q.ListAllDeployedPublicJWKs(ctx)
 	if err != nil {
 		return fmt.Errorf("rebuild JWKS cache: %w", err)
+	}
+	projects, err := q.ListProjects(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild JWKS cache: %w", err)
+	}
+	envs, err := q.ListEnvironments(ctx)
+	if err != nil {
+		return fmt.Errorf("rebuild JWKS cache: %w", err)
+	}
+	knownProjects, knownEnvs := map[string]bool{}, map[string]bool{}
+	for _, p := range projects {
+		knownProjects[p.Name] = true
+	}
+	for _, e := range envs {
+		knownEnvs[e.Name] = true
 	}
 	grouped := map[string][][]byte{}
 	for _, r := range rows {
@@ -93,7 +117,7 @@ func (c *JWKSCache) Rebuild(ctx context.Context) error {
 		next[k] = newJWKSet(keys)
 	}
 	c.mu.Lock()
-	c.set = next
+	c.set, c.projects, c.envs = next, knownProjects, knownEnvs
 	c.mu.Unlock()
 	return nil
 }
@@ -107,5 +131,13 @@ func (c *JWKSCache) Listener(ctx context.Context, done []deploy.Published) {
 			}
 			return
 		}
+	}
+}
+
+// Refresh rebuilds the cache after projects or environments change; a
+// failure is logged (the previous copy keeps serving).
+func (c *JWKSCache) Refresh(ctx context.Context) {
+	if err := c.Rebuild(ctx); err != nil {
+		c.log.Error("rebuild JWKS cache", "error", err.Error())
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/errs"
-	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -198,18 +197,11 @@ func jwkDetail(ctx context.Context, q *queries.Queries, j queries.Jwk) (JWKDetai
 	return d, nil
 }
 
-// JWKS returns the public JWKS of a project's environment: from memory, or
-// an empty set when the pair exists but publishes nothing yet.
-func (s *Service) JWKS(ctx context.Context, project, env string) (*JWKSet, error) {
+// JWKS returns the public JWKS of a project's environment, from memory
+// only: an empty set when the pair exists but publishes nothing yet.
+func (s *Service) JWKS(project, env string) (*JWKSet, error) {
 	if set, ok := s.jwkSets.Get(project, env); ok {
 		return set, nil
 	}
-	q := s.db.Queries()
-	if _, err := projects.Load(ctx, q, project); err != nil {
-		return nil, err
-	}
-	if _, err := environments.Load(ctx, q, env); err != nil {
-		return nil, err
-	}
-	return Empty, nil
+	return nil, errs.Errorf(errs.NotFound, "There is no project %q with an environment %q.", project, env)
 }

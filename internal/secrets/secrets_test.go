@@ -194,7 +194,7 @@ func TestJWKSCacheRefusesPrivateMembers(t *testing.T) {
 		SourceName: "signer", Use: "sig", Alg: "RS256", Environments: []string{"production"}}, true); err != nil {
 		t.Fatal(err)
 	}
-	set, err := w.svc.JWKS(ctx, "payments", "production")
+	set, err := w.svc.JWKS("payments", "production")
 	if err != nil || !strings.Contains(string(set.Body), `"n":`) {
 		t.Fatalf("JWKS: %s, %v", set.Body, err)
 	}
@@ -212,7 +212,7 @@ func TestJWKSCacheRefusesPrivateMembers(t *testing.T) {
 	if err := w.env.App.JWKS.Rebuild(ctx); err != nil {
 		t.Fatal(err)
 	}
-	set, err = w.svc.JWKS(ctx, "payments", "production")
+	set, err = w.svc.JWKS("payments", "production")
 	if err != nil || string(set.Body) != `{"keys":[]}` {
 		t.Errorf("JWKS with a private member in the row: %s, %v", set.Body, err)
 	}
@@ -234,21 +234,28 @@ func TestJWKSIsServedFromMemory(t *testing.T) {
 		SourceName: "signer", Use: "sig", Alg: "RS256", Kid: "k1", Environments: []string{"production"}}, true); err != nil {
 		t.Fatal(err)
 	}
-	before, err := w.svc.JWKS(ctx, "payments", "production")
+	before, err := w.svc.JWKS("payments", "production")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := w.env.App.DB.Read.Close(); err != nil {
 		t.Fatal(err)
 	}
-	after, err := w.svc.JWKS(ctx, "payments", "production")
+	after, err := w.svc.JWKS("payments", "production")
 	if err != nil || string(after.Body) != string(before.Body) || after.ETag != before.ETag {
 		t.Errorf("JWKS without the database: %v", err)
 	}
-	// A pair that publishes nothing needs the database to tell "empty"
-	// from "unknown".
-	if _, err := w.svc.JWKS(ctx, "payments", "development"); err == nil {
-		t.Error("an uncached pair was answered without the database")
+	// A pair that publishes nothing is empty, and a made-up pair is not
+	// found, both without the database: the cache knows every project and
+	// environment name.
+	if set, err := w.svc.JWKS("payments", "development"); err != nil || string(set.Body) != `{"keys":[]}` {
+		t.Errorf("empty pair without the database: %v", err)
+	}
+	if _, err := w.svc.JWKS("payments", "no-such-env"); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("unknown pair without the database: err = %v, want NotFound", err)
+	}
+	if _, err := w.svc.JWKS("no-such-project", "production"); errs.CodeOf(err) != errs.NotFound {
+		t.Errorf("unknown project without the database: err = %v, want NotFound", err)
 	}
 }
 
@@ -273,7 +280,7 @@ func TestJWKSCacheUnderConcurrentPublication(t *testing.T) {
 					return
 				default:
 				}
-				set, err := w.svc.JWKS(ctx, "payments", "production")
+				set, err := w.svc.JWKS("payments", "production")
 				if err != nil {
 					t.Error(err)
 					return
@@ -295,7 +302,7 @@ func TestJWKSCacheUnderConcurrentPublication(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	set, _ := w.svc.JWKS(ctx, "payments", "production")
+	set, _ := w.svc.JWKS("payments", "production")
 	var doc struct{ Keys []json.RawMessage }
 	if err := json.Unmarshal(set.Body, &doc); err != nil || len(doc.Keys) != 5 {
 		t.Errorf("final JWKS has %d keys (%v)", len(doc.Keys), err)
@@ -323,7 +330,7 @@ func TestCacheRebuildsAtStart(t *testing.T) {
 		SourceName: "signer", Use: "sig", Alg: "RS256", Kid: "k1", Environments: []string{"production"}}, true); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := env.App.Secrets.JWKS(ctx, "payments", "production")
+	before, _ := env.App.Secrets.JWKS("payments", "production")
 	env.Server.Close()
 	if err := env.App.Close(); err != nil {
 		t.Fatal(err)
@@ -359,10 +366,38 @@ func TestJWKSCacheFollowsConcurrentWrites(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		got, _ := w.svc.JWKS(ctx, "payments", "production")
+		got, _ := w.svc.JWKS("payments", "production")
 		var doc struct{ Keys []json.RawMessage }
 		if err := json.Unmarshal(got.Body, &doc); err != nil || len(doc.Keys) != 6*(round+1) {
 			t.Fatalf("round %d: the cache holds %d JWKs, the database %d", round, len(doc.Keys), 6*(round+1))
 		}
+	}
+}
+
+// TestJWKSCacheFollowsNewAndDeletedNames: an environment or project created
+// after start is served (empty) at once, and a deleted project is not found.
+func TestJWKSCacheFollowsNewAndDeletedNames(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.svc.JWKS("payments", "staging"); errs.CodeOf(err) != errs.NotFound {
+		t.Fatalf("staging before it exists: err = %v, want NotFound", err)
+	}
+	if _, err := w.env.App.Environments.Create(ctx, w.root, environments.Input{Name: "staging"}); err != nil {
+		t.Fatal(err)
+	}
+	if set, err := w.svc.JWKS("payments", "staging"); err != nil || string(set.Body) != `{"keys":[]}` {
+		t.Fatalf("new environment: %v", err)
+	}
+	if _, err := w.env.App.Projects.Create(ctx, w.root, "orders", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.JWKS("orders", "staging"); err != nil {
+		t.Fatalf("new project: %v", err)
+	}
+	if err := w.env.App.Projects.Delete(ctx, w.root, "orders"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.svc.JWKS("orders", "staging"); errs.CodeOf(err) != errs.NotFound {
+		t.Fatalf("deleted project: err = %v, want NotFound", err)
 	}
 }
