@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/errs"
@@ -111,7 +112,7 @@ func (s *Server) handleJWKS(c echo.Context) error {
 	h.Set("ETag", set.ETag)
 	h.Set("Cache-Control", "public, max-age=60")
 	h.Set("Access-Control-Allow-Origin", "*")
-	if match := c.Request().Header.Get("If-None-Match"); match != "" && match == set.ETag {
+	if etagMatches(c.Request().Header.Get("If-None-Match"), set.ETag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, "application/jwk-set+json", set.Body)
@@ -125,7 +126,7 @@ func (s *Server) handleAPIBundle(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("ETag", b.ETag())
-	if c.Request().Header.Get("If-None-Match") == b.ETag() {
+	if etagMatches(c.Request().Header.Get("If-None-Match"), b.ETag()) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return ok(c, http.StatusOK, map[string]any{"bundle": b})
@@ -179,4 +180,16 @@ func (s *Server) handleAPIGatewayTokenRevoke(c echo.Context) error {
 		return err
 	}
 	return ok(c, http.StatusOK, nil)
+}
+
+// etagMatches reports whether an If-None-Match header (a list of tags, weak
+// or strong, or "*") names etag.
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
 }

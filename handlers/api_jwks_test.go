@@ -329,6 +329,10 @@ func TestJWKSEndpoint(t *testing.T) {
 	if resp, _ := publicJWKS(t, url, http.Header{"If-None-Match": {emptyTag}}); resp.StatusCode != http.StatusOK {
 		t.Errorf("a stale ETag: %d, want 200", resp.StatusCode)
 	}
+	// A list of tags, and a weak tag, match as RFC 9110 says.
+	if resp, _ := publicJWKS(t, url, http.Header{"If-None-Match": {emptyTag + ", W/" + etag}}); resp.StatusCode != http.StatusNotModified {
+		t.Errorf("If-None-Match list with a weak tag: %d, want 304", resp.StatusCode)
+	}
 	// The ETag follows the content: deleting a JWK changes it.
 	w.must(w.dora, http.MethodDelete, jwksPath+"ec-jwk/", nil)
 	resp, _ = publicJWKS(t, url, http.Header{"If-None-Match": {etag}})

@@ -161,9 +161,11 @@ func (l *Log) WriteCSV(ctx context.Context, w io.Writer, f Filter) error {
 	return rows.Err()
 }
 
-// csvSafe defuses spreadsheet formula injection in user-chosen values.
+// csvSafe defuses spreadsheet formula injection in user-chosen values,
+// including a formula behind leading spaces.
 func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+	t := strings.TrimLeft(s, " \t\r\n")
+	if t != "" && strings.ContainsRune("=+-@", rune(t[0])) || s != "" && strings.ContainsRune("\t\r", rune(s[0])) {
 		return "'" + s
 	}
 	return s

@@ -137,7 +137,7 @@ func parseSecret(field string, alg Algorithm, b []byte) (Key, error) {
 		ok = ok || v == n
 	}
 	if !ok {
-		return Key{}, errs.FieldErrorf(field, "%s is %d bytes, but a %s key must be %s bytes.", field, n, alg, sizes(valid))
+		return Key{}, errs.FieldErrorf(field, "%s is %d bytes, but %s key must be %s bytes.", field, n, WithArticle(alg), sizes(valid))
 	}
 	sum := sha256.Sum256(b)
 	k := Key{Type: SecretKey, Algorithm: alg, Bits: n * 8, Fingerprint: hex.EncodeToString(sum[:]), Format: "raw", Secret: append([]byte(nil), b...)}
@@ -176,7 +176,7 @@ func describePublic(field string, want Algorithm, pub crypto.PublicKey, k *Key) 
 		return errs.FieldErrorf(field, "%s holds a %T key; only RSA and EC keys are supported.", field, pub)
 	}
 	if want != "" && want != k.Algorithm {
-		return errs.FieldErrorf(field, "%s is an %s key, but the algorithm is %s.", field, k.Algorithm, want)
+		return errs.FieldErrorf(field, "%s is %s key, but the algorithm is %s.", field, WithArticle(k.Algorithm), want)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
@@ -185,4 +185,14 @@ func describePublic(field string, want Algorithm, pub crypto.PublicKey, k *Key) 
 	sum := sha256.Sum256(der)
 	k.Public, k.Fingerprint = pub, hex.EncodeToString(sum[:])
 	return nil
+}
+
+// WithArticle returns the algorithm with its indefinite article, for
+// messages: "an AES", "a DES", "an RSA", "an EC".
+func WithArticle(a Algorithm) string {
+	switch a {
+	case AES, RSA, EC:
+		return "an " + string(a)
+	}
+	return "a " + string(a)
 }

@@ -110,7 +110,7 @@ func prepareConfigs(ctx context.Context, q *queries.Queries, t keymaterial.Type,
 		if alg == "" {
 			alg = pc.material.Algorithm
 		} else if pc.material.Algorithm != alg {
-			return nil, "", errs.FieldErrorf(c.Field+".content", "%s.content is an %s key, but the key's algorithm is %s.", c.Field, pc.material.Algorithm, alg)
+			return nil, "", errs.FieldErrorf(c.Field+".content", "%s.content is %s key, but the key's algorithm is %s.", c.Field, keymaterial.WithArticle(pc.material.Algorithm), alg)
 		}
 		out = append(out, pc)
 	}
