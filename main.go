@@ -179,6 +179,14 @@ func openData(ctx context.Context, name string, args []string, getenv config.Get
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
+	// Only "user create" may start a new data directory; the other commands
+	// work on an existing one, so a mistyped --data-dir is reported instead
+	// of creating an empty database and a new master key there.
+	if name != "keyward user create" {
+		if _, err := os.Stat(cfg.DBPath()); err != nil {
+			return nil, nil, fmt.Errorf("no database at %s: check --data-dir (or KEYWARD_DATA_DIR)", cfg.DBPath())
+		}
+	}
 	a, err := app.Open(ctx, cfg, schemaSQL, app.Options{})
 	return a, fs, err
 }

@@ -341,3 +341,23 @@ func TestServe(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsRefuseAMissingDataDir: a mistyped --data-dir is reported and
+// no database or master key is created there.
+func TestCommandsRefuseAMissingDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "typo")
+	for _, args := range [][]string{
+		{"backup", "--data-dir", dir, filepath.Join(t.TempDir(), "b.db")},
+		{"audit", "verify", "--data-dir", dir},
+		{"token", "create", "--data-dir", dir, "--username", "alice", "--name", "ci"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(""), &out, &errOut, func(string) string { return "" })
+		if code != 1 || !strings.Contains(errOut.String(), "no database at") {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and \"no database at\"", args, code, errOut.String())
+		}
+		if _, err := os.Stat(dir); err == nil {
+			t.Fatalf("%v created %s", args, dir)
+		}
+	}
+}
