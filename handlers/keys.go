@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/keyward/keyward/internal/access"
-	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/secrets"
@@ -212,11 +211,7 @@ func (s *Server) handleKeyShow(c echo.Context) error {
 	for _, j := range d.JWKs {
 		page.JWKs = append(page.JWKs, j.Name)
 	}
-	hist, err := s.Audit.List(c.Request().Context(), audit.Filter{Project: project, Object: "key/" + name, Size: 20})
-	if err != nil {
-		return err
-	}
-	for _, e := range hist.Entries {
+	for _, e := range d.History {
 		page.History = append(page.History, views.AuditRow{At: e.At, Actor: e.Actor, Action: e.Action, Environment: e.Environment, Outcome: e.Outcome, Detail: e.Detail})
 	}
 	return s.render(c, http.StatusOK, page)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/keyward/keyward/internal/access"
+	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/queries"
@@ -104,10 +105,12 @@ func (s *Service) ListKeys(ctx context.Context, p access.Principal, project stri
 	return out, nil
 }
 
-// KeyDetail is a key's page: definition, configurations and related JWKs.
+// KeyDetail is a key's page: definition, configurations, related JWKs and
+// its most recent audit entries.
 type KeyDetail struct {
 	KeySummary
-	JWKs []queries.Jwk
+	JWKs    []queries.Jwk
+	History []queries.AuditLog
 }
 
 // GetKey returns a key's details (never material).
@@ -129,7 +132,11 @@ func (s *Service) GetKey(ctx context.Context, p access.Principal, project, name 
 	for _, r := range rows {
 		d.Environments = append(d.Environments, environmentOf(r.KeyConfig, r.Environment.Name))
 	}
-	d.JWKs, err = q.ListJWKsBySourceKey(ctx, sql.NullInt64{Int64: key.ID, Valid: true})
+	if d.JWKs, err = q.ListJWKsBySourceKey(ctx, sql.NullInt64{Int64: key.ID, Valid: true}); err != nil {
+		return d, err
+	}
+	hist, err := s.audit.List(ctx, audit.Filter{Project: project, Object: keyObject(name), Size: 20})
+	d.History = hist.Entries
 	return d, err
 }
 
