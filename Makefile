@@ -38,8 +38,10 @@ lint:
 test: test-deps lint
 	$(GO) test -count=1 -timeout 15m ./...
 
+# bench runs every benchmark once at a fixed count (see docs/benchmarks.md for
+# the figures and the per-benchmark commands).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/audit/ ./handlers/
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/audit/ ./internal/secrets/ ./handlers/
 
 # vendor-static refreshes the embedded htmx and Pico CSS (see static/VENDOR.md).
 vendor-static:
