@@ -939,12 +939,13 @@ func TestKeyDeployAndUndeployButtons(t *testing.T) {
 	if after := kwState(t, env); after != before {
 		t.Fatalf("refused deploys changed data")
 	}
-	// The history shows each deploy and undeploy, and the refusals.
+	// The history shows each deploy and undeploy, and the refusals with the
+	// environment they were about.
 	var hist []string
 	admin.Get("/projects/payments/keys/mac", false).Doc.Find("#history tbody tr").Each(func(_ int, r *goquery.Selection) {
 		hist = append(hist, r.Find("td").Eq(2).Text()+" "+r.Find("td").Eq(3).Text()+" "+r.Find("td").Eq(4).Text())
 	})
-	if got := strings.Join(hist, ","); got != "key.deploy  denied,key.undeploy  denied,key.deploy staging success,"+
+	if got := strings.Join(hist, ","); got != "key.deploy nowhere denied,key.undeploy production denied,key.deploy staging success,"+
 		"key.undeploy production success,key.deploy production success,key.deploy production success,key.create  success" {
 		t.Errorf("history %q", got)
 	}

@@ -276,7 +276,7 @@ func (s *Service) DeployKey(ctx context.Context, p access.Principal, project, na
 		action, verb = "key.undeploy", deploy.Undeploy
 	}
 	var result *DeploymentResult
-	err := s.write(ctx, p, project, action, keyObject(name), []access.Permission{access.SecretsManage, access.SecretsDeploy}, func(q *queries.Queries, o *op) error {
+	err := s.writeIn(ctx, p, project, envName, action, keyObject(name), []access.Permission{access.SecretsManage, access.SecretsDeploy}, func(q *queries.Queries, o *op) error {
 		key, err := loadKey(ctx, q, o.project, name)
 		if err != nil {
 			return err

@@ -66,6 +66,12 @@ type op struct {
 // checking perms. A refusal or validation error is audited as action on
 // object; publications are announced after the commit.
 func (s *Service) write(ctx context.Context, p access.Principal, project, action, object string, perms []access.Permission, fn func(q *queries.Queries, o *op) error) error {
+	return s.writeIn(ctx, p, project, "", action, object, perms, fn)
+}
+
+// writeIn is write for an operation on one environment, which a refusal's
+// audit entry names.
+func (s *Service) writeIn(ctx context.Context, p access.Principal, project, env, action, object string, perms []access.Permission, fn func(q *queries.Queries, o *op) error) error {
 	o := &op{p: p}
 	err := s.db.InTx(ctx, func(q *queries.Queries) error {
 		pr, err := projects.Load(ctx, q, project)
@@ -80,7 +86,7 @@ func (s *Service) write(ctx context.Context, p access.Principal, project, action
 	})
 	if err != nil {
 		e := audit.For(p, action)
-		e.Project, e.Object = project, object
+		e.Project, e.Object, e.Environment = project, object, env
 		return s.audit.Refuse(ctx, e, err)
 	}
 	s.publisher.Committed(ctx, o.published)
