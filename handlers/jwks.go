@@ -8,6 +8,7 @@ import (
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
@@ -48,8 +49,9 @@ func (s *Server) handleJWKList(c echo.Context) error {
 	return s.render(c, http.StatusOK, page)
 }
 
-// jwkFormPage builds the create form; source is the chosen key.
-func (s *Server) jwkFormPage(c echo.Context, project, source string) (*views.JWKFormPage, error) {
+// jwkFormPage builds the create form for the chosen source key and use: the
+// environments offered are the key's, and the algorithms those that fit it.
+func (s *Server) jwkFormPage(c echo.Context, project, source, use string) (*views.JWKFormPage, error) {
 	perms, err := s.projectPerms(c, project)
 	if err != nil {
 		return nil, err
@@ -61,27 +63,31 @@ func (s *Server) jwkFormPage(c echo.Context, project, source string) (*views.JWK
 	if err != nil {
 		return nil, err
 	}
+	if use != "enc" {
+		use = "sig"
+	}
 	page := &views.JWKFormPage{Project: project, CanDeploy: perms[access.SecretsDeploy], Form: views.NewForm(),
-		Uses: []string{"sig", "enc"},
-		Algs: []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "HS256", "HS384", "HS512",
-			"RSA-OAEP", "RSA-OAEP-256", "ECDH-ES", "A128KW", "A192KW", "A256KW", "dir"}}
+		Uses: []string{"sig", "enc"}}
 	page.Title, page.Nav = "Create JWK", "projects"
+	if source == "" && len(keys.Keys) > 0 {
+		source = keys.Keys[0].Name
+	}
 	for _, k := range keys.Keys {
 		sk := views.JWKSourceKey{Name: k.Name, Label: k.Name + " (" + k.KeyType + ", " + k.Algorithm + ")"}
 		for _, e := range k.Environments {
 			sk.Environments = append(sk.Environments, e.Environment)
 		}
 		page.Keys = append(page.Keys, sk)
-	}
-	if source == "" && len(page.Keys) > 0 {
-		source = page.Keys[0].Name
-	}
-	page.Form.Values["sourceName"] = source
-	for _, k := range page.Keys {
 		if k.Name == source {
-			page.Chosen = k.Environments
+			page.Chosen = sk.Environments
+			if len(k.Environments) > 0 {
+				e := k.Environments[0]
+				fit := keymaterial.Key{Algorithm: keymaterial.Algorithm(k.Algorithm), Bits: int(e.Bits), Curve: e.Curve}
+				page.Algs = keymaterial.JWKAlgorithms(fit, use)
+			}
 		}
 	}
+	page.Form.Values["sourceName"], page.Form.Values["use"] = source, use
 	return page, nil
 }
 
@@ -90,11 +96,11 @@ func (s *Server) handleJWKNew(c echo.Context) error {
 	if source == "" {
 		source = c.QueryParam("sourceName")
 	}
-	page, err := s.jwkFormPage(c, c.Param("project"), source)
+	page, err := s.jwkFormPage(c, c.Param("project"), source, c.QueryParam("use"))
 	if err != nil {
 		return err
 	}
-	for _, f := range []string{"name", "use", "alg", "kid"} {
+	for _, f := range []string{"name", "alg", "kid"} {
 		if v := c.QueryParam(f); v != "" {
 			page.Form.Values[f] = v
 		}
@@ -117,7 +123,7 @@ func (s *Server) handleJWKCreate(c echo.Context) error {
 		}
 		return redirect(c, "/projects/"+project+"/jwks/"+in.Name)
 	}
-	page, perr := s.jwkFormPage(c, project, in.SourceName)
+	page, perr := s.jwkFormPage(c, project, in.SourceName, in.Use)
 	if perr != nil {
 		return perr
 	}

@@ -43,7 +43,7 @@ type JWKFormPage struct {
 	Form      Form
 	Chosen    []string // environments ticked
 	Uses      []string
-	Algs      []string // every alg; the server checks it fits the key
+	Algs      []string // the algorithms that fit the chosen key and use
 }
 
 func (JWKFormPage) Template() string { return "jwk_form" }
