@@ -147,14 +147,14 @@ func (s *Server) handleEnvironmentUpdate(c echo.Context) error {
 func (s *Server) handleGatewayTokenCreate(c echo.Context) error {
 	name := c.Param("env")
 	tok, err := s.Environments.CreateGatewayToken(c.Request().Context(), principal(c), name, c.FormValue("name"))
+	if err != nil && errs.FieldOf(err) == "" {
+		return err
+	}
 	page, perr := s.environmentPage(c, name, 1)
 	if perr != nil {
 		return perr
 	}
 	if err != nil {
-		if errs.CodeOf(err) == errs.Internal || errs.CodeOf(err) == errs.Forbidden || errs.CodeOf(err) == errs.NotFound {
-			return err
-		}
 		page.GatewayForm.Values["name"] = c.FormValue("name")
 		page.GatewayForm.Fail(errs.FieldOf(err), errs.MessageOf(err))
 		return s.render(c, http.StatusUnprocessableEntity, page)
