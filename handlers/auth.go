@@ -61,6 +61,11 @@ func (s *Server) handleLoginForm(c echo.Context) error {
 	}
 	page := &views.LoginPage{Next: safeNext(c.QueryParam("next")), Form: views.NewForm()}
 	page.Title = "Sign in"
+	needs, err := s.Auth.NeedsSetup(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	page.NeedsSetup = needs
 	return s.render(c, http.StatusOK, page)
 }
 

@@ -50,3 +50,16 @@ func TestFirstAdminSetupAndProject(t *testing.T) {
 		t.Fatalf("htmx request did not get a fragment: %s", frag.Body[:200])
 	}
 }
+
+// TestLoginPagePointsToSetup: before the first admin exists the sign-in page
+// says to use the setup link; afterwards it does not.
+func TestLoginPagePointsToSetup(t *testing.T) {
+	env := testenv.New(t)
+	if p := env.Browser().Get("/login", false); p.Doc.Find("#needs-setup").Length() != 1 {
+		t.Fatal("no setup hint while no user exists")
+	}
+	env.CreateUser("root", true)
+	if p := env.Browser().Get("/login", false); p.Doc.Find("#needs-setup").Length() != 0 {
+		t.Fatal("setup hint shown although an admin exists")
+	}
+}

@@ -24,8 +24,9 @@ func (SetupPage) Template() string { return "setup" }
 // LoginPage is the sign-in form.
 type LoginPage struct {
 	Base
-	Next string
-	Form Form
+	Next       string
+	Form       Form
+	NeedsSetup bool // no user exists yet: point to the setup link
 }
 
 func (LoginPage) Template() string { return "login" }
