@@ -1059,3 +1059,29 @@ func TestAPIKeyBadInputChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestProjectWithKeysCannotBeDeleted: a project holding a key or a JWK is
+// refused with 400 saying what it holds, and changes nothing; once they are
+// gone it can be deleted.
+func TestProjectWithKeysCannotBeDeleted(t *testing.T) {
+	w := newSecretsWorld(t)
+	w.must(w.root, http.MethodPost, "/apiops/projects/billing/keys/",
+		keyBody("mac", "SECRET_KEY", "", keyConfig("production", secretBytes(32, 3), "")))
+	w.must(w.root, http.MethodPost, "/apiops/projects/billing/jwks/", map[string]any{"name": "mac-jwk", "sourceType": "KEY",
+		"sourceName": "mac", "use": "sig", "alg": "HS256", "environmentNames": []string{"production"}})
+	before := w.secretsState(t)
+	r := w.env.API(w.root, http.MethodDelete, "/apiops/projects/billing/", nil)
+	if r.Status != http.StatusBadRequest || r.Body["error"] != "bad_request" ||
+		!strings.Contains(r.Body["error_description"].(string), "1 key(s) and 1 JWK(s)") {
+		t.Fatalf("delete a project with a key and a JWK: %d %s", r.Status, r.Raw)
+	}
+	if w.secretsState(t) != before {
+		t.Fatal("the refused project deletion changed data")
+	}
+	w.must(w.root, http.MethodGet, "/apiops/projects/billing/", nil)
+	w.must(w.root, http.MethodDelete, "/apiops/projects/billing/keys/mac/?jwkDeleteAction=DELETE", nil)
+	w.must(w.root, http.MethodDelete, "/apiops/projects/billing/", nil)
+	if r := w.env.API(w.root, http.MethodGet, "/apiops/projects/billing/", nil); r.Status != http.StatusNotFound {
+		t.Fatalf("project after delete: %d", r.Status)
+	}
+}
