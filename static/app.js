@@ -93,9 +93,11 @@
   });
   // Closing a dialog (Cancel or Escape) forgets its JWK Connection choice,
   // so a later plain Save does not carry it. "close" does not bubble.
+  // The event is queued, so it can arrive after the dialog was opened again
+  // and a new choice made: a dialog that is open again keeps its choice.
   document.addEventListener("close", function (ev) {
     var dlg = ev.target;
-    if (!dlg || dlg.tagName !== "DIALOG") return;
+    if (!dlg || dlg.tagName !== "DIALOG" || dlg.open) return;
     var f = dlg.closest("form") || dlg.querySelector("form");
     var field = f && f.querySelector("[name=jwk_action]");
     if (field && field.hasAttribute("data-initial")) field.value = field.getAttribute("data-initial");

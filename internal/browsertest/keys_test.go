@@ -339,6 +339,9 @@ func keysEditWithUpdate(t *testing.T, b *Browser, k rsaKey) {
 		t.Fatal("Confirm stays disabled after typing the key's name")
 	}
 	viewportShot(t, b, "jwk-connection-confirm")
+	// The choice survives the close events of the earlier cancelled dialogs,
+	// which the browser may deliver late.
+	b.waitFor("jwk_action to hold UPDATE", func() bool { return b.evalQuiet(`document.querySelector("#jwk-action").value`) == "UPDATE" })
 	b.Click("#jwk-confirm")
 	b.WaitURL("/projects/" + keysProject + "/keys/" + keyName)
 	b.WaitText(".flash", "Key "+keyName+" saved.")
