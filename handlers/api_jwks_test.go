@@ -135,54 +135,12 @@ func TestAPIJWKPermissions(t *testing.T) {
 	m := testKeys()
 	w.must(w.root, http.MethodPost, keysPath, keyBody("signer", "PRIVATE_KEY", "", keyConfig("development", privatePEM(t, m.rsaA), "")))
 	w.must(w.root, http.MethodPost, jwksPath, jwkBody("existing", "signer", "sig", "RS256", "", "development"))
-	const ok, denied, unauth = http.StatusOK, http.StatusForbidden, http.StatusUnauthorized
-	type outcome struct{ none, pat, vic, manny, dora int }
-	routes := []struct {
-		name, method, path string
-		body               any
-		action             string
-		want               outcome
-	}{
+	runSecretsMatrix(t, w, []secretsRoute{
 		{"list", http.MethodGet, jwksPath, nil, "", outcome{unauth, denied, ok, ok, ok}},
 		{"get", http.MethodGet, jwksPath + "existing/", nil, "", outcome{unauth, denied, ok, ok, ok}},
 		{"create (deploys)", http.MethodPost, jwksPath, jwkBody("created", "signer", "sig", "PS256", "", "development"), "jwk.create", outcome{unauth, denied, denied, denied, ok}},
 		{"delete (undeploys)", http.MethodDelete, jwksPath + "existing/", nil, "jwk.delete", outcome{unauth, denied, denied, denied, ok}},
-	}
-	roles := []struct {
-		name, token string
-		want        func(outcome) int
-	}{
-		{"no token", "", func(o outcome) int { return o.none }},
-		{"no permission", w.pat, func(o outcome) int { return o.pat }},
-		{"SECRETS:VIEW", w.vic, func(o outcome) int { return o.vic }},
-		{"MANAGE without DEPLOY_UNDEPLOY", w.manny, func(o outcome) int { return o.manny }},
-		{"MANAGE and DEPLOY_UNDEPLOY", w.dora, func(o outcome) int { return o.dora }},
-	}
-	for _, rt := range routes {
-		for _, role := range roles {
-			t.Run(rt.name+"/"+role.name, func(t *testing.T) {
-				want := role.want(rt.want)
-				before, audit := w.secretsState(t), len(auditRows(t, w.env))
-				auth := ""
-				if role.token != "" {
-					auth = "Bearer " + role.token
-				}
-				r := apiSend(t, w.env, apiRequest{Method: rt.method, Path: rt.path, Authorization: auth, Body: rt.body})
-				checkAPIAnswer(t, r, want)
-				if want == ok {
-					return
-				}
-				if after := w.secretsState(t); after != before {
-					t.Errorf("a refused request changed the state")
-				}
-				if want == denied && rt.action != "" {
-					checkRefusal(t, w.env, audit, rt.action)
-				} else {
-					checkRefusal(t, w.env, audit)
-				}
-			})
-		}
-	}
+	})
 	if got := listedNames(w.must(w.root, http.MethodGet, jwksPath, nil), "jwks"); !slices.Equal(got, []string{"created"}) {
 		t.Errorf("JWKs after the matrix: %v, want [created]", got)
 	}

@@ -863,17 +863,10 @@ func TestAPIKeyPermissions(t *testing.T) {
 	m := testKeys()
 	w.must(w.root, http.MethodPost, keysPath, keyBody("existing", "PRIVATE_KEY", "",
 		keyConfig("development", privatePEM(t, m.rsaA), ""), keyConfig("production", privatePEM(t, m.rsaB), "")))
-	const ok, denied, unauth = http.StatusOK, http.StatusForbidden, http.StatusUnauthorized
 	create := keyBody("created", "SECRET_KEY", "", keyConfig("development", secretBytes(16, 3), ""))
 	update := map[string]any{"cryptoKeyInfoEnvironmentList": []any{
 		keyConfig("development", privatePEM(t, m.rsaB), ""), map[string]any{"environmentName": "production"}}}
-	type outcome struct{ none, pat, vic, manny, dora int }
-	routes := []struct {
-		name, method, path string
-		body               any
-		action             string // audited when refused
-		want               outcome
-	}{
+	runSecretsMatrix(t, w, []secretsRoute{
 		{"list", http.MethodGet, keysPath, nil, "", outcome{unauth, denied, ok, ok, ok}},
 		{"get", http.MethodGet, keysPath + "existing/", nil, "", outcome{unauth, denied, ok, ok, ok}},
 		{"create (deploys)", http.MethodPost, keysPath, create, "key.create", outcome{unauth, denied, denied, denied, ok}},
@@ -881,45 +874,7 @@ func TestAPIKeyPermissions(t *testing.T) {
 		{"undeploy", http.MethodDelete, keysPath + "existing/environments/production/", nil, "key.undeploy", outcome{unauth, denied, denied, denied, ok}},
 		{"deploy", http.MethodPost, keysPath + "existing/environments/production/", nil, "key.deploy", outcome{unauth, denied, denied, denied, ok}},
 		{"delete (undeploys)", http.MethodDelete, keysPath + "existing/", nil, "key.delete", outcome{unauth, denied, denied, denied, ok}},
-	}
-	roles := []struct {
-		name, token string
-		want        func(outcome) int
-	}{
-		{"no token", "", func(o outcome) int { return o.none }},
-		{"no permission", w.pat, func(o outcome) int { return o.pat }},
-		{"SECRETS:VIEW", w.vic, func(o outcome) int { return o.vic }},
-		{"MANAGE without DEPLOY_UNDEPLOY", w.manny, func(o outcome) int { return o.manny }},
-		{"MANAGE and DEPLOY_UNDEPLOY", w.dora, func(o outcome) int { return o.dora }},
-	}
-	for _, rt := range routes {
-		for _, role := range roles {
-			t.Run(rt.name+"/"+role.name, func(t *testing.T) {
-				want := role.want(rt.want)
-				before, audit := w.secretsState(t), len(auditRows(t, w.env))
-				auth := ""
-				if role.token != "" {
-					auth = "Bearer " + role.token
-				}
-				r := apiSend(t, w.env, apiRequest{Method: rt.method, Path: rt.path, Authorization: auth, Body: rt.body})
-				checkAPIAnswer(t, r, want)
-				if want == ok {
-					return
-				}
-				if after := w.secretsState(t); after != before {
-					t.Errorf("a refused request changed the state")
-				}
-				if want == denied && rt.action != "" {
-					checkRefusal(t, w.env, audit, rt.action)
-					if d, _ := r.Body["error_description"].(string); role.token == w.manny && !strings.Contains(d, "SECRETS:DEPLOY_UNDEPLOY") {
-						t.Errorf("error_description %q does not name SECRETS:DEPLOY_UNDEPLOY", d)
-					}
-				} else if want == denied || want == unauth {
-					checkRefusal(t, w.env, audit)
-				}
-			})
-		}
-	}
+	})
 	// Only dora's writes happened.
 	if got := listedNames(w.must(w.root, http.MethodGet, keysPath, nil), "keys"); !slices.Equal(got, []string{"created"}) {
 		t.Errorf("keys after the matrix: %v, want [created]", got)
@@ -1083,5 +1038,69 @@ func TestProjectWithKeysCannotBeDeleted(t *testing.T) {
 	w.must(w.root, http.MethodDelete, "/apiops/projects/billing/", nil)
 	if r := w.env.API(w.root, http.MethodGet, "/apiops/projects/billing/", nil); r.Status != http.StatusNotFound {
 		t.Fatalf("project after delete: %d", r.Status)
+	}
+}
+
+// The outcomes of the secrets permission matrix.
+const (
+	ok     = http.StatusOK
+	denied = http.StatusForbidden
+	unauth = http.StatusUnauthorized
+)
+
+// outcome is the expected status for each role of the secrets world.
+type outcome struct{ none, pat, vic, manny, dora int }
+
+// secretsRoute is one route of the secrets permission matrix.
+type secretsRoute struct {
+	name, method, path string
+	body               any
+	action             string // audited when refused
+	want               outcome
+}
+
+// runSecretsMatrix calls every route as each role of the secrets world and
+// checks the status and error, and that a refused request changes nothing
+// but the audit log (one refusal entry, naming the action where it has one;
+// a MANAGE-only member is told DEPLOY_UNDEPLOY is missing).
+func runSecretsMatrix(t *testing.T, w *secretsWorld, routes []secretsRoute) {
+	t.Helper()
+	roles := []struct {
+		name, token string
+		want        func(outcome) int
+	}{
+		{"no token", "", func(o outcome) int { return o.none }},
+		{"no permission", w.pat, func(o outcome) int { return o.pat }},
+		{"SECRETS:VIEW", w.vic, func(o outcome) int { return o.vic }},
+		{"MANAGE without DEPLOY_UNDEPLOY", w.manny, func(o outcome) int { return o.manny }},
+		{"MANAGE and DEPLOY_UNDEPLOY", w.dora, func(o outcome) int { return o.dora }},
+	}
+	for _, rt := range routes {
+		for _, role := range roles {
+			t.Run(rt.name+"/"+role.name, func(t *testing.T) {
+				want := role.want(rt.want)
+				before, audit := w.secretsState(t), len(auditRows(t, w.env))
+				auth := ""
+				if role.token != "" {
+					auth = "Bearer " + role.token
+				}
+				r := apiSend(t, w.env, apiRequest{Method: rt.method, Path: rt.path, Authorization: auth, Body: rt.body})
+				checkAPIAnswer(t, r, want)
+				if want == ok {
+					return
+				}
+				if after := w.secretsState(t); after != before {
+					t.Errorf("a refused request changed the state")
+				}
+				if want == denied && rt.action != "" {
+					checkRefusal(t, w.env, audit, rt.action)
+					if d, _ := r.Body["error_description"].(string); role.token == w.manny && !strings.Contains(d, "SECRETS:DEPLOY_UNDEPLOY") {
+						t.Errorf("error_description %q does not name SECRETS:DEPLOY_UNDEPLOY", d)
+					}
+				} else {
+					checkRefusal(t, w.env, audit)
+				}
+			})
+		}
 	}
 }
