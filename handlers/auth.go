@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
 )
@@ -87,7 +88,7 @@ func (s *Server) handleLogin(c echo.Context) error {
 		return s.render(c, status, page)
 	}
 	sess := cookieSession(c)
-	sess.Values = map[any]any{"sid": sid, "csrf": newToken()}
+	sess.Values = map[any]any{"sid": sid, "csrf": randtoken.New(32)}
 	if err := s.saveSession(c); err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func (s *Server) handleLogout(c echo.Context) error {
 			return err
 		}
 	}
-	sess.Values = map[any]any{"csrf": newToken(), "flash": "success|You are signed out."}
+	sess.Values = map[any]any{"csrf": randtoken.New(32), "flash": "success|You are signed out."}
 	if err := s.saveSession(c); err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +9,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
 )
@@ -26,14 +25,6 @@ const (
 	ctxCSRF      = "keyward.csrf"
 	ctxSession   = "keyward.session"
 )
-
-func newToken() string {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
 
 // principal returns who is making the request (zero value: nobody).
 func principal(c echo.Context) access.Principal {
@@ -90,7 +81,7 @@ func (s *Server) webSession(next echo.HandlerFunc) echo.HandlerFunc {
 		tok, _ := sess.Values["csrf"].(string)
 		dirty := false
 		if tok == "" {
-			tok = newToken()
+			tok = randtoken.New(32)
 			sess.Values["csrf"] = tok
 			dirty = true
 		}

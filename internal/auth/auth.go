@@ -4,10 +4,7 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -84,22 +81,6 @@ func ValidatePassword(pw string) error {
 		return errs.FieldErrorf("password", "Password must be at most 1024 bytes long.")
 	}
 	return nil
-}
-
-// randomToken returns n random bytes, base64url without padding.
-func randomToken(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// hashToken returns the SHA-256 of a high-entropy token. Tokens are random,
-// so a fast hash is enough: there is nothing to brute-force.
-func hashToken(tok string) []byte {
-	h := sha256.Sum256([]byte(tok))
-	return h[:]
 }
 
 // appendAudit records e inside the caller's transaction.

@@ -12,6 +12,7 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -45,13 +46,13 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		return "", p, s.loginFailed(ctx, p, subjects, "account disabled")
 	}
 	p = access.Principal{UserID: u.ID, Username: u.Username, Admin: u.IsAdmin, Via: "web", SourceAddr: addr}
-	sid := randomToken(32)
+	sid := randtoken.New(32)
 	now := s.clock.Now()
 	err = s.db.InTx(ctx, func(q *queries.Queries) error {
 		if err := q.DeleteLoginThrottle(ctx, userSubject); err != nil {
 			return err
 		}
-		if err := q.CreateWebSession(ctx, queries.CreateWebSessionParams{IDHash: hashToken(sid), UserID: u.ID, CreatedAt: now, LastSeenAt: now, SourceAddr: addr}); err != nil {
+		if err := q.CreateWebSession(ctx, queries.CreateWebSessionParams{IDHash: randtoken.Hash(sid), UserID: u.ID, CreatedAt: now, LastSeenAt: now, SourceAddr: addr}); err != nil {
 			return err
 		}
 		e := audit.For(p, "auth.login")
@@ -152,7 +153,7 @@ func (s *Service) Session(ctx context.Context, sid, addr string) (access.Princip
 	if sid == "" {
 		return none, errs.Errorf(errs.Unauthorized, "Please sign in.")
 	}
-	h := hashToken(sid)
+	h := randtoken.Hash(sid)
 	q := s.db.Queries()
 	row, err := q.GetWebSession(ctx, h)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -181,7 +182,7 @@ func (s *Service) Session(ctx context.Context, sid, addr string) (access.Princip
 // Logout ends a session.
 func (s *Service) Logout(ctx context.Context, p access.Principal, sid string) error {
 	return s.db.InTx(ctx, func(q *queries.Queries) error {
-		if err := q.DeleteWebSession(ctx, hashToken(sid)); err != nil {
+		if err := q.DeleteWebSession(ctx, randtoken.Hash(sid)); err != nil {
 			return err
 		}
 		e := audit.For(p, "auth.logout")
@@ -214,7 +215,7 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, p access.Principal, sid
 		if err := q.SetUserPassword(ctx, queries.SetUserPasswordParams{PasswordHash: hash, UpdatedAt: s.clock.Now(), ID: u.ID}); err != nil {
 			return err
 		}
-		if err := q.DeleteOtherWebSessions(ctx, queries.DeleteOtherWebSessionsParams{UserID: u.ID, IDHash: hashToken(sid)}); err != nil {
+		if err := q.DeleteOtherWebSessions(ctx, queries.DeleteOtherWebSessionsParams{UserID: u.ID, IDHash: randtoken.Hash(sid)}); err != nil {
 			return err
 		}
 		e := audit.For(p, "user.password.change")

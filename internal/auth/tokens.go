@@ -11,6 +11,7 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -56,14 +57,14 @@ func (s *Service) CreateToken(ctx context.Context, p access.Principal, username,
 		if u.Disabled {
 			return errs.Errorf(errs.Conflict, "User %q is disabled.", u.Username)
 		}
-		value := TokenPrefix + randomToken(32)
+		value := TokenPrefix + randtoken.New(32)
 		now := s.clock.Now()
 		exp := sql.NullTime{}
 		if expires > 0 {
 			exp = sql.NullTime{Time: now.Add(expires), Valid: true}
 		}
 		tok, err := q.CreateAPIToken(ctx, queries.CreateAPITokenParams{
-			UserID: u.ID, Name: name, TokenHash: hashToken(value), Prefix: value[:len(TokenPrefix)+6],
+			UserID: u.ID, Name: name, TokenHash: randtoken.Hash(value), Prefix: value[:len(TokenPrefix)+6],
 			CreatedAt: now, ExpiresAt: exp,
 		})
 		if err != nil {
@@ -132,7 +133,7 @@ func (s *Service) AuthenticateToken(ctx context.Context, value, addr string) (ac
 	if !strings.HasPrefix(value, TokenPrefix) {
 		return access.Principal{}, errBadToken("not valid")
 	}
-	row, err := s.db.Queries().GetAPITokenByHash(ctx, hashToken(value))
+	row, err := s.db.Queries().GetAPITokenByHash(ctx, randtoken.Hash(value))
 	if errors.Is(err, sql.ErrNoRows) {
 		return access.Principal{}, errBadToken("not valid")
 	}

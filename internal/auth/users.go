@@ -11,6 +11,7 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -34,8 +35,8 @@ func (s *Service) NewSetupToken(ctx context.Context) (string, error) {
 		if err != nil || n > 0 {
 			return err
 		}
-		tok = randomToken(24)
-		return q.PutSetting(ctx, queries.PutSettingParams{Name: settingSetupToken, Value: hex.EncodeToString(hashToken(tok))})
+		tok = randtoken.New(24)
+		return q.PutSetting(ctx, queries.PutSettingParams{Name: settingSetupToken, Value: hex.EncodeToString(randtoken.Hash(tok))})
 	})
 	if err != nil {
 		return "", fmt.Errorf("create setup token: %w", err)
@@ -53,7 +54,7 @@ func checkSetupToken(ctx context.Context, q *queries.Queries, tok string) bool {
 	if err != nil || tok == "" {
 		return false
 	}
-	got := hex.EncodeToString(hashToken(tok))
+	got := hex.EncodeToString(randtoken.Hash(tok))
 	return subtle.ConstantTimeCompare([]byte(want), []byte(got)) == 1
 }
 

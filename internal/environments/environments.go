@@ -17,6 +17,7 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/names"
+	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/internal/seal"
 	"github.com/keyward/keyward/queries"
 )
@@ -181,7 +182,7 @@ func (s *Service) Create(ctx context.Context, p access.Principal, in Input) (Cre
 
 // setSecret generates, seals and stores a new webhook secret for env.
 func (s *Service) setSecret(ctx context.Context, q *queries.Queries, env queries.Environment) (string, error) {
-	secret := "whsec_" + randomHex(32)
+	secret := "whsec_" + randtoken.New(32)
 	sealed, err := s.sealer.Seal(secretAAD(env.ID), []byte(secret))
 	if err != nil {
 		return "", err

@@ -2,10 +2,7 @@ package environments
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -14,6 +11,7 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -24,11 +22,6 @@ const GatewayTokenPrefix = "kw_gw_"
 type NewGatewayToken struct {
 	Token queries.GatewayToken
 	Value string
-}
-
-func hashGatewayToken(v string) []byte {
-	h := sha256.Sum256([]byte(v))
-	return h[:]
 }
 
 // CreateGatewayToken creates a token with which a gateway reads the
@@ -49,13 +42,9 @@ func (s *Service) CreateGatewayToken(ctx context.Context, p access.Principal, en
 		if err != nil {
 			return err
 		}
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return err
-		}
-		value := GatewayTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+		value := GatewayTokenPrefix + randtoken.New(32)
 		tok, err := q.CreateGatewayToken(ctx, queries.CreateGatewayTokenParams{EnvironmentID: env.ID, Name: name,
-			TokenHash: hashGatewayToken(value), Prefix: value[:len(GatewayTokenPrefix)+6], CreatedAt: s.clock.Now()})
+			TokenHash: randtoken.Hash(value), Prefix: value[:len(GatewayTokenPrefix)+6], CreatedAt: s.clock.Now()})
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return errs.FieldErrorf("name", "Environment %q already has a gateway token named %q.", envName, name)
@@ -106,7 +95,7 @@ func (s *Service) RevokeGatewayToken(ctx context.Context, p access.Principal, en
 
 // AuthenticateGateway resolves a gateway token to its principal.
 func (s *Service) AuthenticateGateway(ctx context.Context, value, addr string) (access.Principal, error) {
-	row, err := s.db.Queries().GetGatewayTokenByHash(ctx, hashGatewayToken(value))
+	row, err := s.db.Queries().GetGatewayTokenByHash(ctx, randtoken.Hash(value))
 	if errors.Is(err, sql.ErrNoRows) {
 		return access.Principal{}, errs.Errorf(errs.Unauthorized, "The access token is not valid.")
 	} else if err != nil {
