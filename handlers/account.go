@@ -18,11 +18,10 @@ func (s *Server) accountPage(c echo.Context) (*views.AccountPage, error) {
 	}
 	page := &views.AccountPage{TokenForm: views.NewForm(), PasswordForm: views.NewForm(), APIBase: s.Config.BaseURL}
 	page.Title, page.Nav = "Your account", "account"
-	now := time.Now()
 	for _, t := range toks {
 		page.Tokens = append(page.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt,
 			ExpiresAt: t.ExpiresAt.Time, LastUsed: t.LastUsedAt.Time, Revoked: t.RevokedAt.Valid,
-			Expired: t.ExpiresAt.Valid && !now.Before(t.ExpiresAt.Time)})
+			Expired: t.Expired})
 	}
 	return page, nil
 }

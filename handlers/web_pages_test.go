@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/keyward/keyward/internal/testenv"
@@ -399,5 +400,26 @@ func TestNewEnvironmentPage(t *testing.T) {
 	row := list.Doc.Find("#environments tbody tr")
 	if row.Length() != 1 || strings.TrimSpace(row.Find("td").Eq(2).Text()) != "0" {
 		t.Errorf("environment list row %q", row.Text())
+	}
+}
+
+// TestTokensPageShowsExpiry: a token past its expiry (by the server's
+// clock) is listed as expired, without a Revoke button, and no longer
+// authenticates.
+func TestTokensPageShowsExpiry(t *testing.T) {
+	env, b := newSite(t)
+	tok := env.Token("root") // expires after 24h
+	row := b.Get("/account", false).Doc.Find("#token-list tbody tr")
+	if row.Length() != 1 || strings.Contains(row.Text(), "expired") || row.Find("form").Length() != 1 {
+		t.Fatalf("fresh token row: %q", row.Text())
+	}
+	env.Clock.Advance(25 * time.Hour)
+	b.Login("root") // the session also expired
+	row = b.Get("/account", false).Doc.Find("#token-list tbody tr")
+	if !strings.Contains(row.Text(), "expired") || row.Find("form").Length() != 0 {
+		t.Errorf("expired token row: %q", row.Text())
+	}
+	if r := env.API(tok, http.MethodGet, "/apiops/projects/", nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("expired token: %d, want 401", r.Status)
 	}
 }

@@ -84,12 +84,28 @@ func (s *Service) CreateToken(ctx context.Context, p access.Principal, username,
 	return out, err
 }
 
-// ListTokens lists the principal's own tokens (never their values).
-func (s *Service) ListTokens(ctx context.Context, p access.Principal) ([]queries.ApiToken, error) {
+// Token is a listed token (never its value) and whether it has expired by
+// the service's clock.
+type Token struct {
+	queries.ApiToken
+	Expired bool
+}
+
+// ListTokens lists the principal's own tokens.
+func (s *Service) ListTokens(ctx context.Context, p access.Principal) ([]Token, error) {
 	if !p.Authenticated() {
 		return nil, errs.Errorf(errs.Unauthorized, "Please sign in.")
 	}
-	return s.db.Queries().ListAPITokensByUser(ctx, p.UserID)
+	rows, err := s.db.Queries().ListAPITokensByUser(ctx, p.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	now := s.clock.Now()
+	out := make([]Token, len(rows))
+	for i, r := range rows {
+		out[i] = Token{ApiToken: r, Expired: r.ExpiresAt.Valid && !now.Before(r.ExpiresAt.Time)}
+	}
+	return out, nil
 }
 
 // RevokeToken revokes one of the principal's own tokens.
