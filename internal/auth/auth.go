@@ -83,11 +83,6 @@ func ValidatePassword(pw string) error {
 	return nil
 }
 
-// appendAudit records e inside the caller's transaction.
-func (s *Service) appendAudit(ctx context.Context, q *queries.Queries, e audit.Entry) error {
-	return s.audit.Append(ctx, q, e)
-}
-
 // recordRefusal audits an operation that was refused, in its own
 // transaction.
 func (s *Service) recordRefusal(ctx context.Context, p access.Principal, action, object string, cause error) error {

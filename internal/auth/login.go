@@ -57,7 +57,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		}
 		e := audit.For(p, "auth.login")
 		e.Object = "user/" + u.Username
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 	if err != nil {
 		return "", p, fmt.Errorf("login: %w", err)
@@ -127,7 +127,7 @@ func (s *Service) loginFailed(ctx context.Context, p access.Principal, subjects 
 		e.Object = "user/" + p.Username
 		e.Outcome = audit.Denied
 		e.Detail = why
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 	if err != nil {
 		return fmt.Errorf("record failed login: %w", err)
@@ -187,7 +187,7 @@ func (s *Service) Logout(ctx context.Context, p access.Principal, sid string) er
 		}
 		e := audit.For(p, "auth.logout")
 		e.Object = "user/" + p.Username
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 }
 
@@ -220,6 +220,6 @@ func (s *Service) ChangeOwnPassword(ctx context.Context, p access.Principal, sid
 		}
 		e := audit.For(p, "user.password.change")
 		e.Object = "user/" + u.Username
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 }

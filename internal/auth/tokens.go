@@ -79,7 +79,7 @@ func (s *Service) CreateToken(ctx context.Context, p access.Principal, username,
 			e.Actor = u.Username
 		}
 		e.Object = "token/" + u.Username + "/" + name
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 	return out, err
 }
@@ -129,7 +129,7 @@ func (s *Service) RevokeToken(ctx context.Context, p access.Principal, id int64)
 		}
 		e := audit.For(p, "token.revoke")
 		e.Object = "token/" + p.Username + "/" + tok.Name
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 }
 

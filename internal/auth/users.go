@@ -83,7 +83,7 @@ func (s *Service) CompleteSetup(ctx context.Context, p access.Principal, tok, us
 		p.Username, p.UserID = u.Username, u.ID
 		e := audit.For(p, "setup.complete")
 		e.Object = "user/" + u.Username
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 	return u, err
 }
@@ -126,7 +126,7 @@ func (s *Service) CreateUser(ctx context.Context, p access.Principal, username, 
 		if admin {
 			e.Detail = "admin"
 		}
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 	return u, err
 }
@@ -233,7 +233,7 @@ func (s *Service) adminUserChange(ctx context.Context, p access.Principal, actio
 		}
 		e := audit.For(p, action)
 		e.Object = "user/" + u.Username
-		return s.appendAudit(ctx, q, e)
+		return s.audit.Append(ctx, q, e)
 	})
 	if err != nil {
 		return fmt.Errorf("%s %q: %w", action, username, err)
