@@ -252,3 +252,53 @@ CREATE TABLE gateway_tokens (
     revoked_at     DATETIME,
     UNIQUE (environment_id, name)
 );
+
+-- version: 4
+-- A JWK's source is any item JWKs can be made from (a key now, a
+-- certificate next): source_type names the kind and source_id its row, NULL
+-- once disconnected. There is no foreign key, since the row lives in the
+-- table of its kind; the service that deletes a source updates, disconnects
+-- or deletes its JWKs in the same transaction. The tables are rebuilt (a
+-- column in a foreign key cannot be dropped); jwk_configs is rebuilt first,
+-- so that dropping the old jwks cascades to nothing.
+
+CREATE TABLE jwks_v4 (
+    id          INTEGER  PRIMARY KEY,
+    project_id  INTEGER  NOT NULL REFERENCES projects (id),
+    name        TEXT     NOT NULL,
+    source_type TEXT     NOT NULL,
+    source_id   INTEGER,
+    source_name TEXT     NOT NULL,
+    use         TEXT     NOT NULL,
+    alg         TEXT     NOT NULL,
+    kid         TEXT     NOT NULL DEFAULT '',
+    secret      BOOLEAN  NOT NULL DEFAULT FALSE,
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+INSERT INTO jwks_v4 (id, project_id, name, source_type, source_id, source_name, use, alg, kid, secret, created_at, updated_at)
+SELECT id, project_id, name, source_type, source_key_id, source_name, use, alg, kid, secret, created_at, updated_at FROM jwks;
+
+CREATE TABLE jwk_configs_v4 (
+    id                INTEGER  PRIMARY KEY,
+    jwk_id            INTEGER  NOT NULL REFERENCES jwks_v4 (id) ON DELETE CASCADE,
+    environment_id    INTEGER  NOT NULL REFERENCES environments (id),
+    kid               TEXT     NOT NULL,
+    public_json       TEXT     NOT NULL DEFAULT '',
+    sealed_json       BLOB,
+    deployed_json     TEXT     NOT NULL DEFAULT '',
+    deployed_sealed   BLOB,
+    deployed_revision INTEGER,
+    deployed_at       DATETIME,
+    created_at        DATETIME NOT NULL,
+    updated_at        DATETIME NOT NULL,
+    UNIQUE (jwk_id, environment_id)
+);
+INSERT INTO jwk_configs_v4 SELECT * FROM jwk_configs;
+DROP TABLE jwk_configs;
+DROP TABLE jwks;
+ALTER TABLE jwks_v4 RENAME TO jwks;
+ALTER TABLE jwk_configs_v4 RENAME TO jwk_configs;
+CREATE INDEX jwks_source ON jwks (source_type, source_id);
+CREATE INDEX jwk_configs_environment ON jwk_configs (environment_id, deployed_revision);

@@ -64,7 +64,7 @@ func (s *Server) handleAPIJWKCreate(c echo.Context) error {
 	if err := bindJSON(c, &dto); err != nil {
 		return err
 	}
-	in := secrets.JWKInput{Name: dto.Name, SourceType: dto.SourceType, SourceName: dto.SourceName, Use: dto.Use, Alg: dto.Alg,
+	in := secrets.JWKInput{Name: dto.Name, SourceType: secrets.SourceType(dto.SourceType), SourceName: dto.SourceName, Use: dto.Use, Alg: dto.Alg,
 		Kid: dto.Kid, Environments: dto.EnvironmentNames}
 	res, err := s.Secrets.CreateJWK(c.Request().Context(), principal(c), c.Param("projectName"), in, true)
 	if err != nil {
@@ -121,7 +121,7 @@ func (s *Server) handleJWKS(c echo.Context) error {
 // handleAPIBundle answers a gateway with everything deployed to its
 // environment.
 func (s *Server) handleAPIBundle(c echo.Context) error {
-	b, err := s.Secrets.Bundle(c.Request().Context(), principal(c), c.Param("environmentName"))
+	b, err := s.Bundles.Read(c.Request().Context(), principal(c), c.Param("environmentName"))
 	if err != nil {
 		return err
 	}

@@ -75,7 +75,13 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if status == http.StatusUnauthorized {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="keyward"`)
 		}
-		if err := c.JSON(status, apiError{Error: code, ErrorDescription: msg, Field: errs.FieldOf(err)}); err != nil {
+		field := errs.FieldOf(err)
+		if strings.ContainsAny(field, "[.") && status < 500 {
+			// A message about one entry of a list says what is wrong; the
+			// API names the entry too ("cryptoKeyInfoEnvironmentList[1].content: ...").
+			msg = field + ": " + msg
+		}
+		if err := c.JSON(status, apiError{Error: code, ErrorDescription: msg, Field: field}); err != nil {
 			s.Logger.Error("write error response", "request_id", requestID(c), "error", err.Error())
 		}
 		return

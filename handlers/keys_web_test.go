@@ -212,7 +212,7 @@ func kwState(t *testing.T, env *testenv.Env) string {
 	for _, q := range []string{
 		"SELECT name, description, key_type, algorithm, updated_at FROM keys ORDER BY id",
 		"SELECT key_id, environment_id, alias, material, fingerprint, deployed_revision FROM key_configs ORDER BY id",
-		"SELECT name, source_key_id, kid, updated_at FROM jwks ORDER BY id",
+		"SELECT name, source_id, kid, updated_at FROM jwks ORDER BY id",
 		"SELECT jwk_id, environment_id, kid, public_json, deployed_json, deployed_revision FROM jwk_configs ORDER BY id",
 		"SELECT name, revision FROM environments ORDER BY id",
 		"SELECT environment_id, revision, action, object_name FROM deployments ORDER BY id",

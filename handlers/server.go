@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/auth"
+	"github.com/keyward/keyward/internal/bundle"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
@@ -29,6 +30,7 @@ type Deps struct {
 	Projects     *projects.Service
 	Environments *environments.Service
 	Secrets      *secrets.Service
+	Bundles      *bundle.Service
 	Audit        *audit.Log
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore

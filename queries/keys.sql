@@ -49,7 +49,7 @@ WHERE key_configs.environment_id = ? AND key_configs.deployed_revision IS NOT NU
 ORDER BY projects.name, keys.name;
 
 -- name: CreateJWK :one
-INSERT INTO jwks (project_id, name, source_type, source_key_id, source_name, use, alg, kid, secret, created_at, updated_at)
+INSERT INTO jwks (project_id, name, source_type, source_id, source_name, use, alg, kid, secret, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 RETURNING *;
 
@@ -59,11 +59,11 @@ SELECT * FROM jwks WHERE project_id = ? AND name = ?;
 -- name: ListJWKs :many
 SELECT * FROM jwks WHERE project_id = ? ORDER BY name;
 
--- name: ListJWKsBySourceKey :many
-SELECT * FROM jwks WHERE source_key_id = ? ORDER BY name;
+-- name: ListJWKsBySource :many
+SELECT * FROM jwks WHERE source_type = ? AND source_id = ? ORDER BY name;
 
 -- name: DisconnectJWK :exec
-UPDATE jwks SET source_key_id = NULL, updated_at = ? WHERE id = ?;
+UPDATE jwks SET source_id = NULL, updated_at = ? WHERE id = ?;
 
 -- name: DeleteJWK :exec
 DELETE FROM jwks WHERE id = ?;
@@ -154,3 +154,12 @@ ORDER BY environments.name;
 
 -- name: GetKeyConfig :one
 SELECT * FROM key_configs WHERE key_id = ? AND environment_id = ?;
+
+-- name: ListSecretKeyConfigs :many
+SELECT key_configs.id, key_configs.key_id, key_configs.environment_id, key_configs.material, key_configs.deployed_material
+FROM key_configs JOIN keys ON keys.id = key_configs.key_id
+WHERE keys.key_type = 'SECRET_KEY'
+ORDER BY key_configs.id;
+
+-- name: SetKeyConfigFingerprints :exec
+UPDATE key_configs SET fingerprint = ?, deployed_fingerprint = ? WHERE id = ?;

@@ -101,23 +101,23 @@ func (q *Queries) CreateGatewayToken(ctx context.Context, arg CreateGatewayToken
 }
 
 const createJWK = `-- name: CreateJWK :one
-INSERT INTO jwks (project_id, name, source_type, source_key_id, source_name, use, alg, kid, secret, created_at, updated_at)
+INSERT INTO jwks (project_id, name, source_type, source_id, source_name, use, alg, kid, secret, created_at, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-RETURNING id, project_id, name, source_type, source_key_id, source_name, use, alg, kid, secret, created_at, updated_at
+RETURNING id, project_id, name, source_type, source_id, source_name, use, alg, kid, secret, created_at, updated_at
 `
 
 type CreateJWKParams struct {
-	ProjectID   int64
-	Name        string
-	SourceType  string
-	SourceKeyID sql.NullInt64
-	SourceName  string
-	Use         string
-	Alg         string
-	Kid         string
-	Secret      bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ProjectID  int64
+	Name       string
+	SourceType string
+	SourceID   sql.NullInt64
+	SourceName string
+	Use        string
+	Alg        string
+	Kid        string
+	Secret     bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 func (q *Queries) CreateJWK(ctx context.Context, arg CreateJWKParams) (Jwk, error) {
@@ -125,7 +125,7 @@ func (q *Queries) CreateJWK(ctx context.Context, arg CreateJWKParams) (Jwk, erro
 		arg.ProjectID,
 		arg.Name,
 		arg.SourceType,
-		arg.SourceKeyID,
+		arg.SourceID,
 		arg.SourceName,
 		arg.Use,
 		arg.Alg,
@@ -140,7 +140,7 @@ func (q *Queries) CreateJWK(ctx context.Context, arg CreateJWKParams) (Jwk, erro
 		&i.ProjectID,
 		&i.Name,
 		&i.SourceType,
-		&i.SourceKeyID,
+		&i.SourceID,
 		&i.SourceName,
 		&i.Use,
 		&i.Alg,
@@ -220,7 +220,7 @@ func (q *Queries) DeleteKeyConfig(ctx context.Context, id int64) error {
 }
 
 const disconnectJWK = `-- name: DisconnectJWK :exec
-UPDATE jwks SET source_key_id = NULL, updated_at = ? WHERE id = ?
+UPDATE jwks SET source_id = NULL, updated_at = ? WHERE id = ?
 `
 
 type DisconnectJWKParams struct {
@@ -269,7 +269,7 @@ func (q *Queries) GetGatewayTokenByHash(ctx context.Context, tokenHash []byte) (
 }
 
 const getJWKByName = `-- name: GetJWKByName :one
-SELECT id, project_id, name, source_type, source_key_id, source_name, use, alg, kid, secret, created_at, updated_at FROM jwks WHERE project_id = ? AND name = ?
+SELECT id, project_id, name, source_type, source_id, source_name, use, alg, kid, secret, created_at, updated_at FROM jwks WHERE project_id = ? AND name = ?
 `
 
 type GetJWKByNameParams struct {
@@ -285,7 +285,7 @@ func (q *Queries) GetJWKByName(ctx context.Context, arg GetJWKByNameParams) (Jwk
 		&i.ProjectID,
 		&i.Name,
 		&i.SourceType,
-		&i.SourceKeyID,
+		&i.SourceID,
 		&i.SourceName,
 		&i.Use,
 		&i.Alg,
@@ -613,7 +613,7 @@ func (q *Queries) ListJWKConfigs(ctx context.Context, jwkID int64) ([]ListJWKCon
 }
 
 const listJWKs = `-- name: ListJWKs :many
-SELECT id, project_id, name, source_type, source_key_id, source_name, use, alg, kid, secret, created_at, updated_at FROM jwks WHERE project_id = ? ORDER BY name
+SELECT id, project_id, name, source_type, source_id, source_name, use, alg, kid, secret, created_at, updated_at FROM jwks WHERE project_id = ? ORDER BY name
 `
 
 func (q *Queries) ListJWKs(ctx context.Context, projectID int64) ([]Jwk, error) {
@@ -630,7 +630,7 @@ func (q *Queries) ListJWKs(ctx context.Context, projectID int64) ([]Jwk, error) 
 			&i.ProjectID,
 			&i.Name,
 			&i.SourceType,
-			&i.SourceKeyID,
+			&i.SourceID,
 			&i.SourceName,
 			&i.Use,
 			&i.Alg,
@@ -652,12 +652,17 @@ func (q *Queries) ListJWKs(ctx context.Context, projectID int64) ([]Jwk, error) 
 	return items, nil
 }
 
-const listJWKsBySourceKey = `-- name: ListJWKsBySourceKey :many
-SELECT id, project_id, name, source_type, source_key_id, source_name, use, alg, kid, secret, created_at, updated_at FROM jwks WHERE source_key_id = ? ORDER BY name
+const listJWKsBySource = `-- name: ListJWKsBySource :many
+SELECT id, project_id, name, source_type, source_id, source_name, use, alg, kid, secret, created_at, updated_at FROM jwks WHERE source_type = ? AND source_id = ? ORDER BY name
 `
 
-func (q *Queries) ListJWKsBySourceKey(ctx context.Context, sourceKeyID sql.NullInt64) ([]Jwk, error) {
-	rows, err := q.db.QueryContext(ctx, listJWKsBySourceKey, sourceKeyID)
+type ListJWKsBySourceParams struct {
+	SourceType string
+	SourceID   sql.NullInt64
+}
+
+func (q *Queries) ListJWKsBySource(ctx context.Context, arg ListJWKsBySourceParams) ([]Jwk, error) {
+	rows, err := q.db.QueryContext(ctx, listJWKsBySource, arg.SourceType, arg.SourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -670,7 +675,7 @@ func (q *Queries) ListJWKsBySourceKey(ctx context.Context, sourceKeyID sql.NullI
 			&i.ProjectID,
 			&i.Name,
 			&i.SourceType,
-			&i.SourceKeyID,
+			&i.SourceID,
 			&i.SourceName,
 			&i.Use,
 			&i.Alg,
@@ -873,6 +878,50 @@ func (q *Queries) ListKeys(ctx context.Context, arg ListKeysParams) ([]Key, erro
 	return items, nil
 }
 
+const listSecretKeyConfigs = `-- name: ListSecretKeyConfigs :many
+SELECT key_configs.id, key_configs.key_id, key_configs.environment_id, key_configs.material, key_configs.deployed_material
+FROM key_configs JOIN keys ON keys.id = key_configs.key_id
+WHERE keys.key_type = 'SECRET_KEY'
+ORDER BY key_configs.id
+`
+
+type ListSecretKeyConfigsRow struct {
+	ID               int64
+	KeyID            int64
+	EnvironmentID    int64
+	Material         []byte
+	DeployedMaterial []byte
+}
+
+func (q *Queries) ListSecretKeyConfigs(ctx context.Context) ([]ListSecretKeyConfigsRow, error) {
+	rows, err := q.db.QueryContext(ctx, listSecretKeyConfigs)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ListSecretKeyConfigsRow{}
+	for rows.Next() {
+		var i ListSecretKeyConfigsRow
+		if err := rows.Scan(
+			&i.ID,
+			&i.KeyID,
+			&i.EnvironmentID,
+			&i.Material,
+			&i.DeployedMaterial,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const revokeGatewayToken = `-- name: RevokeGatewayToken :execrows
 UPDATE gateway_tokens SET revoked_at = ? WHERE id = ? AND environment_id = ? AND revoked_at IS NULL
 `
@@ -934,6 +983,21 @@ func (q *Queries) SetKeyConfigDeployed(ctx context.Context, arg SetKeyConfigDepl
 		arg.DeployedFingerprint,
 		arg.ID,
 	)
+	return err
+}
+
+const setKeyConfigFingerprints = `-- name: SetKeyConfigFingerprints :exec
+UPDATE key_configs SET fingerprint = ?, deployed_fingerprint = ? WHERE id = ?
+`
+
+type SetKeyConfigFingerprintsParams struct {
+	Fingerprint         string
+	DeployedFingerprint string
+	ID                  int64
+}
+
+func (q *Queries) SetKeyConfigFingerprints(ctx context.Context, arg SetKeyConfigFingerprintsParams) error {
+	_, err := q.db.ExecContext(ctx, setKeyConfigFingerprints, arg.Fingerprint, arg.DeployedFingerprint, arg.ID)
 	return err
 }
 

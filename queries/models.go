@@ -75,18 +75,18 @@ type GatewayToken struct {
 }
 
 type Jwk struct {
-	ID          int64
-	ProjectID   int64
-	Name        string
-	SourceType  string
-	SourceKeyID sql.NullInt64
-	SourceName  string
-	Use         string
-	Alg         string
-	Kid         string
-	Secret      bool
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	ID         int64
+	ProjectID  int64
+	Name       string
+	SourceType string
+	SourceID   sql.NullInt64
+	SourceName string
+	Use        string
+	Alg        string
+	Kid        string
+	Secret     bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
 type JwkConfig struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/keyward/keyward/handlers"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/auth"
+	"github.com/keyward/keyward/internal/bundle"
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/db"
@@ -46,6 +47,7 @@ type App struct {
 	Publisher    *deploy.Publisher
 	JWKS         *secrets.JWKSCache
 	Secrets      *secrets.Service
+	Bundles      *bundle.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -104,6 +106,11 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Publisher.Listen(a.JWKS.Listener)
 	a.Projects.Changed, a.Environments.Changed = a.JWKS.Refresh, a.JWKS.Refresh
 	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS)
+	a.Bundles = bundle.NewService(d, a.Audit, a.Secrets.BundleContributors()...)
+	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if err := a.JWKS.Rebuild(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -123,15 +130,15 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Audit: a.Audit,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Audit: a.Audit,
 		Views: r, Sessions: store, Registry: reg,
 	}), nil
 }
 
-// Close gives webhook deliveries under way up to 10 seconds to finish (their
-// outcome is recorded in the database), then closes the database.
+// Close stops the webhook deliveries under way (each records that it was
+// stopped), then closes the database.
 func (a *App) Close() error {
-	if !a.Publisher.WaitTimeout(10 * time.Second) {
+	if !a.Publisher.Close(10 * time.Second) {
 		a.Logger.Warn("closing with webhook deliveries still under way; their outcome stays \"pending\"")
 	}
 	return a.DB.Close()

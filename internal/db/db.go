@@ -111,6 +111,18 @@ func (d *DB) InTx(ctx context.Context, fn func(q *queries.Queries) error) error 
 	return nil
 }
 
+// View runs fn in one read-only transaction on the read pool: every query
+// fn makes sees the same commit, so that a revision and the content it
+// labels, or a page and its total, always agree.
+func (d *DB) View(ctx context.Context, fn func(q *queries.Queries) error) error {
+	tx, err := d.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("begin read transaction: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(queries.New(tx))
+}
+
 // Ping checks that the database answers a query, for /readyz.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int

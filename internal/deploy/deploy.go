@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyward/keyward/internal/clock"
@@ -31,11 +32,32 @@ const (
 	Undeploy = "undeploy"
 )
 
+// ObjectType is a kind of item that is configured per environment and
+// deployed: it names the item in deployment records, webhook events and audit
+// entries ("key/payments-aes", "key.deploy").
+type ObjectType string
+
+// The item types.
+const (
+	ObjectKey ObjectType = "key"
+	ObjectJWK ObjectType = "jwk"
+)
+
+// Object names an item of this type in the audit log: "key/<name>".
+func (t ObjectType) Object(name string) string { return string(t) + "/" + name }
+
+// Action names an operation on this type in the audit log: "key.deploy".
+func (t ObjectType) Action(verb string) string { return string(t) + "." + verb }
+
+// InJWKS reports whether deploying an item of this type can change a
+// public JWKS (so the JWKS cache is rebuilt after it).
+func (t ObjectType) InJWKS() bool { return t == ObjectJWK }
+
 // Change is one object published to (or withdrawn from) one environment.
 type Change struct {
 	Environment queries.Environment
 	Project     string
-	ObjectType  string // "key", "jwk", ...
+	ObjectType  ObjectType
 	ObjectName  string
 	Action      string // Deploy or Undeploy
 	Message     string
@@ -59,18 +81,25 @@ type Publisher struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	client    *http.Client
-	Backoff   []time.Duration // waits before each retry; len+1 attempts in all
+	Backoff   []time.Duration // waits before each retry (on the clock); len+1 attempts in all
 	wg        sync.WaitGroup
+	pending   atomic.Int64
 	mu        sync.Mutex
 	listeners []Listener
+	// stop ends the deliveries under way (their waits and requests) when
+	// the app closes.
+	stopped context.Context
+	stop    context.CancelFunc
 }
 
 // NewPublisher returns a Publisher whose webhook calls time out after 10s and
-// are retried after 1s, 4s and 16s.
+// are retried after 1s, 4s and 16s of c's time.
 func NewPublisher(d *db.DB, envs *environments.Service, c clock.Clock, log *slog.Logger) *Publisher {
-	return &Publisher{db: d, envs: envs, clock: c, log: log,
+	p := &Publisher{db: d, envs: envs, clock: c, log: log,
 		client:  &http.Client{Timeout: 10 * time.Second},
 		Backoff: []time.Duration{time.Second, 4 * time.Second, 16 * time.Second}}
+	p.stopped, p.stop = context.WithCancel(context.Background())
+	return p
 }
 
 // Listen adds a listener called after every committed publication.
@@ -94,7 +123,7 @@ func (p *Publisher) Record(ctx context.Context, q *queries.Queries, actor string
 	}
 	d, err := q.CreateDeployment(ctx, queries.CreateDeploymentParams{
 		EnvironmentID: ch.Environment.ID, Revision: rev, Actor: actor, Action: ch.Action, Project: ch.Project,
-		ObjectType: ch.ObjectType, ObjectName: ch.ObjectName, Success: true, Message: ch.Message,
+		ObjectType: string(ch.ObjectType), ObjectName: ch.ObjectName, Success: true, Message: ch.Message,
 		WebhookStatus: status, CreatedAt: now,
 	})
 	if err != nil {
@@ -120,20 +149,32 @@ func (p *Publisher) Committed(ctx context.Context, done []Published) {
 		if d.Change.Environment.WebhookUrl == "" {
 			continue
 		}
+		if p.stopped.Err() != nil {
+			continue // closing: the deployment keeps its "pending" status
+		}
 		p.wg.Add(1)
+		p.pending.Add(1)
 		go func(d Published) {
 			defer p.wg.Done()
-			p.notify(context.WithoutCancel(ctx), d)
+			defer p.pending.Add(-1)
+			p.notify(p.stopped, d)
 		}(d)
 	}
 }
 
-// Wait blocks until every webhook delivery under way has finished (tests).
+// Pending returns how many webhook deliveries are under way.
+func (p *Publisher) Pending() int { return int(p.pending.Load()) }
+
+// Wait blocks until every webhook delivery under way has finished (tests
+// whose deliveries need no retry wait).
 func (p *Publisher) Wait() { p.wg.Wait() }
 
-// WaitTimeout waits for deliveries under way at most d (shutdown); it
-// reports whether they all finished.
-func (p *Publisher) WaitTimeout(d time.Duration) bool {
+// Close stops the deliveries under way: a retry's wait and a request in
+// flight end at once, and each records that it was stopped. Close returns
+// once they have, so that no delivery writes to a closed database; it
+// reports false when they took longer than d.
+func (p *Publisher) Close(d time.Duration) bool {
+	p.stop()
 	done := make(chan struct{})
 	go func() { p.wg.Wait(); close(done) }()
 	select {
@@ -173,8 +214,10 @@ func Sign(secret []byte, t time.Time, body []byte) string {
 func (p *Publisher) notify(ctx context.Context, d Published) {
 	env := d.Change.Environment
 	status := p.deliver(ctx, d)
-	err := p.db.InTx(ctx, func(q *queries.Queries) error {
-		return q.SetDeploymentWebhookStatus(ctx, queries.SetDeploymentWebhookStatusParams{WebhookStatus: status, ID: d.DeploymentID})
+	// The outcome is written even when ctx ended (Close waits for it).
+	wctx := context.WithoutCancel(ctx)
+	err := p.db.InTx(wctx, func(q *queries.Queries) error {
+		return q.SetDeploymentWebhookStatus(wctx, queries.SetDeploymentWebhookStatusParams{WebhookStatus: status, ID: d.DeploymentID})
 	})
 	if err != nil {
 		p.log.Error("record webhook outcome", "environment", env.Name, "deployment", d.DeploymentID, "error", err.Error())
@@ -188,11 +231,11 @@ func (p *Publisher) deliver(ctx context.Context, d Published) string {
 		return "failed: the webhook secret cannot be opened"
 	}
 	body, _ := json.Marshal(Event{Environment: env.Name, Revision: d.Revision, Action: d.Change.Action, Project: d.Change.Project,
-		ObjectType: d.Change.ObjectType, ObjectName: d.Change.ObjectName, DeploymentID: d.DeploymentID, At: d.At})
+		ObjectType: string(d.Change.ObjectType), ObjectName: d.Change.ObjectName, DeploymentID: d.DeploymentID, At: d.At})
 	var last string
 	for attempt := 0; attempt <= len(p.Backoff); attempt++ {
-		if attempt > 0 {
-			time.Sleep(p.Backoff[attempt-1])
+		if attempt > 0 && !p.clock.Sleep(ctx, p.Backoff[attempt-1]) {
+			return fmt.Sprintf("stopped: Keyward shut down before attempt %d (%s)", attempt+1, last)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.WebhookUrl, bytes.NewReader(body))
 		if err != nil {
@@ -203,6 +246,9 @@ func (p *Publisher) deliver(ctx context.Context, d Published) string {
 		req.Header.Set(SignatureHeader, Sign(secret, p.clock.Now(), body))
 		resp, err := p.client.Do(req)
 		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Sprintf("stopped: Keyward shut down during attempt %d", attempt+1)
+			}
 			last = err.Error()
 			continue
 		}

@@ -66,7 +66,8 @@ func (h *hook) deliveries() []delivery {
 // webhook points at h; it returns the webhook secret.
 func world(t *testing.T, h *hook) (*testenv.Env, string, string) {
 	env := testenv.New(t)
-	env.App.Publisher.Backoff = []time.Duration{time.Millisecond, time.Millisecond}
+	// Retries wait on the fake clock: SettleWebhooks moves it on.
+	env.App.Publisher.Backoff = []time.Duration{time.Second, 4 * time.Second}
 	env.CreateUser("root", true)
 	root := env.Token("root")
 	must(t, env, root, http.MethodPost, "/apiops/projects/", map[string]string{"name": "payments"})
@@ -135,7 +136,7 @@ func TestWebhookIsSignedAndCarriesTheRevision(t *testing.T) {
 		t.Fatalf("webhook secret %q", secret)
 	}
 	createKey(t, env, root, "session-key")
-	env.App.Publisher.Wait()
+	env.SettleWebhooks()
 
 	got := h.deliveries()
 	if len(got) != 1 {
@@ -171,7 +172,7 @@ func TestWebhookIsSignedAndCarriesTheRevision(t *testing.T) {
 	// Undeploy notifies too, with the next revision.
 	env.Clock.Advance(time.Minute)
 	must(t, env, root, http.MethodDelete, "/apiops/projects/payments/keys/session-key/environments/production/", nil)
-	env.App.Publisher.Wait()
+	env.SettleWebhooks()
 	got = h.deliveries()
 	if len(got) != 2 {
 		t.Fatalf("%d deliveries, want 2", len(got))
@@ -189,7 +190,7 @@ func TestWebhookFailureIsRetriedAndNeverUndoesTheDeploy(t *testing.T) {
 	h := newHook(t, http.StatusInternalServerError)
 	env, root, secret := world(t, h)
 	createKey(t, env, root, "session-key")
-	env.App.Publisher.Wait()
+	env.SettleWebhooks()
 
 	got := h.deliveries()
 	if want := len(env.App.Publisher.Backoff) + 1; len(got) != want {
@@ -219,11 +220,64 @@ func TestWebhookFailureIsRetriedAndNeverUndoesTheDeploy(t *testing.T) {
 	}
 }
 
+// TestWebhookRetryWaitsOnTheClock: a failed delivery retries only once the
+// clock has moved past its backoff, and closing the app stops a delivery
+// that waits, which records that it was stopped before the database closes.
+func TestWebhookRetryWaitsOnTheClock(t *testing.T) {
+	h := newHook(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable, http.StatusOK)
+	env, root, _ := world(t, h)
+	createKey(t, env, root, "session-key")
+	waitFor(t, func() bool { return len(env.Clock.Sleepers()) == 1 })
+	if got := env.Clock.Sleepers()[0]; got != time.Second {
+		t.Fatalf("first retry waits %v, want 1s", got)
+	}
+	env.Clock.Advance(999 * time.Millisecond)
+	if n := len(h.deliveries()); n != 1 {
+		t.Fatalf("%d attempts before the backoff passed, want 1", n)
+	}
+	env.Clock.Advance(time.Millisecond)
+	waitFor(t, func() bool { return len(h.deliveries()) == 2 && len(env.Clock.Sleepers()) == 1 })
+	if got := env.Clock.Sleepers()[0]; got != 4*time.Second {
+		t.Fatalf("second retry waits %v, want 4s", got)
+	}
+	if !env.App.Publisher.Close(5 * time.Second) {
+		t.Fatal("Close did not stop the waiting delivery")
+	}
+	if n := len(h.deliveries()); n != 2 {
+		t.Errorf("%d attempts after Close, want 2", n)
+	}
+	var status string
+	if err := env.App.DB.Read.QueryRow("SELECT webhook_status FROM deployments ORDER BY id DESC LIMIT 1").Scan(&status); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(status, "stopped: Keyward shut down before attempt 3") {
+		t.Errorf("webhookStatus after Close = %q", status)
+	}
+	// A publication after Close is not delivered (and stays pending).
+	createKey(t, env, root, "later-key")
+	if env.App.Publisher.Pending() != 0 {
+		t.Error("a delivery started after Close")
+	}
+}
+
+// waitFor polls cond for up to 5 seconds (goroutines reaching a state, not
+// time passing).
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func TestWebhookSucceedsOnARetry(t *testing.T) {
 	h := newHook(t, http.StatusServiceUnavailable, http.StatusOK)
 	env, root, _ := world(t, h)
 	createKey(t, env, root, "session-key")
-	env.App.Publisher.Wait()
+	env.SettleWebhooks()
 	if got := len(h.deliveries()); got != 2 {
 		t.Errorf("%d attempts, want 2", got)
 	}
@@ -237,7 +291,7 @@ func TestWebhookUnreachable(t *testing.T) {
 	env, root, _ := world(t, h)
 	h.srv.Close()
 	createKey(t, env, root, "session-key")
-	env.App.Publisher.Wait()
+	env.SettleWebhooks()
 	_, deps := history(t, env, root)
 	if s, _ := deps[0]["webhookStatus"].(string); !strings.HasPrefix(s, "failed after 3 attempts: ") || !strings.Contains(s, "refused") {
 		t.Errorf("webhookStatus %q", s)
@@ -265,7 +319,7 @@ func TestWebhookDoesNotHoldUpTheDeploy(t *testing.T) {
 		t.Errorf("webhookStatus %v while the webhook waits, want pending", deps[0]["webhookStatus"])
 	}
 	close(h.release)
-	env.App.Publisher.Wait()
+	env.SettleWebhooks()
 	if _, deps := history(t, env, root); deps[0]["webhookStatus"] != "delivered: 200 (attempt 1)" {
 		t.Errorf("webhookStatus %v", deps[0]["webhookStatus"])
 	}

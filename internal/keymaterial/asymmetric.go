@@ -29,12 +29,12 @@ func blocks(field string, b []byte) ([]*pem.Block, string, error) {
 			break
 		}
 		if blk.Type == "ENCRYPTED PRIVATE KEY" || blk.Headers["Proc-Type"] == "4,ENCRYPTED" {
-			return nil, "", errs.FieldErrorf(field, "%s is an encrypted private key. Decrypt it first (openssl pkey -in key.pem -out plain.pem) and paste or upload the result; it is encrypted again at rest here.", field)
+			return nil, "", errs.FieldErrorf(field, "The key content is an encrypted private key. Decrypt it first (openssl pkey -in key.pem -out plain.pem) and paste or upload the result; it is encrypted again at rest here.")
 		}
 		out = append(out, blk)
 	}
 	if len(out) == 0 {
-		return nil, "", errs.FieldErrorf(field, "%s looks like PEM but holds no valid PEM block (check the BEGIN/END lines and the base64 between them).", field)
+		return nil, "", errs.FieldErrorf(field, "The key content looks like PEM but holds no valid PEM block (check the BEGIN/END lines and the base64 between them).")
 	}
 	return out, "PEM", nil
 }
@@ -54,7 +54,7 @@ func parsePrivate(field string, alg Algorithm, b []byte) (Key, error) {
 		}
 		signer, ok := priv.(crypto.Signer)
 		if !ok {
-			return Key{}, errs.FieldErrorf(field, "%s holds a %T key; only RSA and EC keys are supported.", field, priv)
+			return Key{}, errs.FieldErrorf(field, "The key content holds a %T key; only RSA and EC keys are supported.", priv)
 		}
 		k := Key{Type: PrivateKey, Format: format + " " + enc, Private: signer}
 		if err := describePublic(field, alg, signer.Public(), &k); err != nil {
@@ -63,9 +63,9 @@ func parsePrivate(field string, alg Algorithm, b []byte) (Key, error) {
 		return k, nil
 	}
 	if hasType(bs, "CERTIFICATE") || hasTypeSuffix(bs, "PUBLIC KEY") {
-		return Key{}, errs.FieldErrorf(field, "%s holds a public key or certificate, not a private key; choose the PUBLIC_KEY type for it.", field)
+		return Key{}, errs.FieldErrorf(field, "The key content holds a public key or certificate, not a private key; choose the PUBLIC_KEY type for it.")
 	}
-	return Key{}, errs.FieldErrorf(field, "%s is not an RSA or EC private key in PKCS#1, PKCS#8 or SEC1 form (PEM or DER).", field)
+	return Key{}, errs.FieldErrorf(field, "The key content is not an RSA or EC private key in PKCS#1, PKCS#8 or SEC1 form (PEM or DER).")
 }
 
 func parsePrivateDER(der []byte) (any, string, bool) {
@@ -104,9 +104,9 @@ func parsePublic(field string, alg Algorithm, b []byte) (Key, error) {
 		return k, nil
 	}
 	if _, _, ok := parsePrivateDER(bs[0].Bytes); ok || hasTypeSuffix(bs, "PRIVATE KEY") {
-		return Key{}, errs.FieldErrorf(field, "%s is a private key; choose the PRIVATE_KEY type, or give only the public key.", field)
+		return Key{}, errs.FieldErrorf(field, "The key content is a private key; choose the PRIVATE_KEY type, or give only the public key.")
 	}
-	return Key{}, errs.FieldErrorf(field, "%s is not an RSA or EC public key (PKIX or PKCS#1) or a certificate, in PEM or DER.", field)
+	return Key{}, errs.FieldErrorf(field, "The key content is not an RSA or EC public key (PKIX or PKCS#1) or a certificate, in PEM or DER.")
 }
 
 func hasType(bs []*pem.Block, t string) bool {

@@ -75,7 +75,7 @@ func ParseType(field, s string) (Type, error) {
 			return t, nil
 		}
 	}
-	return "", errs.FieldErrorf(field, "%s %q is not a key type; use SECRET_KEY, PRIVATE_KEY or PUBLIC_KEY.", field, s)
+	return "", errs.FieldErrorf(field, "Key type %q is not one of SECRET_KEY, PRIVATE_KEY or PUBLIC_KEY.", s)
 }
 
 // ParseAlgorithm validates an algorithm for a type; "" means "infer it".
@@ -92,7 +92,7 @@ func ParseAlgorithm(field string, t Type, s string) (Algorithm, error) {
 	for _, a := range AlgorithmsFor(t) {
 		names = append(names, string(a))
 	}
-	return "", errs.FieldErrorf(field, "%s %q is not valid for a %s; use %s.", field, s, t, strings.Join(names, ", "))
+	return "", errs.FieldErrorf(field, "Algorithm %q is not valid for a %s; use %s.", s, t, strings.Join(names, ", "))
 }
 
 // Parse validates content as a key of type t and algorithm alg ("" to infer
@@ -100,10 +100,10 @@ func ParseAlgorithm(field string, t Type, s string) (Algorithm, error) {
 // "cryptoKeyInfoEnvironmentList[1].content".
 func Parse(field string, t Type, alg Algorithm, content []byte) (Key, error) {
 	if len(content) == 0 {
-		return Key{}, errs.FieldErrorf(field, "%s is empty.", field)
+		return Key{}, errs.FieldErrorf(field, "The key content is empty.")
 	}
 	if len(content) > MaxContent {
-		return Key{}, errs.FieldErrorf(field, "%s is %d bytes; the limit is %d bytes (64 KiB).", field, len(content), MaxContent)
+		return Key{}, errs.FieldErrorf(field, "The key content is %d bytes; the limit is %d bytes (64 KiB).", len(content), MaxContent)
 	}
 	switch t {
 	case SecretKey:
@@ -118,7 +118,7 @@ func Parse(field string, t Type, alg Algorithm, content []byte) (Key, error) {
 
 func parseSecret(field string, alg Algorithm, b []byte) (Key, error) {
 	if looksLikePEM(b) {
-		return Key{}, errs.FieldErrorf(field, "%s is PEM text, but a secret key is raw key bytes (16, 24 or 32 for AES, 8 for DES, 16 or 24 for DESede).", field)
+		return Key{}, errs.FieldErrorf(field, "The key content is PEM text, but a secret key is raw key bytes (16, 24 or 32 for AES, 8 for DES, 16 or 24 for DESede).")
 	}
 	n := len(b)
 	if alg == "" {
@@ -128,7 +128,7 @@ func parseSecret(field string, alg Algorithm, b []byte) (Key, error) {
 		case 8:
 			alg = DES
 		default:
-			return Key{}, errs.FieldErrorf(field, "%s is %d bytes, which fits no secret key algorithm (AES: 16, 24 or 32; DES: 8; DESede: 16 or 24).", field, n)
+			return Key{}, errs.FieldErrorf(field, "The key content is %d bytes, which fits no secret key algorithm (AES: 16, 24 or 32; DES: 8; DESede: 16 or 24).", n)
 		}
 	}
 	valid := map[Algorithm][]int{AES: {16, 24, 32}, DES: {8}, DESede: {16, 24}}[alg]
@@ -137,10 +137,9 @@ func parseSecret(field string, alg Algorithm, b []byte) (Key, error) {
 		ok = ok || v == n
 	}
 	if !ok {
-		return Key{}, errs.FieldErrorf(field, "%s is %d bytes, but %s key must be %s bytes.", field, n, WithArticle(alg), sizes(valid))
+		return Key{}, errs.FieldErrorf(field, "The key content is %d bytes, but %s key must be %s bytes.", n, WithArticle(alg), sizes(valid))
 	}
-	sum := sha256.Sum256(b)
-	k := Key{Type: SecretKey, Algorithm: alg, Bits: n * 8, Fingerprint: hex.EncodeToString(sum[:]), Format: "raw", Secret: append([]byte(nil), b...)}
+	k := Key{Type: SecretKey, Algorithm: alg, Bits: n * 8, Format: "raw", Secret: append([]byte(nil), b...)}
 	if alg == DES {
 		k.Warning = "DES keys are weak (56-bit); use AES where the gateway allows it."
 	}
@@ -165,7 +164,7 @@ func describePublic(field string, want Algorithm, pub crypto.PublicKey, k *Key) 
 	case *rsa.PublicKey:
 		k.Algorithm, k.Bits = RSA, p.N.BitLen()
 		if k.Bits < 1024 {
-			return errs.FieldErrorf(field, "%s is a %d-bit RSA key; keys below 1024 bits are refused.", field, k.Bits)
+			return errs.FieldErrorf(field, "The key content is a %d-bit RSA key; keys below 1024 bits are refused.", k.Bits)
 		}
 		if k.Bits < 2048 {
 			k.Warning = fmt.Sprintf("This %d-bit RSA key is weak; use 2048 bits or more.", k.Bits)
@@ -173,14 +172,14 @@ func describePublic(field string, want Algorithm, pub crypto.PublicKey, k *Key) 
 	case *ecdsa.PublicKey:
 		k.Algorithm, k.Bits, k.Curve = EC, p.Curve.Params().BitSize, p.Curve.Params().Name
 	default:
-		return errs.FieldErrorf(field, "%s holds a %T key; only RSA and EC keys are supported.", field, pub)
+		return errs.FieldErrorf(field, "The key content holds a %T key; only RSA and EC keys are supported.", pub)
 	}
 	if want != "" && want != k.Algorithm {
-		return errs.FieldErrorf(field, "%s is %s key, but the algorithm is %s.", field, WithArticle(k.Algorithm), want)
+		return errs.FieldErrorf(field, "The key content is %s key, but the algorithm is %s.", WithArticle(k.Algorithm), want)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
-		return errs.FieldErrorf(field, "%s: the public key cannot be encoded: %v.", field, err)
+		return errs.FieldErrorf(field, "The public key cannot be encoded: %v.", err)
 	}
 	sum := sha256.Sum256(der)
 	k.Public, k.Fingerprint = pub, hex.EncodeToString(sum[:])

@@ -4,6 +4,8 @@ package names
 
 import (
 	"regexp"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/keyward/keyward/internal/errs"
 )
@@ -26,10 +28,32 @@ func Validate(field, thing, name string) error {
 // MaxDescription is the longest description accepted.
 const MaxDescription = 1000
 
-// ValidateDescription bounds a description's length.
+// ValidateDescription bounds a description's length; line breaks and tabs
+// are allowed, other control characters are not.
 func ValidateDescription(field, desc string) error {
 	if len(desc) > MaxDescription {
 		return errs.FieldErrorf(field, "Description must be at most %d characters.", MaxDescription)
+	}
+	for _, r := range desc {
+		if r != '\n' && r != '\r' && r != '\t' && (unicode.IsControl(r) || r == utf8.RuneError) {
+			return errs.FieldErrorf(field, "The description must not contain control characters (found %U).", r)
+		}
+	}
+	return nil
+}
+
+// ValidateLabel checks free text that names something beside its unique
+// name (an alias, a token's name, a label): at most max bytes and no control
+// characters, which would corrupt logs, CSV exports and terminals. what
+// starts the message ("The alias").
+func ValidateLabel(field, what, s string, max int) error {
+	if len(s) > max {
+		return errs.FieldErrorf(field, "%s must be at most %d characters.", what, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return errs.FieldErrorf(field, "%s must not contain control characters (found %U).", what, r)
+		}
 	}
 	return nil
 }

@@ -14,11 +14,8 @@ import (
 
 // Members lists a project's members; any member (or an admin) may read it.
 func (s *Service) Members(ctx context.Context, p access.Principal, project string) ([]Member, error) {
-	if _, err := s.Get(ctx, p, project); err != nil {
-		return nil, err
-	}
 	q := s.db.Queries()
-	pr, err := Load(ctx, q, project)
+	pr, err := Visible(ctx, q, p, project)
 	if err != nil {
 		return nil, err
 	}

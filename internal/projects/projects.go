@@ -64,6 +64,37 @@ func Load(ctx context.Context, q *queries.Queries, name string) (queries.Project
 	return pr, nil
 }
 
+// Visible returns the project named name when p may see it: an admin, or a
+// member holding any permission there. A project p may not see answers the
+// same NotFound as one that does not exist, so that names cannot be probed.
+func Visible(ctx context.Context, q *queries.Queries, p access.Principal, name string) (queries.Project, error) {
+	if !p.Authenticated() {
+		return queries.Project{}, errs.Errorf(errs.Unauthorized, "Authentication is required.")
+	}
+	pr, err := q.GetProjectByName(ctx, name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return pr, hidden(name)
+	}
+	if err != nil {
+		return pr, fmt.Errorf("load project %q: %w", name, err)
+	}
+	if p.Admin {
+		return pr, nil
+	}
+	perms, err := access.Permissions(ctx, q, p, pr.ID)
+	if err != nil {
+		return pr, err
+	}
+	if len(perms) == 0 {
+		return queries.Project{}, hidden(name)
+	}
+	return pr, nil
+}
+
+func hidden(name string) error {
+	return errs.Errorf(errs.NotFound, "Project %q does not exist or you have no access to it.", name)
+}
+
 // Ref converts a project row for access checks.
 func Ref(pr queries.Project) access.Project { return access.Project{ID: pr.ID, Name: pr.Name} }
 
@@ -95,22 +126,20 @@ func (s *Service) List(ctx context.Context, p access.Principal) ([]Project, erro
 	return out, nil
 }
 
-// Get returns one project; the principal must be an admin or a member.
+// Get returns one project with p's permissions in it; a project p cannot
+// see is NotFound (see Visible).
 func (s *Service) Get(ctx context.Context, p access.Principal, name string) (Project, error) {
 	if !p.Authenticated() {
 		return Project{}, errs.Errorf(errs.Unauthorized, "Please sign in.")
 	}
 	q := s.db.Queries()
-	pr, err := Load(ctx, q, name)
+	pr, err := Visible(ctx, q, p, name)
 	if err != nil {
 		return Project{}, err
 	}
 	perms, err := access.Permissions(ctx, q, p, pr.ID)
 	if err != nil {
 		return Project{}, err
-	}
-	if len(perms) == 0 {
-		return Project{}, errs.Errorf(errs.Forbidden, "You are not a member of project %q.", name)
 	}
 	return Project{Project: pr, Permissions: perms}, nil
 }

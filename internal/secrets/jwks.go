@@ -6,23 +6,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/names"
+	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/queries"
 )
 
-// JWK source types. Certificates join when they exist.
-const SourceKey = "KEY"
-
-// JWKInput is a JWK as submitted: made from a key's configuration in each
-// of Environments.
+// JWKInput is a JWK as submitted: made from a source's configuration in
+// each of Environments.
 type JWKInput struct {
 	Name         string
-	SourceType   string
+	SourceType   SourceType
 	SourceName   string
 	Use          string
 	Alg          string
@@ -30,93 +29,86 @@ type JWKInput struct {
 	Environments []string
 }
 
-func jwkObject(name string) string { return "jwk/" + name }
-
-// jwkAAD binds a secret JWK's sealed JSON to its row.
-func jwkAAD(jwkID, envID int64) string { return fmt.Sprintf("jwk/%d/environment/%d", jwkID, envID) }
-
-// CreateJWK creates a JWK from a key in each listed environment and, when
-// deployNow, deploys it there.
+// CreateJWK creates a JWK from a source in each listed environment and,
+// when deployNow, deploys it there.
 func (s *Service) CreateJWK(ctx context.Context, p access.Principal, project string, in JWKInput, deployNow bool) (*DeploymentResult, error) {
-	perms := []access.Permission{access.SecretsManage}
-	if deployNow {
-		perms = append(perms, access.SecretsDeploy)
-	}
 	var result *DeploymentResult
-	err := s.write(ctx, p, project, "jwk.create", jwkObject(in.Name), perms, func(q *queries.Queries, o *op) error {
+	wr := publish.Write{Principal: p, Project: project, Action: typeJWK.Action("create"), Object: typeJWK.Object(in.Name), Perms: managePerms(deployNow)}
+	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
 		if err := names.Validate("name", "JWK", in.Name); err != nil {
 			return err
 		}
-		if in.SourceType != SourceKey {
-			return errs.FieldErrorf("sourceType", "sourceType %q is not supported; use KEY.", in.SourceType)
+		if err := names.ValidateLabel("kid", "The kid", in.Kid, 200); err != nil {
+			return err
+		}
+		load, err := s.sourceLoader(in.SourceType)
+		if err != nil {
+			return err
 		}
 		if len(in.Environments) == 0 {
-			return errs.FieldErrorf("environmentNames", "environmentNames must name at least one environment.")
+			return errs.FieldErrorf("environmentNames", "Name at least one environment.")
 		}
-		if _, err := q.GetJWKByName(ctx, queries.GetJWKByNameParams{ProjectID: o.project.ID, Name: in.Name}); err == nil {
+		if _, err := q.GetJWKByName(ctx, queries.GetJWKByNameParams{ProjectID: o.Project.ID, Name: in.Name}); err == nil {
 			return errs.FieldErrorf("name", "A JWK named %q already exists in project %q.", in.Name, project)
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		key, err := q.GetKeyByName(ctx, queries.GetKeyByNameParams{ProjectID: o.project.ID, Name: in.SourceName})
-		if errors.Is(err, sql.ErrNoRows) {
-			return errs.FieldErrorf("sourceName", "Key %q does not exist in project %q.", in.SourceName, project)
-		} else if err != nil {
-			return err
-		}
-		configs, err := q.ListKeyConfigs(ctx, key.ID)
+		src, err := load(ctx, q, o.Project, in.SourceName)
 		if err != nil {
 			return err
 		}
-		byEnv := map[string]queries.ListKeyConfigsRow{}
-		for _, r := range configs {
-			byEnv[r.Environment.Name] = r
+		envs, err := publish.Environments(ctx, q, "environmentNames", in.Environments)
+		if err != nil {
+			return err
 		}
 		now := s.clock.Now()
-		jwk, err := q.CreateJWK(ctx, queries.CreateJWKParams{ProjectID: o.project.ID, Name: in.Name, SourceType: SourceKey,
-			SourceKeyID: sql.NullInt64{Int64: key.ID, Valid: true}, SourceName: key.Name, Use: in.Use, Alg: in.Alg, Kid: in.Kid,
-			Secret: key.KeyType == string(keymaterial.SecretKey), CreatedAt: now, UpdatedAt: now})
+		jwk, err := q.CreateJWK(ctx, queries.CreateJWKParams{ProjectID: o.Project.ID, Name: in.Name, SourceType: string(src.SourceType()),
+			SourceID: sql.NullInt64{Int64: src.SourceID(), Valid: true}, SourceName: src.SourceName(), Use: in.Use, Alg: in.Alg, Kid: in.Kid,
+			Secret: src.Secret(), CreatedAt: now, UpdatedAt: now})
 		if err != nil {
 			return err
 		}
-		seen := map[string]bool{}
-		for i, envName := range in.Environments {
+		for i, env := range envs {
 			field := fmt.Sprintf("environmentNames[%d]", i)
-			if seen[envName] {
-				return errs.FieldErrorf(field, "%s: environment %q is listed twice.", field, envName)
-			}
-			seen[envName] = true
-			r, ok := byEnv[envName]
-			if !ok {
-				return errs.FieldErrorf(field, "%s: key %q has no configuration in environment %q.", field, key.Name, envName)
-			}
-			material, err := s.openKeyConfig(key, r.KeyConfig, envName)
+			m, ok, err := src.Material(ctx, s, q, env)
 			if err != nil {
 				return err
 			}
-			jc, err := s.storeJWKConfig(ctx, q, jwk, r.Environment, material)
+			if !ok {
+				return errs.FieldErrorf(field, "%s %q has no configuration in environment %q.", sourceThing(src), src.SourceName(), env.Name)
+			}
+			jc, err := s.storeJWKConfig(ctx, q, jwk, env, m)
 			if err != nil {
 				return err
 			}
 			if deployNow {
-				if err := s.deployJWKConfig(ctx, q, o, jwk, jc, r.Environment); err != nil {
+				if err := o.Deploy(ctx, q, s.jwkTarget(ctx, q, jwk, jc, env)); err != nil {
 					return err
 				}
 			}
 		}
-		if err := s.record(ctx, q, o, "jwk.create", jwkObject(jwk.Name), "", "from key "+key.Name); err != nil {
+		if err := o.Record(ctx, q, typeJWK.Action("create"), typeJWK.Object(jwk.Name), "", "from "+sourceWord(src)+" "+src.SourceName()); err != nil {
 			return err
 		}
-		result = o.result("jwk", deploy.Deploy)
+		result = o.Result(typeJWK, deploy.Deploy)
 		return nil
 	})
 	return result, err
 }
 
-// storeJWKConfig builds the JWK of material for env and stores it: the
-// JSON as is for a public JWK, sealed for a secret one.
-func (s *Service) storeJWKConfig(ctx context.Context, q *queries.Queries, jwk queries.Jwk, env queries.Environment, material keymaterial.Key) (queries.JwkConfig, error) {
-	j, err := keymaterial.JWK(material, jwk.Kid, jwk.Use, jwk.Alg)
+// sourceThing is "Key" or "Certificate", for messages.
+func sourceThing(src JWKSource) string {
+	w := sourceWord(src)
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+// sourceWord is "key" or "certificate".
+func sourceWord(src JWKSource) string { return strings.ToLower(string(src.SourceType())) }
+
+// storeJWKConfig builds the JWK of m for env and stores it: the JSON as is
+// for a public JWK, sealed for a secret one.
+func (s *Service) storeJWKConfig(ctx context.Context, q *queries.Queries, jwk queries.Jwk, env queries.Environment, m SourceMaterial) (queries.JwkConfig, error) {
+	j, err := keymaterial.JWK(m.Key, jwk.Kid, jwk.Use, jwk.Alg)
 	if err != nil {
 		return queries.JwkConfig{}, err
 	}
@@ -126,7 +118,7 @@ func (s *Service) storeJWKConfig(ctx context.Context, q *queries.Queries, jwk qu
 	}
 	params := queries.UpsertJWKConfigParams{JwkID: jwk.ID, EnvironmentID: env.ID, Kid: j.KeyID, CreatedAt: s.clock.Now(), UpdatedAt: s.clock.Now()}
 	if jwk.Secret {
-		if params.SealedJson, err = s.sealer.Seal(jwkAAD(jwk.ID, env.ID), raw); err != nil {
+		if params.SealedJson, err = s.sealer.Seal(publish.SealBinding(typeJWK, jwk.ID, env.ID), raw); err != nil {
 			return queries.JwkConfig{}, err
 		}
 	} else {
@@ -138,32 +130,32 @@ func (s *Service) storeJWKConfig(ctx context.Context, q *queries.Queries, jwk qu
 	return q.UpsertJWKConfig(ctx, params)
 }
 
-// deployJWKConfig publishes a JWK configuration's current JSON to env.
-func (s *Service) deployJWKConfig(ctx context.Context, q *queries.Queries, o *op, jwk queries.Jwk, jc queries.JwkConfig, env queries.Environment) error {
-	params := queries.SetJWKConfigDeployedParams{DeployedJson: jc.PublicJson, ID: jc.ID}
-	if jwk.Secret {
-		raw, err := s.sealer.Open(jwkAAD(jwk.ID, env.ID), jc.SealedJson)
-		if err != nil {
-			return fmt.Errorf("open JWK %q in %q: %w", jwk.Name, env.Name, err)
+// jwkTarget is a JWK configuration as the deploy helper takes it: deploying
+// copies the current JSON (sealed again for a secret JWK) into the deployed
+// columns; undeploying clears them.
+func (s *Service) jwkTarget(ctx context.Context, q *queries.Queries, jwk queries.Jwk, jc queries.JwkConfig, env queries.Environment) publish.Target {
+	binding := publish.SealBinding(typeJWK, jwk.ID, env.ID)
+	return publish.Target{Type: typeJWK, Name: jwk.Name, Env: env, Detail: "kid " + jc.Kid, Mark: func(rev int64) error {
+		if rev == 0 {
+			return q.SetJWKConfigDeployed(ctx, queries.SetJWKConfigDeployedParams{ID: jc.ID})
 		}
-		if params.DeployedSealed, err = s.sealer.Seal(jwkAAD(jwk.ID, env.ID)+"/deployed", raw); err != nil {
-			return err
+		params := queries.SetJWKConfigDeployedParams{DeployedJson: jc.PublicJson, ID: jc.ID,
+			DeployedRevision: sql.NullInt64{Int64: rev, Valid: true}, DeployedAt: sql.NullTime{Time: s.clock.Now(), Valid: true}}
+		if jwk.Secret {
+			raw, err := s.sealer.Open(binding, jc.SealedJson)
+			if err != nil {
+				return fmt.Errorf("open JWK: %w", err)
+			}
+			if params.DeployedSealed, err = s.sealer.Seal(binding+"/deployed", raw); err != nil {
+				return err
+			}
 		}
-	}
-	rev, err := s.publish(ctx, q, o, env, "jwk", jwk.Name, deploy.Deploy)
-	if err != nil {
-		return err
-	}
-	params.DeployedRevision = sql.NullInt64{Int64: rev, Valid: true}
-	params.DeployedAt = sql.NullTime{Time: s.clock.Now(), Valid: true}
-	if err := q.SetJWKConfigDeployed(ctx, params); err != nil {
-		return err
-	}
-	return s.record(ctx, q, o, "jwk.deploy", jwkObject(jwk.Name), env.Name, fmt.Sprintf("revision %d, kid %s", rev, jc.Kid))
+		return q.SetJWKConfigDeployed(ctx, params)
+	}}
 }
 
 // undeployJWK withdraws every deployed configuration of a JWK.
-func (s *Service) undeployJWK(ctx context.Context, q *queries.Queries, o *op, jwk queries.Jwk) error {
+func (s *Service) undeployJWK(ctx context.Context, q *queries.Queries, o *publish.Op, jwk queries.Jwk) error {
 	rows, err := q.ListJWKConfigs(ctx, jwk.ID)
 	if err != nil {
 		return err
@@ -172,14 +164,9 @@ func (s *Service) undeployJWK(ctx context.Context, q *queries.Queries, o *op, jw
 		if !r.JwkConfig.DeployedRevision.Valid {
 			continue
 		}
-		rev, err := s.publish(ctx, q, o, r.Environment, "jwk", jwk.Name, deploy.Undeploy)
-		if err != nil {
-			return err
-		}
-		if err := q.SetJWKConfigDeployed(ctx, queries.SetJWKConfigDeployedParams{ID: r.JwkConfig.ID}); err != nil {
-			return err
-		}
-		if err := s.record(ctx, q, o, "jwk.undeploy", jwkObject(jwk.Name), r.Environment.Name, fmt.Sprintf("revision %d", rev)); err != nil {
+		t := s.jwkTarget(ctx, q, jwk, r.JwkConfig, r.Environment)
+		t.Detail = ""
+		if err := o.Undeploy(ctx, q, t); err != nil {
 			return err
 		}
 	}
@@ -189,9 +176,9 @@ func (s *Service) undeployJWK(ctx context.Context, q *queries.Queries, o *op, jw
 // DeleteJWK undeploys and deletes a JWK.
 func (s *Service) DeleteJWK(ctx context.Context, p access.Principal, project, name string) (*DeploymentResult, error) {
 	var result *DeploymentResult
-	perms := []access.Permission{access.SecretsManage, access.SecretsDeploy}
-	err := s.write(ctx, p, project, "jwk.delete", jwkObject(name), perms, func(q *queries.Queries, o *op) error {
-		jwk, err := q.GetJWKByName(ctx, queries.GetJWKByNameParams{ProjectID: o.project.ID, Name: name})
+	wr := publish.Write{Principal: p, Project: project, Action: typeJWK.Action("delete"), Object: typeJWK.Object(name), Perms: deployPerms}
+	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
+		jwk, err := q.GetJWKByName(ctx, queries.GetJWKByNameParams{ProjectID: o.Project.ID, Name: name})
 		if errors.Is(err, sql.ErrNoRows) {
 			return notFound("JWK", name, project)
 		} else if err != nil {
@@ -200,28 +187,28 @@ func (s *Service) DeleteJWK(ctx context.Context, p access.Principal, project, na
 		if err := s.deleteJWK(ctx, q, o, jwk); err != nil {
 			return err
 		}
-		result = o.result("jwk", deploy.Undeploy)
+		result = o.Result(typeJWK, deploy.Undeploy)
 		return nil
 	})
 	return result, err
 }
 
-func (s *Service) deleteJWK(ctx context.Context, q *queries.Queries, o *op, jwk queries.Jwk) error {
+func (s *Service) deleteJWK(ctx context.Context, q *queries.Queries, o *publish.Op, jwk queries.Jwk) error {
 	if err := s.undeployJWK(ctx, q, o, jwk); err != nil {
 		return err
 	}
 	if err := q.DeleteJWK(ctx, jwk.ID); err != nil {
 		return err
 	}
-	return s.record(ctx, q, o, "jwk.delete", jwkObject(jwk.Name), "", "")
+	return o.Record(ctx, q, typeJWK.Action("delete"), typeJWK.Object(jwk.Name), "", "")
 }
 
-// followKeyUpdate applies the JWK Connection choice after a key update:
-// UPDATE rebuilds each related JWK from the changed material and, when the
-// key is deployed too, redeploys it where it was deployed; NULLIFY
-// disconnects the JWKs, which keep their material.
-func (s *Service) followKeyUpdate(ctx context.Context, q *queries.Queries, o *op, key queries.Key, changed map[string]keymaterial.Key, action string, deployNow bool) error {
-	related, err := q.ListJWKsBySourceKey(ctx, sql.NullInt64{Int64: key.ID, Valid: true})
+// followSourceUpdate applies the JWK Connection choice after a source's
+// update: UPDATE rebuilds each related JWK from the changed material and,
+// when the source is deployed too, redeploys it where it was deployed;
+// NULLIFY disconnects the JWKs, which keep their material.
+func (s *Service) followSourceUpdate(ctx context.Context, q *queries.Queries, o *publish.Op, src JWKSource, changed map[string]SourceMaterial, action string, deployNow bool) error {
+	related, err := relatedJWKs(ctx, q, src)
 	if err != nil {
 		return err
 	}
@@ -237,31 +224,31 @@ func (s *Service) followKeyUpdate(ctx context.Context, q *queries.Queries, o *op
 			return err
 		}
 		for _, r := range rows {
-			material, ok := changed[r.Environment.Name]
+			m, ok := changed[r.Environment.Name]
 			if !ok {
 				continue
 			}
-			jc, err := s.storeJWKConfig(ctx, q, jwk, r.Environment, material)
+			jc, err := s.storeJWKConfig(ctx, q, jwk, r.Environment, m)
 			if err != nil {
 				return errs.FieldErrorf("jwkUpdateAction", "JWK %q cannot follow the new material in %q: %s", jwk.Name, r.Environment.Name, errs.MessageOf(err))
 			}
 			if deployNow && r.JwkConfig.DeployedRevision.Valid {
-				if err := s.deployJWKConfig(ctx, q, o, jwk, jc, r.Environment); err != nil {
+				if err := o.Deploy(ctx, q, s.jwkTarget(ctx, q, jwk, jc, r.Environment)); err != nil {
 					return err
 				}
 			}
 		}
-		if err := s.record(ctx, q, o, "jwk.update", jwkObject(jwk.Name), "", "rebuilt from key "+key.Name); err != nil {
+		if err := o.Record(ctx, q, typeJWK.Action("update"), typeJWK.Object(jwk.Name), "", "rebuilt from "+sourceWord(src)+" "+src.SourceName()); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// followKeyDelete deletes (DELETE) or disconnects (NULLIFY) a deleted
-// key's JWKs.
-func (s *Service) followKeyDelete(ctx context.Context, q *queries.Queries, o *op, key queries.Key, action string) error {
-	related, err := q.ListJWKsBySourceKey(ctx, sql.NullInt64{Int64: key.ID, Valid: true})
+// followSourceDelete deletes (DELETE) or disconnects (NULLIFY) a deleted
+// source's JWKs.
+func (s *Service) followSourceDelete(ctx context.Context, q *queries.Queries, o *publish.Op, src JWKSource, action string) error {
+	related, err := relatedJWKs(ctx, q, src)
 	if err != nil {
 		return err
 	}
@@ -278,9 +265,9 @@ func (s *Service) followKeyDelete(ctx context.Context, q *queries.Queries, o *op
 	return nil
 }
 
-func (s *Service) disconnect(ctx context.Context, q *queries.Queries, o *op, jwk queries.Jwk) error {
+func (s *Service) disconnect(ctx context.Context, q *queries.Queries, o *publish.Op, jwk queries.Jwk) error {
 	if err := q.DisconnectJWK(ctx, queries.DisconnectJWKParams{UpdatedAt: s.clock.Now(), ID: jwk.ID}); err != nil {
 		return err
 	}
-	return s.record(ctx, q, o, "jwk.disconnect", jwkObject(jwk.Name), "", "from key "+jwk.SourceName)
+	return o.Record(ctx, q, typeJWK.Action("disconnect"), typeJWK.Object(jwk.Name), "", "from "+strings.ToLower(jwk.SourceType)+" "+jwk.SourceName)
 }

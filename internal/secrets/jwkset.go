@@ -12,6 +12,7 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/keymaterial"
+	"github.com/keyward/keyward/queries"
 )
 
 // JWKSet is one published JWKS document with its entity tag.
@@ -82,16 +83,20 @@ func newJWKSet(keys [][]byte) *JWKSet {
 func (c *JWKSCache) Rebuild(ctx context.Context) error {
 	c.rebuilding.Lock()
 	defer c.rebuilding.Unlock()
-	q := c.db.Queries()
-	rows, err := q.ListAllDeployedPublicJWKs(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild JWKS cache: %w", err)
-	}
-	projects, err := q.ListProjects(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild JWKS cache: %w", err)
-	}
-	envs, err := q.ListEnvironments(ctx)
+	var rows []queries.ListAllDeployedPublicJWKsRow
+	var projects []queries.Project
+	var envs []queries.Environment
+	err := c.db.View(ctx, func(q *queries.Queries) error {
+		var err error
+		if rows, err = q.ListAllDeployedPublicJWKs(ctx); err != nil {
+			return err
+		}
+		if projects, err = q.ListProjects(ctx); err != nil {
+			return err
+		}
+		envs, err = q.ListEnvironments(ctx)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("rebuild JWKS cache: %w", err)
 	}
@@ -122,10 +127,11 @@ func (c *JWKSCache) Rebuild(ctx context.Context) error {
 	return nil
 }
 
-// Listener rebuilds the cache after a publication that involved a JWK.
+// Listener rebuilds the cache after a publication of an item type that
+// appears in a JWKS.
 func (c *JWKSCache) Listener(ctx context.Context, done []deploy.Published) {
 	for _, d := range done {
-		if d.Change.ObjectType == "jwk" {
+		if d.Change.ObjectType.InJWKS() {
 			if err := c.Rebuild(ctx); err != nil {
 				c.log.Error("rebuild JWKS cache", "error", err.Error())
 			}

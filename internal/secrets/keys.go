@@ -13,6 +13,7 @@ import (
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/names"
+	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -35,6 +36,10 @@ type ConfigInput struct {
 	FileName    string
 }
 
+// Ref gives the publication pipeline the entry's field, environment and
+// alias.
+func (c ConfigInput) Ref() (string, string, string) { return c.Field, c.Environment, c.Alias }
+
 // KeyInput is a key as submitted for create or update.
 type KeyInput struct {
 	Name        string
@@ -54,87 +59,89 @@ const (
 	JWKNullify = "NULLIFY"
 )
 
-// preparedConfig is a validated configuration ready to store.
-type preparedConfig struct {
-	in       ConfigInput
-	env      queries.Environment
+// keyConfig is a configuration that passed the pipeline.
+type keyConfig = publish.Prepared[ConfigInput, parsedKey]
+
+// parsedKey is a configuration's material: raw is nil when the input kept
+// the stored material.
+type parsedKey struct {
 	material keymaterial.Key
-	raw      []byte // nil: keep the stored material
+	raw      []byte
 }
 
-// keyObject names a key in the audit log.
-func keyObject(name string) string { return "key/" + name }
-
-// prepareConfigs validates configurations: known environments, each at most
-// once, material matching type and algorithm (and one algorithm for all).
-// keep holds the current configurations by environment name, for updates
-// whose content is omitted.
-func prepareConfigs(ctx context.Context, q *queries.Queries, t keymaterial.Type, alg keymaterial.Algorithm, in KeyInput, keep map[string]keymaterial.Key) ([]preparedConfig, keymaterial.Algorithm, error) {
-	if len(in.Configs) == 0 {
-		return nil, "", errs.FieldErrorf(in.ListField, "%s must name at least one environment.", in.ListField)
-	}
-	seen := map[string]string{}
-	out := make([]preparedConfig, 0, len(in.Configs))
-	for _, c := range in.Configs {
-		envField := c.Field + ".environmentName"
-		if c.Environment == "" {
-			return nil, "", errs.FieldErrorf(envField, "%s is required.", envField)
-		}
-		if first, dup := seen[c.Environment]; dup {
-			return nil, "", errs.FieldErrorf(envField, "%s: environment %q is configured twice (also in %s).", envField, c.Environment, first)
-		}
-		seen[c.Environment] = c.Field
-		env, err := q.GetEnvironmentByName(ctx, c.Environment)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, "", errs.FieldErrorf(envField, "%s: environment %q does not exist.", envField, c.Environment)
-		} else if err != nil {
-			return nil, "", err
-		}
-		if len(c.Alias) > 200 {
-			return nil, "", errs.FieldErrorf(c.Field+".alias", "%s.alias must be at most 200 characters.", c.Field)
-		}
-		pc := preparedConfig{in: c, env: env}
-		if c.Content == nil && keep != nil {
-			cur, ok := keep[c.Environment]
-			if !ok {
-				return nil, "", errs.FieldErrorf(c.Field+".content", "%s.content is required: the key has no material in environment %q yet.", c.Field, c.Environment)
-			}
-			pc.material = cur
-		} else {
-			k, err := keymaterial.Parse(c.Field+".content", t, alg, c.Content)
-			if err != nil {
-				return nil, "", err
-			}
-			pc.material, pc.raw = k, c.Content
-		}
-		if alg == "" {
-			alg = pc.material.Algorithm
-		} else if pc.material.Algorithm != alg {
-			return nil, "", errs.FieldErrorf(c.Field+".content", "%s.content is %s key, but the key's algorithm is %s.", c.Field, keymaterial.WithArticle(pc.material.Algorithm), alg)
-		}
-		out = append(out, pc)
-	}
-	return out, alg, nil
+// keyParser is the key type's parse function for the pipeline: material
+// must match the type and the algorithm, the same algorithm in every
+// environment (detected from the first when the definition names none).
+// keep holds the current material by environment, for updates whose content
+// is omitted.
+type keyParser struct {
+	s    *Service
+	t    keymaterial.Type
+	alg  keymaterial.Algorithm
+	keep map[string]keymaterial.Key
 }
 
-// storeConfig seals and writes one configuration (material unchanged when
-// pc.raw is nil).
-func (s *Service) storeConfig(ctx context.Context, q *queries.Queries, key queries.Key, pc preparedConfig, current *queries.KeyConfig) (queries.KeyConfig, error) {
+func (kp *keyParser) parse(field string, c ConfigInput, env queries.Environment) (parsedKey, error) {
+	var pk parsedKey
+	if c.Content == nil && kp.keep != nil {
+		cur, ok := kp.keep[env.Name]
+		if !ok {
+			return pk, errs.FieldErrorf(field+".content", "Give the key's material: it has none in environment %q yet.", env.Name)
+		}
+		pk.material = cur
+	} else {
+		k, err := kp.s.parseMaterial(field+".content", kp.t, kp.alg, c.Content)
+		if err != nil {
+			return pk, err
+		}
+		pk.material, pk.raw = k, c.Content
+	}
+	if kp.alg == "" {
+		kp.alg = pk.material.Algorithm
+	} else if pk.material.Algorithm != kp.alg {
+		return pk, errs.FieldErrorf(field+".content", "This is %s key, but the key's algorithm is %s.", keymaterial.WithArticle(pk.material.Algorithm), kp.alg)
+	}
+	return pk, nil
+}
+
+// parseMaterial parses material and gives a secret key its keyed
+// fingerprint.
+func (s *Service) parseMaterial(field string, t keymaterial.Type, alg keymaterial.Algorithm, raw []byte) (keymaterial.Key, error) {
+	k, err := keymaterial.Parse(field, t, alg, raw)
+	if err != nil {
+		return k, err
+	}
+	if k.Type == keymaterial.SecretKey {
+		k.Fingerprint = s.secretFingerprint(k.Secret)
+	}
+	return k, nil
+}
+
+// prepareKeyConfigs runs the configurations through the pipeline.
+func (s *Service) prepareKeyConfigs(ctx context.Context, q *queries.Queries, t keymaterial.Type, alg keymaterial.Algorithm, in KeyInput, keep map[string]keymaterial.Key) ([]keyConfig, keymaterial.Algorithm, error) {
+	kp := &keyParser{s: s, t: t, alg: alg, keep: keep}
+	out, err := publish.Prepare(ctx, q, in.ListField, in.Configs, kp.parse)
+	return out, kp.alg, err
+}
+
+// storeConfig seals and writes one configuration (only the alias changes
+// when the material was kept).
+func (s *Service) storeConfig(ctx context.Context, q *queries.Queries, key queries.Key, pc keyConfig, current *queries.KeyConfig) (queries.KeyConfig, error) {
 	now := s.clock.Now()
-	if pc.raw == nil && current != nil {
-		if err := q.UpdateKeyConfigAlias(ctx, queries.UpdateKeyConfigAliasParams{Alias: pc.in.Alias, UpdatedAt: now, ID: current.ID}); err != nil {
+	if pc.Parsed.raw == nil && current != nil {
+		if err := q.UpdateKeyConfigAlias(ctx, queries.UpdateKeyConfigAliasParams{Alias: pc.In.Alias, UpdatedAt: now, ID: current.ID}); err != nil {
 			return queries.KeyConfig{}, err
 		}
-		current.Alias = pc.in.Alias
+		current.Alias = pc.In.Alias
 		return *current, nil
 	}
-	sealed, err := s.sealer.Seal(materialAAD(key.ID, pc.env.ID), pc.raw)
+	sealed, err := s.sealer.Seal(publish.SealBinding(typeKey, key.ID, pc.Env.ID), pc.Parsed.raw)
 	if err != nil {
 		return queries.KeyConfig{}, err
 	}
-	m := pc.material
+	m := pc.Parsed.material
 	return q.UpsertKeyConfig(ctx, queries.UpsertKeyConfigParams{
-		KeyID: key.ID, EnvironmentID: pc.env.ID, Source: sourceOr(pc.in.Source), FileName: pc.in.FileName, Alias: pc.in.Alias,
+		KeyID: key.ID, EnvironmentID: pc.Env.ID, Source: sourceOr(pc.In.Source), FileName: pc.In.FileName, Alias: pc.In.Alias,
 		Material: sealed, Format: m.Format, Bits: int64(m.Bits), Curve: m.Curve, Fingerprint: m.Fingerprint,
 		Warning: m.Warning, CreatedAt: now, UpdatedAt: now,
 	})
@@ -147,56 +154,48 @@ func sourceOr(s string) string {
 	return s
 }
 
-// materialAAD binds sealed key material to its key and environment.
-func materialAAD(keyID, envID int64) string {
-	return fmt.Sprintf("key/%d/environment/%d", keyID, envID)
-}
-
 // CreateKey creates a key with its configurations and, when deployNow,
 // deploys every configuration (SECRETS:DEPLOY_UNDEPLOY needed as well).
 func (s *Service) CreateKey(ctx context.Context, p access.Principal, project string, in KeyInput, deployNow bool) (*DeploymentResult, error) {
-	perms := []access.Permission{access.SecretsManage}
-	if deployNow {
-		perms = append(perms, access.SecretsDeploy)
-	}
 	var result *DeploymentResult
-	err := s.write(ctx, p, project, "key.create", keyObject(in.Name), perms, func(q *queries.Queries, o *op) error {
+	wr := publish.Write{Principal: p, Project: project, Action: typeKey.Action("create"), Object: typeKey.Object(in.Name), Perms: managePerms(deployNow)}
+	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
 		t, alg, err := validateDefinition(in)
 		if err != nil {
 			return err
 		}
-		if _, err := q.GetKeyByName(ctx, queries.GetKeyByNameParams{ProjectID: o.project.ID, Name: in.Name}); err == nil {
+		if _, err := q.GetKeyByName(ctx, queries.GetKeyByNameParams{ProjectID: o.Project.ID, Name: in.Name}); err == nil {
 			return errs.FieldErrorf("name", "A key named %q already exists in project %q.", in.Name, project)
 		} else if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		configs, alg, err := prepareConfigs(ctx, q, t, alg, in, nil)
+		configs, alg, err := s.prepareKeyConfigs(ctx, q, t, alg, in, nil)
 		if err != nil {
 			return err
 		}
 		now := s.clock.Now()
-		key, err := q.CreateKey(ctx, queries.CreateKeyParams{ProjectID: o.project.ID, Name: in.Name, Description: strings.TrimSpace(in.Description),
+		key, err := q.CreateKey(ctx, queries.CreateKeyParams{ProjectID: o.Project.ID, Name: in.Name, Description: strings.TrimSpace(in.Description),
 			KeyType: string(t), Algorithm: string(alg), CreatedAt: now, UpdatedAt: now})
 		if err != nil {
 			return err
 		}
 		envs := make([]string, len(configs))
 		for i, pc := range configs {
-			envs[i] = pc.env.Name
+			envs[i] = pc.Env.Name
 			kc, err := s.storeConfig(ctx, q, key, pc, nil)
 			if err != nil {
 				return err
 			}
 			if deployNow {
-				if err := s.deployKeyConfig(ctx, q, o, key, kc, pc.env); err != nil {
+				if err := o.Deploy(ctx, q, s.keyTarget(ctx, q, key, kc, pc.Env)); err != nil {
 					return err
 				}
 			}
 		}
-		if err := s.record(ctx, q, o, "key.create", keyObject(key.Name), "", fmt.Sprintf("%s %s; environments: %s", t, alg, strings.Join(envs, ", "))); err != nil {
+		if err := o.Record(ctx, q, typeKey.Action("create"), typeKey.Object(key.Name), "", fmt.Sprintf("%s %s; environments: %s", t, alg, strings.Join(envs, ", "))); err != nil {
 			return err
 		}
-		result = o.result("key", deploy.Deploy)
+		result = o.Result(typeKey, deploy.Deploy)
 		return nil
 	})
 	return result, err
@@ -218,42 +217,36 @@ func validateDefinition(in KeyInput) (keymaterial.Type, keymaterial.Algorithm, e
 	return t, alg, err
 }
 
-// deployKeyConfig publishes a configuration's current material to env.
-func (s *Service) deployKeyConfig(ctx context.Context, q *queries.Queries, o *op, key queries.Key, kc queries.KeyConfig, env queries.Environment) error {
-	raw, err := s.sealer.Open(materialAAD(key.ID, env.ID), kc.Material)
-	if err != nil {
-		return fmt.Errorf("open material of key %q in %q: %w", key.Name, env.Name, err)
-	}
-	deployed, err := s.sealer.Seal(materialAAD(key.ID, env.ID)+"/deployed", raw)
-	if err != nil {
-		return err
-	}
-	rev, err := s.publish(ctx, q, o, env, "key", key.Name, deploy.Deploy)
-	if err != nil {
-		return err
-	}
-	if err := q.SetKeyConfigDeployed(ctx, queries.SetKeyConfigDeployedParams{
-		DeployedRevision: sql.NullInt64{Int64: rev, Valid: true}, DeployedAt: sql.NullTime{Time: s.clock.Now(), Valid: true},
-		DeployedMaterial: deployed, DeployedFingerprint: kc.Fingerprint, ID: kc.ID,
-	}); err != nil {
-		return err
-	}
-	return s.record(ctx, q, o, "key.deploy", keyObject(key.Name), env.Name, fmt.Sprintf("revision %d", rev))
+// keyTarget is a key configuration as the deploy helper takes it: deploying
+// copies the current material into the sealed copy gateways receive;
+// undeploying clears it.
+func (s *Service) keyTarget(ctx context.Context, q *queries.Queries, key queries.Key, kc queries.KeyConfig, env queries.Environment) publish.Target {
+	binding := publish.SealBinding(typeKey, key.ID, env.ID)
+	return publish.Target{Type: typeKey, Name: key.Name, Env: env, Mark: func(rev int64) error {
+		if rev == 0 {
+			return q.SetKeyConfigDeployed(ctx, queries.SetKeyConfigDeployedParams{ID: kc.ID})
+		}
+		raw, err := s.sealer.Open(binding, kc.Material)
+		if err != nil {
+			return fmt.Errorf("open material: %w", err)
+		}
+		deployed, err := s.sealer.Seal(binding+"/deployed", raw)
+		if err != nil {
+			return err
+		}
+		return q.SetKeyConfigDeployed(ctx, queries.SetKeyConfigDeployedParams{
+			DeployedRevision: sql.NullInt64{Int64: rev, Valid: true}, DeployedAt: sql.NullTime{Time: s.clock.Now(), Valid: true},
+			DeployedMaterial: deployed, DeployedFingerprint: kc.Fingerprint, ID: kc.ID,
+		})
+	}}
 }
 
-// undeployKeyConfig withdraws a deployed configuration from env.
-func (s *Service) undeployKeyConfig(ctx context.Context, q *queries.Queries, o *op, key queries.Key, kc queries.KeyConfig, env queries.Environment) error {
+// undeployKeyConfig withdraws a configuration from env when it is deployed.
+func (s *Service) undeployKeyConfig(ctx context.Context, q *queries.Queries, o *publish.Op, key queries.Key, kc queries.KeyConfig, env queries.Environment) error {
 	if !kc.DeployedRevision.Valid {
 		return nil
 	}
-	rev, err := s.publish(ctx, q, o, env, "key", key.Name, deploy.Undeploy)
-	if err != nil {
-		return err
-	}
-	if err := q.SetKeyConfigDeployed(ctx, queries.SetKeyConfigDeployedParams{ID: kc.ID}); err != nil {
-		return err
-	}
-	return s.record(ctx, q, o, "key.undeploy", keyObject(key.Name), env.Name, fmt.Sprintf("revision %d", rev))
+	return o.Undeploy(ctx, q, s.keyTarget(ctx, q, key, kc, env))
 }
 
 // loadKey returns a key of the operation's project or NotFound.
@@ -271,13 +264,14 @@ func loadKey(ctx context.Context, q *queries.Queries, project queries.Project, n
 // DeployKey deploys (or, when undeploy, withdraws) a key's configuration in
 // one environment.
 func (s *Service) DeployKey(ctx context.Context, p access.Principal, project, name, envName string, undeploy bool) (*DeploymentResult, error) {
-	action, verb := "key.deploy", deploy.Deploy
+	verb := deploy.Deploy
 	if undeploy {
-		action, verb = "key.undeploy", deploy.Undeploy
+		verb = deploy.Undeploy
 	}
 	var result *DeploymentResult
-	err := s.writeIn(ctx, p, project, envName, action, keyObject(name), []access.Permission{access.SecretsManage, access.SecretsDeploy}, func(q *queries.Queries, o *op) error {
-		key, err := loadKey(ctx, q, o.project, name)
+	wr := publish.Write{Principal: p, Project: project, Environment: envName, Action: typeKey.Action(verb), Object: typeKey.Object(name), Perms: deployPerms}
+	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
+		key, err := loadKey(ctx, q, o.Project, name)
 		if err != nil {
 			return err
 		}
@@ -291,18 +285,19 @@ func (s *Service) DeployKey(ctx context.Context, p access.Principal, project, na
 		} else if err != nil {
 			return err
 		}
+		t := s.keyTarget(ctx, q, key, kc, env)
 		if undeploy {
 			if !kc.DeployedRevision.Valid {
 				return errs.Errorf(errs.Conflict, "Key %q is not deployed to environment %q.", name, envName)
 			}
-			err = s.undeployKeyConfig(ctx, q, o, key, kc, env)
+			err = o.Undeploy(ctx, q, t)
 		} else {
-			err = s.deployKeyConfig(ctx, q, o, key, kc, env)
+			err = o.Deploy(ctx, q, t)
 		}
 		if err != nil {
 			return err
 		}
-		result = o.result("key", verb)
+		result = o.Result(typeKey, verb)
 		return nil
 	})
 	return result, err

@@ -9,6 +9,8 @@ import (
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/keymaterial"
+	"github.com/keyward/keyward/internal/names"
+	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -18,21 +20,18 @@ import (
 // change. When deployNow, every configuration is deployed. JWKs made from
 // the key are rebuilt and redeployed where they were deployed
 // (jwkAction UPDATE) or disconnected and left as they are (NULLIFY, the
-// default).
+// default). A plain save (no deploy) keeps them connected and rebuilds
+// them, deploying nothing: no dialog asked the user, so whatever jwkAction
+// says is ignored.
 func (s *Service) UpdateKey(ctx context.Context, p access.Principal, project, name string, in KeyInput, deployNow bool, jwkAction string) (*DeploymentResult, error) {
-	perms := []access.Permission{access.SecretsManage}
-	if deployNow {
-		perms = append(perms, access.SecretsDeploy)
-	}
 	var result *DeploymentResult
-	err := s.write(ctx, p, project, "key.update", keyObject(name), perms, func(q *queries.Queries, o *op) error {
-		if jwkAction == "" {
-			jwkAction = JWKNullify
+	wr := publish.Write{Principal: p, Project: project, Action: typeKey.Action("update"), Object: typeKey.Object(name), Perms: managePerms(deployNow)}
+	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
+		action, err := updateAction(jwkAction, deployNow)
+		if err != nil {
+			return err
 		}
-		if jwkAction != JWKUpdate && jwkAction != JWKNullify {
-			return errs.FieldErrorf("jwkUpdateAction", "jwkUpdateAction %q must be UPDATE or NULLIFY.", jwkAction)
-		}
-		key, err := loadKey(ctx, q, o.project, name)
+		key, err := loadKey(ctx, q, o.Project, name)
 		if err != nil {
 			return err
 		}
@@ -42,7 +41,7 @@ func (s *Service) UpdateKey(ctx context.Context, p access.Principal, project, na
 		if in.Algorithm != "" && !strings.EqualFold(in.Algorithm, key.Algorithm) {
 			return errs.FieldErrorf("algorithm", "The algorithm of %q is %s and cannot change.", name, key.Algorithm)
 		}
-		if err := validateUpdate(in); err != nil {
+		if err := names.ValidateDescription("description", in.Description); err != nil {
 			return err
 		}
 		current, err := q.ListKeyConfigs(ctx, key.ID)
@@ -54,20 +53,19 @@ func (s *Service) UpdateKey(ctx context.Context, p access.Principal, project, na
 			return err
 		}
 		t, alg := keymaterial.Type(key.KeyType), keymaterial.Algorithm(key.Algorithm)
-		configs, _, err := prepareConfigs(ctx, q, t, alg, in, keep)
+		configs, _, err := s.prepareKeyConfigs(ctx, q, t, alg, in, keep)
 		if err != nil {
 			return err
 		}
-		now := s.clock.Now()
-		if err := q.UpdateKey(ctx, queries.UpdateKeyParams{Description: strings.TrimSpace(in.Description), Algorithm: key.Algorithm, UpdatedAt: now, ID: key.ID}); err != nil {
+		if err := q.UpdateKey(ctx, queries.UpdateKeyParams{Description: strings.TrimSpace(in.Description), Algorithm: key.Algorithm, UpdatedAt: s.clock.Now(), ID: key.ID}); err != nil {
 			return err
 		}
-		changed := map[string]keymaterial.Key{}
+		changed := map[string]SourceMaterial{}
 		listed := map[string]bool{}
 		for _, pc := range configs {
-			listed[pc.env.Name] = true
+			listed[pc.Env.Name] = true
 			var cur *queries.KeyConfig
-			if row, ok := byEnv[pc.env.Name]; ok {
+			if row, ok := byEnv[pc.Env.Name]; ok {
 				kc := row.KeyConfig
 				cur = &kc
 			}
@@ -75,11 +73,11 @@ func (s *Service) UpdateKey(ctx context.Context, p access.Principal, project, na
 			if err != nil {
 				return err
 			}
-			if pc.raw != nil {
-				changed[pc.env.Name] = pc.material
+			if pc.Parsed.raw != nil {
+				changed[pc.Env.Name] = SourceMaterial{Key: pc.Parsed.material}
 			}
 			if deployNow {
-				if err := s.deployKeyConfig(ctx, q, o, key, kc, pc.env); err != nil {
+				if err := o.Deploy(ctx, q, s.keyTarget(ctx, q, key, kc, pc.Env)); err != nil {
 					return err
 				}
 			}
@@ -95,23 +93,30 @@ func (s *Service) UpdateKey(ctx context.Context, p access.Principal, project, na
 				return err
 			}
 		}
-		if err := s.followKeyUpdate(ctx, q, o, key, changed, jwkAction, deployNow); err != nil {
+		if err := s.followSourceUpdate(ctx, q, o, keySource{key: key}, changed, action, deployNow); err != nil {
 			return err
 		}
-		if err := s.record(ctx, q, o, "key.update", keyObject(name), "", "jwk action "+jwkAction); err != nil {
+		if err := o.Record(ctx, q, typeKey.Action("update"), typeKey.Object(name), "", "jwk action "+action); err != nil {
 			return err
 		}
-		result = o.result("key", deploy.Deploy)
+		result = o.Result(typeKey, deploy.Deploy)
 		return nil
 	})
 	return result, err
 }
 
-func validateUpdate(in KeyInput) error {
-	if len(in.Description) > 1000 {
-		return errs.FieldErrorf("description", "Description must be at most 1000 characters.")
+// updateAction is the JWK Connection choice an update applies: NULLIFY
+// when a deploying update names none, UPDATE on a plain save.
+func updateAction(action string, deployNow bool) (string, error) {
+	switch {
+	case !deployNow:
+		return JWKUpdate, nil
+	case action == "":
+		return JWKNullify, nil
+	case action == JWKUpdate || action == JWKNullify:
+		return action, nil
 	}
-	return nil
+	return "", errs.FieldErrorf("jwkUpdateAction", "jwkUpdateAction %q must be UPDATE or NULLIFY.", action)
 }
 
 // openConfigs opens the current material of each configuration, by
@@ -135,15 +140,13 @@ func (s *Service) openConfigs(key queries.Key, rows []queries.ListKeyConfigsRow)
 // disconnected (NULLIFY, the default).
 func (s *Service) DeleteKey(ctx context.Context, p access.Principal, project, name, jwkAction string) (*DeploymentResult, error) {
 	var result *DeploymentResult
-	perms := []access.Permission{access.SecretsManage, access.SecretsDeploy}
-	err := s.write(ctx, p, project, "key.delete", keyObject(name), perms, func(q *queries.Queries, o *op) error {
-		if jwkAction == "" {
-			jwkAction = JWKNullify
+	wr := publish.Write{Principal: p, Project: project, Action: typeKey.Action("delete"), Object: typeKey.Object(name), Perms: deployPerms}
+	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
+		action, err := deleteAction(jwkAction)
+		if err != nil {
+			return err
 		}
-		if jwkAction != JWKDelete && jwkAction != JWKNullify {
-			return errs.FieldErrorf("jwkDeleteAction", "jwkDeleteAction %q must be DELETE or NULLIFY.", jwkAction)
-		}
-		key, err := loadKey(ctx, q, o.project, name)
+		key, err := loadKey(ctx, q, o.Project, name)
 		if err != nil {
 			return err
 		}
@@ -156,28 +159,40 @@ func (s *Service) DeleteKey(ctx context.Context, p access.Principal, project, na
 				return err
 			}
 		}
-		if err := s.followKeyDelete(ctx, q, o, key, jwkAction); err != nil {
+		if err := s.followSourceDelete(ctx, q, o, keySource{key: key}, action); err != nil {
 			return err
 		}
 		if err := q.DeleteKey(ctx, key.ID); err != nil {
 			return err
 		}
-		if err := s.record(ctx, q, o, "key.delete", keyObject(name), "", "jwk action "+jwkAction); err != nil {
+		if err := o.Record(ctx, q, typeKey.Action("delete"), typeKey.Object(name), "", "jwk action "+action); err != nil {
 			return err
 		}
-		result = o.result("key", deploy.Undeploy)
+		result = o.Result(typeKey, deploy.Undeploy)
 		return nil
 	})
 	return result, err
 }
 
+// deleteAction is the JWK Connection choice a deletion applies (NULLIFY
+// when none is named).
+func deleteAction(action string) (string, error) {
+	switch action {
+	case "":
+		return JWKNullify, nil
+	case JWKDelete, JWKNullify:
+		return action, nil
+	}
+	return "", errs.FieldErrorf("jwkDeleteAction", "jwkDeleteAction %q must be DELETE or NULLIFY.", action)
+}
+
 // openKeyConfig opens and parses a configuration's current material.
 func (s *Service) openKeyConfig(key queries.Key, kc queries.KeyConfig, envName string) (keymaterial.Key, error) {
-	raw, err := s.sealer.Open(materialAAD(key.ID, kc.EnvironmentID), kc.Material)
+	raw, err := s.sealer.Open(publish.SealBinding(typeKey, key.ID, kc.EnvironmentID), kc.Material)
 	if err != nil {
 		return keymaterial.Key{}, fmt.Errorf("open material of key %q in %q: %w", key.Name, envName, err)
 	}
-	k, err := keymaterial.Parse("content", keymaterial.Type(key.KeyType), keymaterial.Algorithm(key.Algorithm), raw)
+	k, err := s.parseMaterial("content", keymaterial.Type(key.KeyType), keymaterial.Algorithm(key.Algorithm), raw)
 	if err != nil {
 		return keymaterial.Key{}, fmt.Errorf("parse stored material of key %q in %q: %w", key.Name, envName, err)
 	}

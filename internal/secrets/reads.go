@@ -59,50 +59,54 @@ func environmentOf(kc queries.KeyConfig, env string) KeyEnvironment {
 		Changed: kc.DeployedRevision.Valid && kc.DeployedFingerprint != kc.Fingerprint}
 }
 
-// ListKeys returns a page of a project's keys (never material).
+// ListKeys returns a page of a project's keys (never material), read in
+// one transaction so that the page and its total agree.
 func (s *Service) ListKeys(ctx context.Context, p access.Principal, project string, f KeyFilter) (KeyPage, error) {
-	q := s.db.Queries()
-	pr, err := s.viewer(ctx, q, p, project)
-	if err != nil {
-		return KeyPage{}, err
-	}
 	if f.Size <= 0 || f.Size > 200 {
 		f.Size = 25
 	}
 	if f.Page <= 0 {
 		f.Page = 1
 	}
-	var envID int64
-	if f.Environment != "" {
-		env, err := environments.Load(ctx, q, f.Environment)
+	out := KeyPage{Page: f.Page, Size: f.Size}
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := viewer(ctx, q, p, project)
 		if err != nil {
-			return KeyPage{}, errs.FieldErrorf("environment", "Environment %q does not exist.", f.Environment)
+			return err
 		}
-		envID = env.ID
-	}
-	search := strings.ToLower(strings.TrimSpace(f.Search))
-	rows, err := q.ListKeys(ctx, queries.ListKeysParams{ProjectID: pr.ID, Search: search, KeyType: f.Type, Algorithm: f.Algorithm,
-		EnvironmentID: envID, Lim: int64(f.Size), Off: int64((f.Page - 1) * f.Size)})
-	if err != nil {
-		return KeyPage{}, err
-	}
-	total, err := q.CountKeys(ctx, queries.CountKeysParams{ProjectID: pr.ID, Search: search, KeyType: f.Type, Algorithm: f.Algorithm, EnvironmentID: envID})
-	if err != nil {
-		return KeyPage{}, err
-	}
-	configs, err := q.ListKeyConfigsForProject(ctx, pr.ID)
-	if err != nil {
-		return KeyPage{}, err
-	}
-	byKey := map[int64][]KeyEnvironment{}
-	for _, c := range configs {
-		byKey[c.KeyConfig.KeyID] = append(byKey[c.KeyConfig.KeyID], environmentOf(c.KeyConfig, c.EnvironmentName))
-	}
-	out := KeyPage{Total: total, Page: f.Page, Size: f.Size, Keys: make([]KeySummary, len(rows))}
-	for i, k := range rows {
-		out.Keys[i] = KeySummary{Key: k, Environments: byKey[k.ID]}
-	}
-	return out, nil
+		var envID int64
+		if f.Environment != "" {
+			env, err := environments.Load(ctx, q, f.Environment)
+			if err != nil {
+				return errs.FieldErrorf("environment", "Environment %q does not exist.", f.Environment)
+			}
+			envID = env.ID
+		}
+		search := strings.ToLower(strings.TrimSpace(f.Search))
+		rows, err := q.ListKeys(ctx, queries.ListKeysParams{ProjectID: pr.ID, Search: search, KeyType: f.Type, Algorithm: f.Algorithm,
+			EnvironmentID: envID, Lim: int64(f.Size), Off: int64((f.Page - 1) * f.Size)})
+		if err != nil {
+			return err
+		}
+		out.Total, err = q.CountKeys(ctx, queries.CountKeysParams{ProjectID: pr.ID, Search: search, KeyType: f.Type, Algorithm: f.Algorithm, EnvironmentID: envID})
+		if err != nil {
+			return err
+		}
+		configs, err := q.ListKeyConfigsForProject(ctx, pr.ID)
+		if err != nil {
+			return err
+		}
+		byKey := map[int64][]KeyEnvironment{}
+		for _, c := range configs {
+			byKey[c.KeyConfig.KeyID] = append(byKey[c.KeyConfig.KeyID], environmentOf(c.KeyConfig, c.EnvironmentName))
+		}
+		out.Keys = make([]KeySummary, len(rows))
+		for i, k := range rows {
+			out.Keys[i] = KeySummary{Key: k, Environments: byKey[k.ID]}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // KeyDetail is a key's page: definition, configurations, related JWKs and
@@ -115,27 +119,31 @@ type KeyDetail struct {
 
 // GetKey returns a key's details (never material).
 func (s *Service) GetKey(ctx context.Context, p access.Principal, project, name string) (KeyDetail, error) {
-	q := s.db.Queries()
-	pr, err := s.viewer(ctx, q, p, project)
+	var d KeyDetail
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := viewer(ctx, q, p, project)
+		if err != nil {
+			return err
+		}
+		key, err := loadKey(ctx, q, pr, name)
+		if err != nil {
+			return err
+		}
+		rows, err := q.ListKeyConfigs(ctx, key.ID)
+		if err != nil {
+			return err
+		}
+		d = KeyDetail{KeySummary: KeySummary{Key: key}}
+		for _, r := range rows {
+			d.Environments = append(d.Environments, environmentOf(r.KeyConfig, r.Environment.Name))
+		}
+		d.JWKs, err = relatedJWKs(ctx, q, keySource{key: key})
+		return err
+	})
 	if err != nil {
 		return KeyDetail{}, err
 	}
-	key, err := loadKey(ctx, q, pr, name)
-	if err != nil {
-		return KeyDetail{}, err
-	}
-	rows, err := q.ListKeyConfigs(ctx, key.ID)
-	if err != nil {
-		return KeyDetail{}, err
-	}
-	d := KeyDetail{KeySummary: KeySummary{Key: key}}
-	for _, r := range rows {
-		d.Environments = append(d.Environments, environmentOf(r.KeyConfig, r.Environment.Name))
-	}
-	if d.JWKs, err = q.ListJWKsBySourceKey(ctx, sql.NullInt64{Int64: key.ID, Valid: true}); err != nil {
-		return d, err
-	}
-	hist, err := s.audit.List(ctx, audit.Filter{Project: project, Object: keyObject(name), Size: 20})
+	hist, err := s.audit.List(ctx, audit.Filter{Project: project, Object: typeKey.Object(name), Size: 20})
 	d.History = hist.Entries
 	return d, err
 }
@@ -157,38 +165,45 @@ type JWKDetail struct {
 
 // ListJWKs lists a project's JWKs.
 func (s *Service) ListJWKs(ctx context.Context, p access.Principal, project string) ([]JWKDetail, error) {
-	q := s.db.Queries()
-	pr, err := s.viewer(ctx, q, p, project)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := q.ListJWKs(ctx, pr.ID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]JWKDetail, len(rows))
-	for i, j := range rows {
-		if out[i], err = jwkDetail(ctx, q, j); err != nil {
-			return nil, err
+	var out []JWKDetail
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := viewer(ctx, q, p, project)
+		if err != nil {
+			return err
 		}
-	}
-	return out, nil
+		rows, err := q.ListJWKs(ctx, pr.ID)
+		if err != nil {
+			return err
+		}
+		out = make([]JWKDetail, len(rows))
+		for i, j := range rows {
+			if out[i], err = jwkDetail(ctx, q, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // GetJWK returns one JWK.
 func (s *Service) GetJWK(ctx context.Context, p access.Principal, project, name string) (JWKDetail, error) {
-	q := s.db.Queries()
-	pr, err := s.viewer(ctx, q, p, project)
-	if err != nil {
-		return JWKDetail{}, err
-	}
-	j, err := q.GetJWKByName(ctx, queries.GetJWKByNameParams{ProjectID: pr.ID, Name: name})
-	if errors.Is(err, sql.ErrNoRows) {
-		return JWKDetail{}, notFound("JWK", name, project)
-	} else if err != nil {
-		return JWKDetail{}, err
-	}
-	return jwkDetail(ctx, q, j)
+	var d JWKDetail
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := viewer(ctx, q, p, project)
+		if err != nil {
+			return err
+		}
+		j, err := q.GetJWKByName(ctx, queries.GetJWKByNameParams{ProjectID: pr.ID, Name: name})
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("JWK", name, project)
+		} else if err != nil {
+			return err
+		}
+		d, err = jwkDetail(ctx, q, j)
+		return err
+	})
+	return d, err
 }
 
 func jwkDetail(ctx context.Context, q *queries.Queries, j queries.Jwk) (JWKDetail, error) {
@@ -196,7 +211,7 @@ func jwkDetail(ctx context.Context, q *queries.Queries, j queries.Jwk) (JWKDetai
 	if err != nil {
 		return JWKDetail{}, err
 	}
-	d := JWKDetail{Jwk: j, Connected: j.SourceKeyID.Valid}
+	d := JWKDetail{Jwk: j, Connected: j.SourceID.Valid}
 	for _, r := range rows {
 		d.Environments = append(d.Environments, JWKEnvironment{Environment: r.Environment.Name, Kid: r.JwkConfig.Kid,
 			PublicJSON: r.JwkConfig.PublicJson, DeployedRevision: r.JwkConfig.DeployedRevision.Int64})

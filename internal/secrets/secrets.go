@@ -1,18 +1,17 @@
 // Package secrets is the "Secrets Management" area: keys (seed 000, API
-// seed 002), the JWKs made from them, what each environment publishes (the
-// public JWKS and the gateway bundle). Keys and JWKs share one service
-// because a key update or deletion must update, disconnect or delete its
-// JWKs in the same transaction.
+// seed 002) and the JWKs made from them (and, next, certificates). Keys and
+// JWKs share one service because a source's update or deletion must update,
+// disconnect or delete its JWKs in the same transaction.
 //
-// Every write is one transaction that checks permissions first, validates,
-// seals material, records deployments and audits; after the commit the
-// publisher tells webhooks and the JWKS cache. A refused write changes
-// nothing but the audit log, which records the refusal.
+// Every write runs through publish.Writer: one transaction that checks
+// permissions first, validates, seals material, records deployments and
+// audits; after the commit the publisher tells webhooks and the JWKS cache.
+// A refused write changes nothing but the audit log, which records the
+// refusal.
 package secrets
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
@@ -21,124 +20,95 @@ import (
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/internal/seal"
 	"github.com/keyward/keyward/queries"
 )
 
 // Service manages keys and JWKs.
 type Service struct {
-	db        *db.DB
-	audit     *audit.Log
-	clock     clock.Clock
-	sealer    *seal.Sealer
-	publisher *deploy.Publisher
-	jwkSets   *JWKSCache
+	db      *db.DB
+	audit   *audit.Log
+	clock   clock.Clock
+	sealer  *seal.Sealer
+	writer  *publish.Writer
+	jwkSets *JWKSCache
+	// fingerprintKey keys the fingerprints of secret keys (see
+	// fingerprint.go).
+	fingerprintKey []byte
+	// sources loads the items JWKs are made from, by source type.
+	sources map[SourceType]sourceLoader
 }
 
 // NewService returns the secrets Service; cache is the public JWKS served
 // at /jwks/, kept current after every publication.
 func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer, p *deploy.Publisher, cache *JWKSCache) *Service {
-	return &Service{db: d, audit: a, clock: c, sealer: s, publisher: p, jwkSets: cache}
-}
-
-// EnvironmentResult is the outcome of deploying to one environment.
-type EnvironmentResult struct {
-	EnvironmentName string `json:"environmentName"`
-	Success         bool   `json:"success"`
-	Message         string `json:"message"`
+	svc := &Service{db: d, audit: a, clock: c, sealer: s, writer: publish.NewWriter(d, a, c, p), jwkSets: cache,
+		fingerprintKey: s.DeriveKey(fingerprintLabel, 32)}
+	svc.sources = map[SourceType]sourceLoader{SourceKey: svc.loadKeySource}
+	return svc
 }
 
 // DeploymentResult is what a deploying write answers.
-type DeploymentResult struct {
-	Success            bool                `json:"success"`
-	Message            string              `json:"message"`
-	EnvironmentResults []EnvironmentResult `json:"environmentResults"`
-}
+type DeploymentResult = publish.Result
 
-// op is one write under way: who, in which project, what it published.
-type op struct {
-	p         access.Principal
-	project   queries.Project
-	published []deploy.Published
-}
+// EnvironmentResult is the outcome of deploying to one environment.
+type EnvironmentResult = publish.EnvironmentResult
 
-// write runs fn as one transaction for principal p in project, after
-// checking perms. A refusal or validation error is audited as action on
-// object; publications are announced after the commit.
-func (s *Service) write(ctx context.Context, p access.Principal, project, action, object string, perms []access.Permission, fn func(q *queries.Queries, o *op) error) error {
-	return s.writeIn(ctx, p, project, "", action, object, perms, fn)
-}
+// The item types of this area.
+const (
+	typeKey = deploy.ObjectKey
+	typeJWK = deploy.ObjectJWK
+)
 
-// writeIn is write for an operation on one environment, which a refusal's
-// audit entry names.
-func (s *Service) writeIn(ctx context.Context, p access.Principal, project, env, action, object string, perms []access.Permission, fn func(q *queries.Queries, o *op) error) error {
-	o := &op{p: p}
-	err := s.db.InTx(ctx, func(q *queries.Queries) error {
-		pr, err := projects.Load(ctx, q, project)
-		if err != nil {
-			return err
-		}
-		o.project = pr
-		if err := access.Require(ctx, q, p, projects.Ref(pr), perms...); err != nil {
-			return err
-		}
-		return fn(q, o)
-	})
-	if err != nil {
-		e := audit.For(p, action)
-		e.Project, e.Object, e.Environment = project, object, env
-		return s.audit.Refuse(ctx, e, err)
+// managePerms is SECRETS:MANAGE, plus SECRETS:DEPLOY_UNDEPLOY when the
+// write deploys.
+func managePerms(deployNow bool) []access.Permission {
+	if deployNow {
+		return []access.Permission{access.SecretsManage, access.SecretsDeploy}
 	}
-	s.publisher.Committed(ctx, o.published)
-	return nil
+	return []access.Permission{access.SecretsManage}
 }
 
-// record appends an audit entry for the operation's project.
-func (s *Service) record(ctx context.Context, q *queries.Queries, o *op, action, object, env, detail string) error {
-	e := audit.For(o.p, action)
-	e.Project, e.Object, e.Environment, e.Detail = o.project.Name, object, env, detail
-	return s.audit.Append(ctx, q, e)
-}
-
-// publish records a deploy or undeploy in env and returns the new revision.
-func (s *Service) publish(ctx context.Context, q *queries.Queries, o *op, env queries.Environment, objType, name, action string) (int64, error) {
-	pub, err := s.publisher.Record(ctx, q, o.p.Username, deploy.Change{
-		Environment: env, Project: o.project.Name, ObjectType: objType, ObjectName: name, Action: action,
-	})
-	if err != nil {
-		return 0, err
-	}
-	o.published = append(o.published, pub)
-	return pub.Revision, nil
-}
-
-// result summarises what an operation published for objType.
-func (o *op) result(objType, verb string) *DeploymentResult {
-	r := &DeploymentResult{Success: true, EnvironmentResults: []EnvironmentResult{}}
-	for _, p := range o.published {
-		if p.Change.ObjectType != objType || p.Change.Action != verb {
-			continue
-		}
-		r.EnvironmentResults = append(r.EnvironmentResults, EnvironmentResult{
-			EnvironmentName: p.Change.Environment.Name, Success: true,
-			Message: fmt.Sprintf("%sed at revision %d", verb, p.Revision),
-		})
-	}
-	if verb == deploy.Undeploy {
-		r.Message = fmt.Sprintf("Undeployed from %d environment(s).", len(r.EnvironmentResults))
-	} else {
-		r.Message = fmt.Sprintf("Deployed to %d environment(s).", len(r.EnvironmentResults))
-	}
-	return r
-}
+// deployPerms is what deploying, undeploying and deleting need.
+var deployPerms = []access.Permission{access.SecretsManage, access.SecretsDeploy}
 
 // viewer checks that p may read the project's secrets area.
-func (s *Service) viewer(ctx context.Context, q *queries.Queries, p access.Principal, project string) (queries.Project, error) {
-	pr, err := projects.Load(ctx, q, project)
+func viewer(ctx context.Context, q *queries.Queries, p access.Principal, project string) (queries.Project, error) {
+	pr, err := projects.Visible(ctx, q, p, project)
 	if err != nil {
 		return pr, err
 	}
 	return pr, access.Require(ctx, q, p, projects.Ref(pr), access.SecretsView)
+}
+
+// Permissions returns what p may do in the project's secrets area, for
+// pages that offer only the actions p may take. A project p cannot see is
+// NotFound.
+func (s *Service) Permissions(ctx context.Context, p access.Principal, project string) (access.Set, error) {
+	var perms access.Set
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := projects.Visible(ctx, q, p, project)
+		if err != nil {
+			return err
+		}
+		perms, err = access.Permissions(ctx, q, p, pr.ID)
+		return err
+	})
+	return perms, err
+}
+
+// RequireManage returns the same refusal a write would when p lacks
+// SECRETS:MANAGE (and, when deployNow, SECRETS:DEPLOY_UNDEPLOY), so that a
+// form is refused before it is shown.
+func (s *Service) RequireManage(ctx context.Context, p access.Principal, project string, deployNow bool) error {
+	return s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := projects.Visible(ctx, q, p, project)
+		if err != nil {
+			return err
+		}
+		return access.Require(ctx, q, p, projects.Ref(pr), managePerms(deployNow)...)
+	})
 }
 
 func notFound(thing, name, project string) error {

@@ -69,7 +69,7 @@ func gateway(env string) access.Principal {
 // bundleContent returns the deployed material of a key in env's bundle.
 func (w *world) bundleContent(t *testing.T, env, key string) ([]byte, bool) {
 	t.Helper()
-	b, err := w.svc.Bundle(context.Background(), gateway(env), env)
+	b, err := w.env.App.Bundles.Read(context.Background(), gateway(env), env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,14 +164,14 @@ func TestSealedMaterialIsBoundToItsRow(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := w.svc.Bundle(ctx, gateway("production"), "production"); err != nil {
+	if _, err := w.env.App.Bundles.Read(ctx, gateway("production"), "production"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := w.env.App.DB.Write.Exec(`UPDATE key_configs SET deployed_material = (SELECT deployed_material FROM key_configs k2 WHERE k2.id != key_configs.id)`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = w.svc.Bundle(ctx, gateway("production"), "production")
+	_, err = w.env.App.Bundles.Read(ctx, gateway("production"), "production")
 	if err == nil || errs.CodeOf(err) != errs.Internal {
 		t.Errorf("bundle with swapped material: %v, want an internal error", err)
 	}

@@ -1,0 +1,98 @@
+package secrets
+
+// JWK sources: the items JWKs are made from. A key is the first; a
+// certificate is next. The JWK Connection logic (UPDATE / NULLIFY / DELETE)
+// works on the JWKSource interface, never on a key row.
+
+import (
+	"context"
+	"crypto/x509"
+	"database/sql"
+	"errors"
+	"slices"
+	"strings"
+
+	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/keymaterial"
+	"github.com/keyward/keyward/queries"
+)
+
+// SourceType names the kind of item a JWK is made from.
+type SourceType string
+
+// The JWK source types.
+const SourceKey SourceType = "KEY"
+
+// SourceMaterial is what a JWK is built from in one environment: the key
+// material and, for a certificate, its chain (leaf first).
+type SourceMaterial struct {
+	Key   keymaterial.Key
+	Chain []*x509.Certificate
+}
+
+// JWKSource is an item JWKs can be made from.
+type JWKSource interface {
+	SourceType() SourceType
+	SourceID() int64
+	SourceName() string
+	// Secret reports whether the JWKs made from it are secret (oct) ones,
+	// which are never published.
+	Secret() bool
+	// Material returns the source's material in env; ok is false when the
+	// source has no configuration there.
+	Material(ctx context.Context, s *Service, q *queries.Queries, env queries.Environment) (m SourceMaterial, ok bool, err error)
+}
+
+// sourceLoader finds a source by name in a project; a missing one is a
+// field error about "sourceName".
+type sourceLoader func(ctx context.Context, q *queries.Queries, project queries.Project, name string) (JWKSource, error)
+
+// sourceLoader returns the loader of a source type, or a field error
+// naming the types there are.
+func (s *Service) sourceLoader(t SourceType) (sourceLoader, error) {
+	load, ok := s.sources[t]
+	if !ok {
+		known := make([]string, 0, len(s.sources))
+		for k := range s.sources {
+			known = append(known, string(k))
+		}
+		slices.Sort(known)
+		return nil, errs.FieldErrorf("sourceType", "sourceType %q is not supported; use %s.", t, strings.Join(known, " or "))
+	}
+	return load, nil
+}
+
+// keySource is a key as a JWK source.
+type keySource struct{ key queries.Key }
+
+func (k keySource) SourceType() SourceType { return SourceKey }
+func (k keySource) SourceID() int64        { return k.key.ID }
+func (k keySource) SourceName() string     { return k.key.Name }
+func (k keySource) Secret() bool           { return k.key.KeyType == string(keymaterial.SecretKey) }
+
+func (k keySource) Material(ctx context.Context, s *Service, q *queries.Queries, env queries.Environment) (SourceMaterial, bool, error) {
+	kc, err := q.GetKeyConfig(ctx, queries.GetKeyConfigParams{KeyID: k.key.ID, EnvironmentID: env.ID})
+	if errors.Is(err, sql.ErrNoRows) {
+		return SourceMaterial{}, false, nil
+	} else if err != nil {
+		return SourceMaterial{}, false, err
+	}
+	m, err := s.openKeyConfig(k.key, kc, env.Name)
+	return SourceMaterial{Key: m}, err == nil, err
+}
+
+func (s *Service) loadKeySource(ctx context.Context, q *queries.Queries, project queries.Project, name string) (JWKSource, error) {
+	key, err := q.GetKeyByName(ctx, queries.GetKeyByNameParams{ProjectID: project.ID, Name: name})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.FieldErrorf("sourceName", "Key %q does not exist in project %q.", name, project.Name)
+	} else if err != nil {
+		return nil, err
+	}
+	return keySource{key: key}, nil
+}
+
+// relatedJWKs lists the JWKs connected to a source.
+func relatedJWKs(ctx context.Context, q *queries.Queries, src JWKSource) ([]queries.Jwk, error) {
+	return q.ListJWKsBySource(ctx, queries.ListJWKsBySourceParams{SourceType: string(src.SourceType()),
+		SourceID: sql.NullInt64{Int64: src.SourceID(), Valid: true}})
+}
