@@ -182,6 +182,10 @@ func TestAPIJWKBadInputChangesNothing(t *testing.T) {
 			"environmentNames[1]", `no configuration in environment "production"`, true},
 		{"unknown environment", "", jwkBody("j", "signer", "sig", "RS256", "", "nope"), 400, "environmentNames[0]", `"nope"`, true},
 		{"environment twice", "", jwkBody("j", "signer", "sig", "RS256", "", "development", "development"), 400, "environmentNames[1]", "listed twice", true},
+		{"null environmentNames", "", `{"name":"j","sourceType":"KEY","sourceName":"signer","use":"sig","alg":"RS256","environmentNames":null}`,
+			400, "environmentNames", "not null", false},
+		{"missing environmentNames", "", `{"name":"j","sourceType":"KEY","sourceName":"signer","use":"sig","alg":"RS256"}`,
+			400, "environmentNames", "required", false},
 		{"malformed JSON", "", `{"name":`, 400, "", "not valid JSON", false},
 		{"unknown project", "/apiops/projects/nope/jwks/", jwkBody("j", "signer", "sig", "RS256", "", "development"), 404, "", `"nope" does not exist`, true},
 	}

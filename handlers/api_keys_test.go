@@ -965,6 +965,8 @@ func TestAPIKeyBadInputChangesNothing(t *testing.T) {
 			list + "[0].content", "encrypted private key", "key.create"},
 		{"alias too long", "", "", keyBody("k", "SECRET_KEY", "", cfg("development", secretBytes(16, 1), strings.Repeat("a", 201))), 400,
 			list + "[0].alias", "at most 200", "key.create"},
+		{"null list", "", "", `{"name": "k", "keyType": "SECRET_KEY", "cryptoKeyInfoEnvironmentList": null}`, 400, list, "not null", ""},
+		{"missing list", "", "", `{"name": "k", "keyType": "SECRET_KEY"}`, 400, list, "required", ""},
 		{"malformed JSON", "", "", `{"name": "k", `, 400, "", "not valid JSON", ""},
 		{"list of the wrong type", "", "", `{"name": "k", "keyType": "SECRET_KEY", "cryptoKeyInfoEnvironmentList": {}}`, 400, "", "not valid JSON", ""},
 		{"unknown project", "", "/apiops/projects/nope/keys/", keyBody("k", "SECRET_KEY", "", aes("development")), 404, "", `"nope" does not exist`, "key.create"},
@@ -982,6 +984,9 @@ func TestAPIKeyBadInputChangesNothing(t *testing.T) {
 		{"update: new environment without content", http.MethodPut, keysPath + "existing/", map[string]any{list: []any{
 			map[string]any{"environmentName": "development"}, map[string]any{"environmentName": "production"}}},
 			400, list + "[1].content", "no material in environment", "key.update"},
+		{"update: null list", http.MethodPut, keysPath + "existing/", `{"description": "changed", "cryptoKeyInfoEnvironmentList": null}`,
+			400, list, "not null", ""},
+		{"update: missing list", http.MethodPut, keysPath + "existing/", `{"description": "changed"}`, 400, list, "required", ""},
 		{"update: no environment left", http.MethodPut, keysPath + "existing/", map[string]any{list: []any{}}, 400, list, "at least one", "key.update"},
 		{"update: JWK cannot follow the new material", http.MethodPut, keysPath + "session-key/?jwkUpdateAction=UPDATE",
 			map[string]any{list: []any{cfg("development", secretBytes(16, 2), "")}}, 400, "jwkUpdateAction", "cannot follow", "key.update"},
