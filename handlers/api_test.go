@@ -71,10 +71,11 @@ func apiSend(t *testing.T, env *testenv.Env, r apiRequest) testenv.APIResponse {
 
 // apiCodes are the API error codes of each status.
 var apiCodes = map[int]string{
-	http.StatusBadRequest:   "bad_request",
-	http.StatusUnauthorized: "unauthorized_client",
-	http.StatusForbidden:    "access_denied",
-	http.StatusNotFound:     "not_found",
+	http.StatusBadRequest:            "bad_request",
+	http.StatusRequestEntityTooLarge: "bad_request",
+	http.StatusUnauthorized:          "unauthorized_client",
+	http.StatusForbidden:             "access_denied",
+	http.StatusNotFound:              "not_found",
 }
 
 // checkAPIAnswer fails unless resp has the status and the body shape that
@@ -335,6 +336,8 @@ func TestAPIBadInputChangesNothing(t *testing.T) {
 			http.StatusBadRequest, "", "Content-Type: application/json"},
 		{"JSON sent as text/plain", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", ContentType: "text/plain", Body: `{"name":"fresh"}`},
 			http.StatusBadRequest, "", "Content-Type: application/json"},
+		{"body over 1 MiB", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", Body: map[string]string{"name": "fresh", "description": strings.Repeat("x", 1<<20)}},
+			http.StatusRequestEntityTooLarge, "", "too large"},
 		{"malformed JSON", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", Body: `{"name": "fresh"`},
 			http.StatusBadRequest, "", "not valid JSON"},
 		{"JSON of the wrong type", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", Body: `{"name": 42}`},

@@ -178,13 +178,18 @@ func (r apiRoute) operation(b *schemaBuilder, tag string) *openAPIOperation {
 			panic(fmt.Sprintf("openapi: %s: path parameter %s is not documented", where, m[1]))
 		}
 	}
+	statuses := slices.Concat(r.Errors, []int{http.StatusInternalServerError})
 	if r.Handler.Request != nil {
+		// Any body can be refused: not JSON, too large.
+		statuses = append(statuses, http.StatusRequestEntityTooLarge)
+		if !slices.Contains(statuses, http.StatusBadRequest) {
+			statuses = append(statuses, http.StatusBadRequest)
+		}
 		out.RequestBody = &openAPIRequestBody{Required: true,
 			Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Request), asInput, where)}}}
 	}
 	out.Responses["200"] = &openAPIResponse{Description: "Success.",
 		Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Response), asOutput, where)}}}
-	statuses := slices.Concat(r.Errors, []int{http.StatusInternalServerError})
 	switch r.Security {
 	case noToken:
 		out.Security = &[]map[string][]string{}
@@ -218,11 +223,12 @@ func (r apiRoute) operation(b *schemaBuilder, tag string) *openAPIOperation {
 
 // errorResponseNames names the shared error response of each status.
 var errorResponseNames = map[int]string{
-	http.StatusBadRequest:          "BadRequest",
-	http.StatusUnauthorized:        "Unauthorized",
-	http.StatusForbidden:           "Forbidden",
-	http.StatusNotFound:            "NotFound",
-	http.StatusInternalServerError: "InternalError",
+	http.StatusBadRequest:            "BadRequest",
+	http.StatusUnauthorized:          "Unauthorized",
+	http.StatusForbidden:             "Forbidden",
+	http.StatusNotFound:              "NotFound",
+	http.StatusRequestEntityTooLarge: "BodyTooLarge",
+	http.StatusInternalServerError:   "InternalError",
 }
 
 func errorResponses() map[string]*openAPIResponse {
@@ -239,6 +245,7 @@ func errorResponses() map[string]*openAPIResponse {
 		"Unauthorized":  unauthorized,
 		"Forbidden":     resp("The token's user lacks the permission this needs.", "access_denied", `You need the SECRETS:MANAGE permission in project "payments".`),
 		"NotFound":      resp("The project, environment or other object named in the path does not exist.", "not_found", `Project "payments" does not exist.`),
+		"BodyTooLarge":  resp("The request body is larger than the server accepts (1 MiB by default); nothing was changed.", "bad_request", "The request body is too large."),
 		"InternalError": resp("An unexpected error; the description quotes a request id for the administrator.", "server_error", "Internal error. Quote request id 3f2a... to your administrator."),
 	}
 }
