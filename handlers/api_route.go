@@ -34,7 +34,7 @@ type apiRoute struct {
 	ID, Summary string
 	Description string
 	Params      []*openAPIParameter
-	Errors      []int // statuses besides 401, 403 (unless noToken) and 500
+	Errors      []int // the route's own error statuses; see apiRoute.responses for the rest
 	Security    apiSecurity
 	Conditional bool // answers with an ETag, and 304 on a matching If-None-Match
 }

@@ -172,51 +172,58 @@ func (r apiRoute) operation(b *schemaBuilder, tag string) *openAPIOperation {
 		summary += " (" + r.Permission + ")"
 	}
 	out := &openAPIOperation{OperationID: r.ID, Summary: summary, Description: r.Description, Permission: r.Permission,
-		Tags: []string{tag}, Parameters: r.Params, Responses: map[string]*openAPIResponse{}}
+		Tags: []string{tag}, Parameters: slices.Clone(r.Params)}
 	for _, m := range pathParamPattern.FindAllStringSubmatch(r.Path, -1) {
 		if !slices.ContainsFunc(r.Params, func(p *openAPIParameter) bool { return p.In == "path" && p.Name == m[1] }) {
 			panic(fmt.Sprintf("openapi: %s: path parameter %s is not documented", where, m[1]))
 		}
 	}
-	statuses := slices.Concat(r.Errors, []int{http.StatusInternalServerError})
 	if r.Handler.Request != nil {
-		// Any body can be refused: not JSON, too large.
-		statuses = append(statuses, http.StatusRequestEntityTooLarge)
-		if !slices.Contains(statuses, http.StatusBadRequest) {
-			statuses = append(statuses, http.StatusBadRequest)
-		}
 		out.RequestBody = &openAPIRequestBody{Required: true,
 			Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Request), asInput, where)}}}
 	}
-	out.Responses["200"] = &openAPIResponse{Description: "Success.",
-		Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Response), asOutput, where)}}}
 	switch r.Security {
 	case noToken:
 		out.Security = &[]map[string][]string{}
 	case gatewayToken:
 		out.Security = &gatewaySecurity
-		fallthrough
-	default:
-		statuses = slices.Concat([]int{http.StatusUnauthorized, http.StatusForbidden}, statuses)
 	}
-	_, tagged := r.Handler.Response.(etagged)
-	if r.Conditional != tagged {
+	if _, tagged := r.Handler.Response.(etagged); r.Conditional != tagged {
 		panic(fmt.Sprintf("openapi: %s: Conditional is %v but %T has no ETag method", where, r.Conditional, r.Handler.Response))
 	}
 	if r.Conditional {
+		out.Parameters = append(out.Parameters, &openAPIParameter{Name: "If-None-Match", In: "header",
+			Description: "The ETag of the copy the client holds.", Schema: &schema{Type: "string"}})
+	}
+	out.Responses = r.responses(b, where)
+	return out
+}
+
+// responses documents the 200 body, the 304 of a conditional route, and the
+// errors: the route's own, 401 and 403 where a token is needed, 400 and 413
+// where a body is read, and 500 everywhere.
+func (r apiRoute) responses(b *schemaBuilder, where string) map[string]*openAPIResponse {
+	out := map[string]*openAPIResponse{"200": {Description: "Success.",
+		Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Response), asOutput, where)}}}}
+	if r.Conditional {
 		etag := map[string]*openAPIHeader{"ETag": {Description: "Identifies this content; send it back in If-None-Match.",
 			Required: true, Schema: &schema{Type: "string"}}}
-		out.Responses["200"].Headers = etag
-		out.Responses["304"] = &openAPIResponse{Description: "Not modified: the If-None-Match ETag is still current. No body.", Headers: etag}
-		out.Parameters = append(slices.Clone(out.Parameters), &openAPIParameter{Name: "If-None-Match", In: "header",
-			Description: "The ETag of the copy the client holds.", Schema: &schema{Type: "string"}})
+		out["200"].Headers = etag
+		out["304"] = &openAPIResponse{Description: "Not modified: the If-None-Match ETag is still current. No body.", Headers: etag}
+	}
+	statuses := slices.Concat(r.Errors, []int{http.StatusInternalServerError})
+	if r.Security != noToken {
+		statuses = append(statuses, http.StatusUnauthorized, http.StatusForbidden)
+	}
+	if r.Handler.Request != nil {
+		statuses = append(statuses, http.StatusBadRequest, http.StatusRequestEntityTooLarge)
 	}
 	for _, status := range statuses {
 		name := errorResponseNames[status]
 		if name == "" {
 			panic(fmt.Sprintf("openapi: %s: no error response for status %d", where, status))
 		}
-		out.Responses[strconv.Itoa(status)] = &openAPIResponse{Ref: "#/components/responses/" + name}
+		out[strconv.Itoa(status)] = &openAPIResponse{Ref: "#/components/responses/" + name}
 	}
 	return out
 }
