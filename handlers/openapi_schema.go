@@ -124,17 +124,8 @@ var (
 
 // schemaOf maps a Go type to its schema; where names the route for errors.
 func (b *schemaBuilder) schemaOf(t reflect.Type, dir direction, where string) *schema {
-	if c := b.byType[t]; c != nil && c.Schema != nil {
-		return ref(c.Name)
-	} else if c != nil {
-		if prev := b.used[c.Name]; prev != 0 && prev != dir {
-			panic(fmt.Sprintf("openapi: %s: schema %s is used in a %s and a %s", where, c.Name, prev, dir))
-		}
-		if b.used[c.Name] == 0 {
-			b.used[c.Name] = dir
-			b.schemas[c.Name] = b.structSchema(t, c, dir, where)
-		}
-		return ref(c.Name)
+	if c := b.byType[t]; c != nil {
+		return b.component(c, t, dir, where)
 	}
 	switch {
 	case t == alwaysTrueType:
@@ -163,6 +154,24 @@ func (b *schemaBuilder) schemaOf(t reflect.Type, dir direction, where string) *s
 		return b.structSchema(t, &apiComponent{}, dir, where)
 	}
 	panic(fmt.Sprintf("openapi: %s: no schema for Go type %s", where, t))
+}
+
+// component builds a derived component on first use, and refuses a type
+// used both in requests and in responses (their schemas differ: see
+// direction).
+func (b *schemaBuilder) component(c *apiComponent, t reflect.Type, dir direction, where string) *schema {
+	if c.Schema != nil {
+		return ref(c.Name)
+	}
+	switch prev := b.used[c.Name]; prev {
+	case 0:
+		b.used[c.Name] = dir
+		b.schemas[c.Name] = b.structSchema(t, c, dir, where)
+	case dir:
+	default:
+		panic(fmt.Sprintf("openapi: %s: schema %s is used in a %s and a %s", where, c.Name, prev, dir))
+	}
+	return ref(c.Name)
 }
 
 // structSchema derives an object schema from a struct's JSON tags, so the
