@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/keyward/keyward/handlers"
-	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/app"
 	"github.com/keyward/keyward/internal/names"
 	"github.com/keyward/keyward/internal/testenv"
@@ -501,7 +500,6 @@ func TestOpenAPIValidationCatchesDrift(t *testing.T) {
 	env.CreateUser("root", true)
 	root := env.Token("root")
 	env.API(root, http.MethodPost, "/apiops/projects/", map[string]string{"name": "payments"})
-	env.Grant("payments", "root", access.SecretsView)
 	get := func(path string) (*http.Request, *http.Response, []byte) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, env.URL(path), nil)
