@@ -3,24 +3,64 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/labstack/echo/v4"
 )
 
+var jwksAPI = apiResource{
+	Tag: openAPITag{Name: "JWKs", Description: "JSON Web Keys made from keys. Public JWKs are published at " +
+		"/jwks/{projectName}/{environmentName} (no authentication); secret (oct) JWKs only reach gateways through the bundle."},
+	Schemas: []apiComponent{
+		{Name: "JWKCreate", Type: jwkCreateDTO{}, Required: []string{"name", "sourceType", "sourceName", "use", "alg"},
+			Docs: map[string]*schema{
+				"name":             nameDoc("The JWK"),
+				"sourceType":       {Enum: []any{secrets.SourceKey}},
+				"sourceName":       {Description: "The key (in the same project) the JWK is made from; RSA and EC keys give their public part, a secret key an oct JWK that is never published."},
+				"use":              {Enum: []any{"sig", "enc"}},
+				"alg":              {Description: "A JWA algorithm valid for the key and use: RS256…PS512 or RSA-OAEP(-256) for RSA, ES256/384/512 or ECDH-ES… for EC, HS256 or A128KW… for secret keys.", Example: "RS256"},
+				"kid":              {MaxLength: 200, Description: "Optional; by default the RFC 7638 SHA-256 thumbprint of the key in each environment."},
+				"environmentNames": {Description: "The environments to build and deploy the JWK in; the key must have a configuration in each."}}},
+		{Name: "JWK", Type: jwkDTO{}, Docs: map[string]*schema{
+			"sourceType": {Enum: []any{secrets.SourceKey}},
+			"sourceName": {Description: "The key it was made from; kept when the JWK is disconnected."},
+			"connected":  {Description: "Whether the JWK still follows its source key."},
+			"use":        {Enum: []any{"sig", "enc"}},
+			"secret":     {Description: "An oct JWK holding a secret: never published, never shown."}}},
+		{Name: "JWKEnvironment", Type: jwkEnvironment{}, Docs: map[string]*schema{
+			"jwk": ref("PublicJWK")}},
+	},
+	Routes: jwkRoutes(),
+}
+
+func jwkRoutes() []apiRoute {
+	bad, missing := http.StatusBadRequest, http.StatusNotFound
+	project := []*openAPIParameter{projectNameParam}
+	jwk := []*openAPIParameter{projectNameParam, pathParam("jwkName", "The JWK's name.", &schema{Type: "string", Pattern: namePattern})}
+	return []apiRoute{
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/jwks/", Handler: handle((*Server).handleAPIJWKList),
+			Permission: "SECRETS:VIEW", ID: "listJWKs", Summary: "List a project's JWKs", Params: project, Errors: []int{missing}},
+		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/jwks/", Handler: handleBody((*Server).handleAPIJWKCreate),
+			Permission: deployPermission, ID: "createJWK", Summary: "Create a JWK from a key and deploy it",
+			Params: project, Errors: []int{bad, missing}},
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/jwks/{jwkName}/", Handler: handle((*Server).handleAPIJWKGet),
+			Permission: "SECRETS:VIEW", ID: "getJWK", Summary: "Get a JWK", Params: jwk, Errors: []int{missing}},
+		{Method: http.MethodDelete, Path: "/apiops/projects/{projectName}/jwks/{jwkName}/", Handler: handle((*Server).handleAPIJWKDelete),
+			Permission: deployPermission, ID: "deleteJWK", Summary: "Undeploy and delete a JWK", Params: jwk, Errors: []int{missing}},
+	}
+}
+
 // jwkCreateDTO is the body of POST .../jwks/.
 type jwkCreateDTO struct {
-	Name             string   `json:"name"`
-	SourceType       string   `json:"sourceType"`
-	SourceName       string   `json:"sourceName"`
-	Use              string   `json:"use"`
-	Alg              string   `json:"alg"`
-	Kid              string   `json:"kid"`
-	EnvironmentNames []string `json:"environmentNames"`
+	Name             string               `json:"name"`
+	SourceType       string               `json:"sourceType"`
+	SourceName       string               `json:"sourceName"`
+	Use              string               `json:"use"`
+	Alg              string               `json:"alg"`
+	Kid              string               `json:"kid"`
+	EnvironmentNames requiredList[string] `json:"environmentNames"`
 }
 
 // jwkDTO is a JWK in API answers; a secret (oct) JWK's material is never
@@ -59,50 +99,44 @@ func toJWKDTO(j secrets.JWKDetail) jwkDTO {
 	return d
 }
 
-func (s *Server) handleAPIJWKCreate(c echo.Context) error {
-	var dto jwkCreateDTO
-	if err := bindJSON(c, &dto); err != nil {
-		return err
-	}
-	in := secrets.JWKInput{Name: dto.Name, SourceType: secrets.SourceType(dto.SourceType), SourceName: dto.SourceName, Use: dto.Use, Alg: dto.Alg,
-		Kid: dto.Kid, Environments: dto.EnvironmentNames}
-	res, err := s.Secrets.CreateJWK(c.Request().Context(), principal(c), c.Param("projectName"), in, true)
-	if err != nil {
-		return err
-	}
-	return ok(c, http.StatusOK, map[string]any{"name": dto.Name, "deploymentResult": res})
+// jwkResponse answers GET .../jwks/{jwkName}/.
+type jwkResponse struct {
+	apiOK
+	JWK jwkDTO `json:"jwk"`
 }
 
-func (s *Server) handleAPIJWKList(c echo.Context) error {
+func (s *Server) handleAPIJWKCreate(c echo.Context, dto jwkCreateDTO) (createdResponse, error) {
+	in := secrets.JWKInput{Name: dto.Name, SourceType: secrets.SourceType(dto.SourceType), SourceName: dto.SourceName, Use: dto.Use, Alg: dto.Alg,
+		Kid: dto.Kid, Environments: dto.EnvironmentNames.Items}
+	res, err := s.Secrets.CreateJWK(c.Request().Context(), principal(c), c.Param("projectName"), in, true)
+	return createdResponse{Name: dto.Name, DeploymentResult: res}, err
+}
+
+func (s *Server) handleAPIJWKList(c echo.Context) (listResponse[jwkDTO], error) {
 	list, err := s.Secrets.ListJWKs(c.Request().Context(), principal(c), c.Param("projectName"))
 	if err != nil {
-		return err
+		return listResponse[jwkDTO]{}, err
 	}
 	out := make([]jwkDTO, len(list))
 	for i, j := range list {
 		out[i] = toJWKDTO(j)
 	}
-	return ok(c, http.StatusOK, map[string]any{"jwks": out})
+	return listOf(out), nil
 }
 
-func (s *Server) handleAPIJWKGet(c echo.Context) error {
+func (s *Server) handleAPIJWKGet(c echo.Context) (jwkResponse, error) {
 	j, err := s.Secrets.GetJWK(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("jwkName"))
-	if err != nil {
-		return err
-	}
-	return ok(c, http.StatusOK, map[string]any{"jwk": toJWKDTO(j)})
+	return jwkResponse{JWK: toJWKDTO(j)}, err
 }
 
-func (s *Server) handleAPIJWKDelete(c echo.Context) error {
+func (s *Server) handleAPIJWKDelete(c echo.Context) (deployedResponse, error) {
 	res, err := s.Secrets.DeleteJWK(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("jwkName"))
-	if err != nil {
-		return err
-	}
-	return ok(c, http.StatusOK, map[string]any{"deploymentResult": res})
+	return deployedResponse{DeploymentResult: res}, err
 }
 
 // handleJWKS serves a project's public JWKS for an environment from memory,
-// with an ETag and 304 on If-None-Match.
+// with an ETag and 304 on If-None-Match. It is not part of /apiops/: the
+// gateways' and clients' URL, public.
 func (s *Server) handleJWKS(c echo.Context) error {
 	set, err := s.Secrets.JWKS(c.Param("projectName"), c.Param("environmentName"))
 	if err != nil {
@@ -116,70 +150,6 @@ func (s *Server) handleJWKS(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, "application/jwk-set+json", set.Body)
-}
-
-// handleAPIBundle answers a gateway with everything deployed to its
-// environment.
-func (s *Server) handleAPIBundle(c echo.Context) error {
-	b, err := s.Bundles.Read(c.Request().Context(), principal(c), c.Param("environmentName"))
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set("ETag", b.ETag())
-	if etagMatches(c.Request().Header.Get("If-None-Match"), b.ETag()) {
-		return c.NoContent(http.StatusNotModified)
-	}
-	return ok(c, http.StatusOK, map[string]any{"bundle": b})
-}
-
-// gatewayTokenDTO is a gateway token in API answers (never its value).
-type gatewayTokenDTO struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
-	Prefix    string     `json:"prefix"`
-	CreatedAt time.Time  `json:"createdAt"`
-	LastUsed  *time.Time `json:"lastUsedAt,omitempty"`
-	Revoked   bool       `json:"revoked"`
-}
-
-func (s *Server) handleAPIGatewayTokenCreate(c echo.Context) error {
-	var in struct {
-		Name string `json:"name"`
-	}
-	if err := bindJSON(c, &in); err != nil {
-		return err
-	}
-	tok, err := s.Environments.CreateGatewayToken(c.Request().Context(), principal(c), c.Param("environmentName"), in.Name)
-	if err != nil {
-		return err
-	}
-	return ok(c, http.StatusOK, map[string]any{"token": tok.Value, "id": tok.Token.ID, "name": tok.Token.Name})
-}
-
-func (s *Server) handleAPIGatewayTokenList(c echo.Context) error {
-	toks, err := s.Environments.ListGatewayTokens(c.Request().Context(), principal(c), c.Param("environmentName"))
-	if err != nil {
-		return err
-	}
-	out := make([]gatewayTokenDTO, len(toks))
-	for i, t := range toks {
-		out[i] = gatewayTokenDTO{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, Revoked: t.RevokedAt.Valid}
-		if t.LastUsedAt.Valid {
-			out[i].LastUsed = &t.LastUsedAt.Time
-		}
-	}
-	return ok(c, http.StatusOK, map[string]any{"gatewayTokens": out})
-}
-
-func (s *Server) handleAPIGatewayTokenRevoke(c echo.Context) error {
-	id, err := strconv.ParseInt(c.Param("tokenId"), 10, 64)
-	if err != nil {
-		return errs.Errorf(errs.NotFound, "No gateway token %q.", c.Param("tokenId"))
-	}
-	if err := s.Environments.RevokeGatewayToken(c.Request().Context(), principal(c), c.Param("environmentName"), id); err != nil {
-		return err
-	}
-	return ok(c, http.StatusOK, nil)
 }
 
 // etagMatches reports whether an If-None-Match header (a list of tags, weak

@@ -21,8 +21,12 @@ import (
 
 const jwksPath = "/apiops/projects/payments/jwks/"
 
-// jwkBody is the body of POST .../jwks/ from a key.
+// jwkBody is the body of POST .../jwks/ from a key; no envs is an empty
+// list (null is refused).
 func jwkBody(name, source, use, alg, kid string, envs ...string) map[string]any {
+	if envs == nil {
+		envs = []string{}
+	}
 	b := map[string]any{"name": name, "sourceType": "KEY", "sourceName": source, "use": use, "alg": alg, "environmentNames": envs}
 	if kid != "" {
 		b["kid"] = kid
@@ -70,7 +74,7 @@ func TestAPIJWKCreateListGetDelete(t *testing.T) {
 	w.must(w.dora, http.MethodPost, jwksPath, jwkBody("cert-jwk", "gateway-cert", "enc", "RSA-OAEP-256", "", "production"))
 
 	list := w.must(w.vic, http.MethodGet, jwksPath, nil)
-	if got := listedNames(list, "jwks"); !slices.Equal(got, []string{"cert-jwk", "ec-jwk", "signer-jwk"}) {
+	if got := listedNames(list); !slices.Equal(got, []string{"cert-jwk", "ec-jwk", "signer-jwk"}) {
 		t.Errorf("JWKs: %v", got)
 	}
 	j := w.must(w.vic, http.MethodGet, jwksPath+"signer-jwk/", nil).Body["jwk"].(map[string]any)
@@ -141,7 +145,7 @@ func TestAPIJWKPermissions(t *testing.T) {
 		{"create (deploys)", http.MethodPost, jwksPath, jwkBody("created", "signer", "sig", "PS256", "", "development"), "jwk.create", outcome{unauth, denied, denied, denied, ok}},
 		{"delete (undeploys)", http.MethodDelete, jwksPath + "existing/", nil, "jwk.delete", outcome{unauth, denied, denied, denied, ok}},
 	})
-	if got := listedNames(w.must(w.root, http.MethodGet, jwksPath, nil), "jwks"); !slices.Equal(got, []string{"created"}) {
+	if got := listedNames(w.must(w.root, http.MethodGet, jwksPath, nil)); !slices.Equal(got, []string{"created"}) {
 		t.Errorf("JWKs after the matrix: %v, want [created]", got)
 	}
 }
@@ -178,6 +182,10 @@ func TestAPIJWKBadInputChangesNothing(t *testing.T) {
 			"environmentNames[1]", `no configuration in environment "production"`, true},
 		{"unknown environment", "", jwkBody("j", "signer", "sig", "RS256", "", "nope"), 400, "environmentNames[0]", `"nope"`, true},
 		{"environment twice", "", jwkBody("j", "signer", "sig", "RS256", "", "development", "development"), 400, "environmentNames[1]", "listed twice", true},
+		{"null environmentNames", "", `{"name":"j","sourceType":"KEY","sourceName":"signer","use":"sig","alg":"RS256","environmentNames":null}`,
+			400, "environmentNames", "not null", false},
+		{"missing environmentNames", "", `{"name":"j","sourceType":"KEY","sourceName":"signer","use":"sig","alg":"RS256"}`,
+			400, "environmentNames", "required", false},
 		{"malformed JSON", "", `{"name":`, 400, "", "not valid JSON", false},
 		{"unknown project", "/apiops/projects/nope/jwks/", jwkBody("j", "signer", "sig", "RS256", "", "development"), 404, "", `"nope" does not exist`, true},
 	}

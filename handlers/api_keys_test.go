@@ -104,8 +104,12 @@ func keyConfig(env string, content []byte, alias string) map[string]any {
 	return map[string]any{"environmentName": env, "content": b64(content), "alias": alias}
 }
 
-// keyBody is a KeyCreateDTO; algorithm "" is left out.
+// keyBody is a KeyCreateDTO; algorithm "" is left out, and no configs is
+// an empty list (null is refused).
 func keyBody(name, keyType, algorithm string, configs ...map[string]any) map[string]any {
+	if configs == nil {
+		configs = []map[string]any{}
+	}
 	b := map[string]any{"name": name, "description": "test key " + name, "keyType": keyType, "cryptoKeyInfoEnvironmentList": configs}
 	if algorithm != "" {
 		b["algorithm"] = algorithm
@@ -466,7 +470,7 @@ func TestAPIKeyAlgorithmInference(t *testing.T) {
 	}
 	// The list filters on the inferred algorithm.
 	r := w.must(w.vic, http.MethodGet, keysPath+"?algorithm=DESede", nil)
-	if got := listedNames(r, "keys"); !slices.Equal(got, []string{"desede-16", "desede-24"}) {
+	if got := listedNames(r); !slices.Equal(got, []string{"desede-16", "desede-24"}) {
 		t.Errorf("DESede keys: %v", got)
 	}
 }
@@ -595,11 +599,11 @@ func TestAPIKeyGet(t *testing.T) {
 		w.must(w.dora, http.MethodPost, keysPath, keyBody(fmt.Sprintf("aes-%d", i), "SECRET_KEY", "", keyConfig("development", secretBytes(16, byte(i)), "")))
 	}
 	r := w.must(w.vic, http.MethodGet, keysPath+"?size=3&page=2", nil)
-	if got := listedNames(r, "keys"); !slices.Equal(got, []string{"verifier"}) || r.Body["total"] != float64(4) || r.Body["page"] != float64(2) {
-		t.Errorf("page 2 of 2: %v, total %v", got, r.Body["total"])
+	if got := listedNames(r); !slices.Equal(got, []string{"verifier"}) || r.Body["resultCount"] != float64(4) || r.Body["page"] != float64(2) {
+		t.Errorf("page 2 of 2: %v, resultCount %v", got, r.Body["resultCount"])
 	}
 	r = w.must(w.vic, http.MethodGet, keysPath+"?search=AES-1&keyType=SECRET_KEY&environment=development", nil)
-	if got := listedNames(r, "keys"); !slices.Equal(got, []string{"aes-1"}) {
+	if got := listedNames(r); !slices.Equal(got, []string{"aes-1"}) {
 		t.Errorf("search: %v", got)
 	}
 	for _, c := range []struct{ query, field string }{{"?size=0", "size"}, {"?page=0", "page"}, {"?environment=nope", "environment"}} {
@@ -876,7 +880,7 @@ func TestAPIKeyPermissions(t *testing.T) {
 		{"delete (undeploys)", http.MethodDelete, keysPath + "existing/", nil, "key.delete", outcome{unauth, denied, denied, denied, ok}},
 	})
 	// Only dora's writes happened.
-	if got := listedNames(w.must(w.root, http.MethodGet, keysPath, nil), "keys"); !slices.Equal(got, []string{"created"}) {
+	if got := listedNames(w.must(w.root, http.MethodGet, keysPath, nil)); !slices.Equal(got, []string{"created"}) {
 		t.Errorf("keys after the matrix: %v, want [created]", got)
 	}
 	// A member of another project sees nothing of payments, and the other way round.
@@ -961,6 +965,8 @@ func TestAPIKeyBadInputChangesNothing(t *testing.T) {
 			list + "[0].content", "encrypted private key", "key.create"},
 		{"alias too long", "", "", keyBody("k", "SECRET_KEY", "", cfg("development", secretBytes(16, 1), strings.Repeat("a", 201))), 400,
 			list + "[0].alias", "at most 200", "key.create"},
+		{"null list", "", "", `{"name": "k", "keyType": "SECRET_KEY", "cryptoKeyInfoEnvironmentList": null}`, 400, list, "not null", ""},
+		{"missing list", "", "", `{"name": "k", "keyType": "SECRET_KEY"}`, 400, list, "required", ""},
 		{"malformed JSON", "", "", `{"name": "k", `, 400, "", "not valid JSON", ""},
 		{"list of the wrong type", "", "", `{"name": "k", "keyType": "SECRET_KEY", "cryptoKeyInfoEnvironmentList": {}}`, 400, "", "not valid JSON", ""},
 		{"unknown project", "", "/apiops/projects/nope/keys/", keyBody("k", "SECRET_KEY", "", aes("development")), 404, "", `"nope" does not exist`, "key.create"},
@@ -978,6 +984,9 @@ func TestAPIKeyBadInputChangesNothing(t *testing.T) {
 		{"update: new environment without content", http.MethodPut, keysPath + "existing/", map[string]any{list: []any{
 			map[string]any{"environmentName": "development"}, map[string]any{"environmentName": "production"}}},
 			400, list + "[1].content", "no material in environment", "key.update"},
+		{"update: null list", http.MethodPut, keysPath + "existing/", `{"description": "changed", "cryptoKeyInfoEnvironmentList": null}`,
+			400, list, "not null", ""},
+		{"update: missing list", http.MethodPut, keysPath + "existing/", `{"description": "changed"}`, 400, list, "required", ""},
 		{"update: no environment left", http.MethodPut, keysPath + "existing/", map[string]any{list: []any{}}, 400, list, "at least one", "key.update"},
 		{"update: JWK cannot follow the new material", http.MethodPut, keysPath + "session-key/?jwkUpdateAction=UPDATE",
 			map[string]any{list: []any{cfg("development", secretBytes(16, 2), "")}}, 400, "jwkUpdateAction", "cannot follow", "key.update"},

@@ -18,7 +18,8 @@ import (
 
 // apiRequest is one raw call to the REST API. Unlike testenv.Env.API it
 // reports to the calling (sub)test and lets a test send any Authorization
-// and Content-Type header.
+// and Content-Type header. Its answer is checked against the served OpenAPI
+// document all the same.
 type apiRequest struct {
 	Method, Path  string
 	Authorization string // the whole header; "" sends none
@@ -62,15 +63,19 @@ func apiSend(t *testing.T, env *testenv.Env, r apiRequest) testenv.APIResponse {
 	if err := json.Unmarshal(raw, &out.Body); err != nil {
 		t.Errorf("%s %s: the answer is not JSON: %s", r.Method, r.Path, raw)
 	}
+	if err := env.CheckAPIResponse(req, resp.StatusCode, resp.Header, raw); err != nil {
+		t.Errorf("%s %s: the answer (%d %s) disagrees with the OpenAPI document: %v", r.Method, r.Path, resp.StatusCode, raw, err)
+	}
 	return out
 }
 
 // apiCodes are the API error codes of each status.
 var apiCodes = map[int]string{
-	http.StatusBadRequest:   "bad_request",
-	http.StatusUnauthorized: "unauthorized_client",
-	http.StatusForbidden:    "access_denied",
-	http.StatusNotFound:     "not_found",
+	http.StatusBadRequest:            "bad_request",
+	http.StatusRequestEntityTooLarge: "bad_request",
+	http.StatusUnauthorized:          "unauthorized_client",
+	http.StatusForbidden:             "access_denied",
+	http.StatusNotFound:              "not_found",
 }
 
 // checkAPIAnswer fails unless resp has the status and the body shape that
@@ -122,7 +127,7 @@ func apiState(t *testing.T, env *testenv.Env, admin string) string {
 	projects := apiOK(t, env, admin, http.MethodGet, "/apiops/projects/", nil)
 	b.Write(projects.Raw)
 	b.Write(apiOK(t, env, admin, http.MethodGet, "/apiops/environments/", nil).Raw)
-	for _, p := range projects.Body["projects"].([]any) {
+	for _, p := range projects.Body["resultList"].([]any) {
 		name := p.(map[string]any)["name"].(string)
 		b.Write(apiOK(t, env, admin, http.MethodGet, "/apiops/projects/"+name+"/members/", nil).Raw)
 	}
@@ -130,10 +135,10 @@ func apiState(t *testing.T, env *testenv.Env, admin string) string {
 }
 
 // listedNames lists the "name" (or "username") of each object in a list
-// field of an answer.
-func listedNames(resp testenv.APIResponse, field string) []string {
+// answer's resultList.
+func listedNames(resp testenv.APIResponse) []string {
 	var out []string
-	list, _ := resp.Body[field].([]any)
+	list, _ := resp.Body["resultList"].([]any)
 	for _, x := range list {
 		m, _ := x.(map[string]any)
 		if n, ok := m["name"].(string); ok {
@@ -284,13 +289,13 @@ func TestAPIPermissionMatrix(t *testing.T) {
 
 	// Only the admin's writes happened.
 	root := strings.TrimPrefix(roles[len(roles)-1].authorization, "Bearer ")
-	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/", nil), "projects"); !slices.Equal(got, []string{"created", "payments"}) {
+	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/", nil)); !slices.Equal(got, []string{"created", "payments"}) {
 		t.Errorf("projects after the matrix: %v, want [created payments]", got)
 	}
-	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/environments/", nil), "environments"); !slices.Equal(got, []string{"production", "staging"}) {
+	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/environments/", nil)); !slices.Equal(got, []string{"production", "staging"}) {
 		t.Errorf("environments after the matrix: %v, want [production staging]", got)
 	}
-	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/payments/members/", nil), "members"); !slices.Equal(got, []string{"audrey", "dave", "vic"}) {
+	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/payments/members/", nil)); !slices.Equal(got, []string{"audrey", "dave", "vic"}) {
 		t.Errorf("members of payments after the matrix: %v, want [audrey dave vic]", got)
 	}
 }
@@ -331,6 +336,8 @@ func TestAPIBadInputChangesNothing(t *testing.T) {
 			http.StatusBadRequest, "", "Content-Type: application/json"},
 		{"JSON sent as text/plain", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", ContentType: "text/plain", Body: `{"name":"fresh"}`},
 			http.StatusBadRequest, "", "Content-Type: application/json"},
+		{"body over 1 MiB", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", Body: map[string]string{"name": "fresh", "description": strings.Repeat("x", 1<<20)}},
+			http.StatusRequestEntityTooLarge, "", "too large"},
 		{"malformed JSON", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", Body: `{"name": "fresh"`},
 			http.StatusBadRequest, "", "not valid JSON"},
 		{"JSON of the wrong type", apiRequest{Method: http.MethodPost, Path: "/apiops/projects/", Body: `{"name": 42}`},
@@ -339,6 +346,15 @@ func TestAPIBadInputChangesNothing(t *testing.T) {
 			http.StatusBadRequest, "permissions[1]", "SECRETS:FLY"},
 		{"unknown permission replacing a member's", apiRequest{Method: http.MethodPut, Path: "/apiops/projects/payments/members/vic/", Body: `{"permissions":["AUDIT:EVERYTHING"]}`},
 			http.StatusBadRequest, "permissions[0]", "AUDIT:EVERYTHING"},
+		// null is not an empty list: it must not remove vic.
+		{"null permissions for a member", apiRequest{Method: http.MethodPut, Path: "/apiops/projects/payments/members/vic/", Body: `{"permissions":null}`},
+			http.StatusBadRequest, "permissions", "not null"},
+		{"null permissions for a new member", apiRequest{Method: http.MethodPut, Path: "/apiops/projects/payments/members/dave/", Body: `{"permissions":null}`},
+			http.StatusBadRequest, "permissions", "not null"},
+		{"missing permissions", apiRequest{Method: http.MethodPut, Path: "/apiops/projects/payments/members/vic/", Body: `{}`},
+			http.StatusBadRequest, "permissions", "required"},
+		{"permissions of the wrong type", apiRequest{Method: http.MethodPut, Path: "/apiops/projects/payments/members/vic/", Body: `{"permissions":"SECRETS:VIEW"}`},
+			http.StatusBadRequest, "", "not valid JSON"},
 		{"unknown user", apiRequest{Method: http.MethodPut, Path: "/apiops/projects/payments/members/ghost/", Body: `{"permissions":["SECRETS:VIEW"]}`},
 			http.StatusBadRequest, "username", "ghost"},
 		{"member of an unknown project", apiRequest{Method: http.MethodPut, Path: "/apiops/projects/nope/members/dave/", Body: `{"permissions":["SECRETS:VIEW"]}`},
@@ -442,12 +458,12 @@ func TestAPIDeleteProject(t *testing.T) {
 			checkAPIAnswer(t, apiSend(t, env, req), http.StatusNotFound)
 		})
 	}
-	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/", nil), "projects"); len(got) != 0 {
+	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/", nil)); len(got) != 0 {
 		t.Errorf("projects after delete: %v", got)
 	}
 	// The memberships went with it: a new project of the same name starts empty.
 	apiOK(t, env, root, http.MethodPost, "/apiops/projects/", map[string]string{"name": "payments"})
-	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/payments/members/", nil), "members"); len(got) != 0 {
+	if got := listedNames(apiOK(t, env, root, http.MethodGet, "/apiops/projects/payments/members/", nil)); len(got) != 0 {
 		t.Errorf("members of the re-created project: %v, want none", got)
 	}
 	vic := "Bearer " + env.Token("vic")
@@ -465,7 +481,7 @@ func TestAPIPathsWithAndWithoutTrailingSlash(t *testing.T) {
 	apiOK(t, env, root, http.MethodGet, "/apiops/projects/billing", nil)
 	apiOK(t, env, root, http.MethodPut, "/apiops/projects/billing/members/vic", map[string][]string{"permissions": {"AUDIT:VIEW"}})
 	members := apiOK(t, env, root, http.MethodGet, "/apiops/projects/billing/members", nil)
-	if got := listedNames(members, "members"); !slices.Equal(got, []string{"vic"}) {
+	if got := listedNames(members); !slices.Equal(got, []string{"vic"}) {
 		t.Errorf("members of billing: %v", got)
 	}
 	apiOK(t, env, root, http.MethodGet, "/apiops/environments", nil)

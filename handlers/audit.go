@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
@@ -104,38 +103,4 @@ func (d *csvDownload) Write(b []byte) (int, error) {
 		d.started = true
 	}
 	return d.c.Response().Write(b)
-}
-
-// auditEntryDTO is an audit entry in API responses (the chain hashes are in
-// the CSV export).
-type auditEntryDTO struct {
-	ID            int64     `json:"id"`
-	Time          time.Time `json:"time"`
-	Actor         string    `json:"actor"`
-	Via           string    `json:"via"`
-	Action        string    `json:"action"`
-	Project       string    `json:"project"`
-	Object        string    `json:"object"`
-	Environment   string    `json:"environment"`
-	SourceAddress string    `json:"sourceAddress"`
-	Outcome       string    `json:"outcome"`
-	Detail        string    `json:"detail"`
-}
-
-func (s *Server) handleAPIAuditList(c echo.Context) error {
-	f, err := audit.ParseFilter(c.QueryParams())
-	if err != nil {
-		return err
-	}
-	res, err := s.Audit.Query(c.Request().Context(), principal(c), f)
-	if err != nil {
-		return err
-	}
-	out := make([]auditEntryDTO, len(res.Entries))
-	for i, e := range res.Entries {
-		out[i] = auditEntryDTO{ID: e.ID, Time: e.At.UTC(), Actor: e.Actor, Via: e.Via, Action: e.Action,
-			Project: e.Project, Object: e.Object, Environment: e.Environment, SourceAddress: e.SourceAddr,
-			Outcome: e.Outcome, Detail: e.Detail}
-	}
-	return ok(c, http.StatusOK, map[string]any{"entries": out, "page": res.Page, "size": res.Size, "hasNext": res.HasNext})
 }

@@ -202,7 +202,7 @@ func TestAuditCSVExport(t *testing.T) {
 		t.Fatalf("CSV data rows (oldest first, formula defused): %q", rows[1:])
 	}
 	r := tm.API(tm.rootToken, http.MethodGet, "/apiops/audit/?action=audit.export", nil)
-	if entries, _ := r.Body["entries"].([]any); len(entries) != 1 || entries[0].(map[string]any)["detail"] != "action=auth.login" {
+	if entries, _ := r.Body["resultList"].([]any); len(entries) != 1 || entries[0].(map[string]any)["detail"] != "action=auth.login" {
 		t.Fatalf("export not audited: %s", r.Raw)
 	}
 
@@ -244,7 +244,7 @@ func TestAuditAPI(t *testing.T) {
 	}
 
 	r := tm.API(tm.aliceToken, http.MethodGet, "/apiops/audit?size=1", nil)
-	entries, _ := r.Body["entries"].([]any)
+	entries, _ := r.Body["resultList"].([]any)
 	if r.Status != http.StatusOK || r.Body["success"] != true || len(entries) != 1 || r.Body["page"] != 1.0 || r.Body["size"] != 1.0 || r.Body["hasNext"] != true {
 		t.Fatalf("alice's first page: %d %s", r.Status, r.Raw)
 	}
@@ -255,13 +255,13 @@ func TestAuditAPI(t *testing.T) {
 		}
 	}
 	r = tm.API(tm.aliceToken, http.MethodGet, "/apiops/audit/?size=500", nil)
-	for _, x := range r.Body["entries"].([]any) {
+	for _, x := range r.Body["resultList"].([]any) {
 		if x.(map[string]any)["project"] != "payments" {
 			t.Fatalf("alice reads an entry outside payments: %v", x)
 		}
 	}
 	r = tm.API(tm.rootToken, http.MethodGet, "/apiops/audit/?project=billing&actor=root&action=project.create", nil)
-	if entries, _ := r.Body["entries"].([]any); len(entries) != 1 || entries[0].(map[string]any)["object"] != "project/billing" ||
+	if entries, _ := r.Body["resultList"].([]any); len(entries) != 1 || entries[0].(map[string]any)["object"] != "project/billing" ||
 		!strings.HasPrefix(entries[0].(map[string]any)["via"].(string), "token:") || r.Body["hasNext"] != false {
 		t.Fatalf("root filtering billing: %s", r.Raw)
 	}

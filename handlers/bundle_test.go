@@ -40,6 +40,9 @@ func (w *secretsWorld) bundle(t *testing.T, env, token string, header http.Heade
 	out := testenv.APIResponse{Status: resp.StatusCode, Header: resp.Header}
 	out.Raw, _ = io.ReadAll(resp.Body)
 	_ = json.Unmarshal(out.Raw, &out.Body)
+	if err := w.env.CheckAPIResponse(req, resp.StatusCode, resp.Header, out.Raw); err != nil {
+		t.Errorf("GET %s: the answer (%d %s) disagrees with the OpenAPI document: %v", req.URL.Path, resp.StatusCode, out.Raw, err)
+	}
 	return out
 }
 
@@ -69,10 +72,10 @@ func TestGatewayTokens(t *testing.T) {
 	if strings.Contains(string(list.Raw), token) || strings.Contains(string(list.Raw), token[len("kw_gw_")+6:]) {
 		t.Errorf("the list shows the token: %s", list.Raw)
 	}
-	if got := listedNames(list, "gatewayTokens"); !slices.Equal(got, []string{"edge-2", "edge-1"}) {
+	if got := listedNames(list); !slices.Equal(got, []string{"edge-2", "edge-1"}) {
 		t.Errorf("tokens: %v", got)
 	}
-	first := list.Body["gatewayTokens"].([]any)[1].(map[string]any)
+	first := list.Body["resultList"].([]any)[1].(map[string]any)
 	if first["prefix"] != token[:len("kw_gw_")+6] || first["revoked"] != false {
 		t.Errorf("edge-1 = %v", first)
 	}
@@ -133,7 +136,7 @@ func TestGatewayTokens(t *testing.T) {
 		t.Errorf("error_description %q", d)
 	}
 	list = w.must(w.root, http.MethodGet, path, nil)
-	if got := list.Body["gatewayTokens"].([]any)[1].(map[string]any); got["revoked"] != true || got["lastUsedAt"] == nil {
+	if got := list.Body["resultList"].([]any)[1].(map[string]any); got["revoked"] != true || got["lastUsedAt"] == nil {
 		t.Errorf("revoked edge-1 = %v, want revoked with a last use", got)
 	}
 	for _, c := range []struct{ path string }{

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -487,4 +488,88 @@ func findDocOperation(t *testing.T, doc openAPIDoc, method, path string) docOper
 	}
 	t.Fatalf("no documented operation for %s %s", method, path)
 	return docOperation{}
+}
+
+// TestOpenAPIValidationCatchesDrift proves that the response check every
+// API test runs (testenv.Env.CheckAPIResponse) fails on an answer that
+// drifts from the document: a field of another type or shape, an
+// undocumented field, a missing one, a value outside an enum or a format, an
+// undocumented status, a 304 with a body.
+func TestOpenAPIValidationCatchesDrift(t *testing.T) {
+	env := testenv.New(t)
+	env.CreateUser("root", true)
+	root := env.Token("root")
+	env.API(root, http.MethodPost, "/apiops/projects/", map[string]string{"name": "payments"})
+	get := func(path string) (*http.Request, *http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, env.URL(path), nil)
+		req.Header.Set("Authorization", "Bearer "+root)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return req, resp, raw
+	}
+	req, resp, raw := get("/apiops/projects/")
+	if err := env.CheckAPIResponse(req, resp.StatusCode, resp.Header, raw); err != nil {
+		t.Fatalf("the real answer fails the check: %v (%s)", err, raw)
+	}
+	// edit decodes the real answer, changes it and encodes it again.
+	edit := func(change func(body, project map[string]any)) []byte {
+		var body map[string]any
+		if err := json.Unmarshal(raw, &body); err != nil {
+			t.Fatal(err)
+		}
+		change(body, body["resultList"].([]any)[0].(map[string]any))
+		b, _ := json.Marshal(body)
+		return b
+	}
+	for _, c := range []struct {
+		name   string
+		status int
+		body   []byte
+	}{
+		{"a count as a string", http.StatusOK, edit(func(b, _ map[string]any) { b["resultCount"] = "1" })},
+		{"a list as an object", http.StatusOK, edit(func(b, _ map[string]any) { b["resultList"] = map[string]any{} })},
+		{"null for a list", http.StatusOK, edit(func(b, _ map[string]any) { b["resultList"] = nil })},
+		{"an undocumented field", http.StatusOK, edit(func(b, _ map[string]any) { b["projects"] = []any{} })},
+		{"an undocumented field in an item", http.StatusOK, edit(func(_, p map[string]any) { p["secret"] = "x" })},
+		{"a missing field", http.StatusOK, edit(func(b, _ map[string]any) { delete(b, "resultCount") })},
+		{"a missing field in an item", http.StatusOK, edit(func(_, p map[string]any) { delete(p, "createdAt") })},
+		{"success false", http.StatusOK, edit(func(b, _ map[string]any) { b["success"] = false })},
+		{"a time that is not one", http.StatusOK, edit(func(_, p map[string]any) { p["createdAt"] = "yesterday" })},
+		{"a value outside the enum", http.StatusOK, edit(func(_, p map[string]any) { p["permissions"] = []any{"SECRETS:FLY"} })},
+		{"an undocumented status", http.StatusConflict, []byte(`{"error":"conflict","error_description":"No."}`)},
+		{"an error code outside the enum", http.StatusForbidden, []byte(`{"error":"nope","error_description":"No."}`)},
+		{"an error without its description", http.StatusForbidden, []byte(`{"error":"access_denied"}`)},
+		{"a 304 where none is documented", http.StatusNotModified, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := env.CheckAPIResponse(req, c.status, resp.Header, c.body)
+			if err == nil {
+				t.Fatalf("%d %s passed the check", c.status, c.body)
+			}
+			t.Logf("refused: %v", err)
+		})
+	}
+	// A conditional route's 304 has no body.
+	bundle, _ := http.NewRequest(http.MethodGet, env.URL("/apiops/environments/production/bundle"), nil)
+	if err := env.CheckAPIResponse(bundle, http.StatusNotModified, http.Header{"Etag": {`"production-1"`}}, nil); err != nil {
+		t.Errorf("an empty 304 of the bundle fails the check: %v", err)
+	}
+	if err := env.CheckAPIResponse(bundle, http.StatusNotModified, http.Header{"Etag": {`"production-1"`}}, []byte(`{}`)); err == nil {
+		t.Error("a 304 with a body passed the check")
+	}
+	// An address the document does not know only answers errors.
+	unknown, _ := http.NewRequest(http.MethodGet, env.URL("/apiops/nothing/"), nil)
+	if err := env.CheckAPIResponse(unknown, http.StatusOK, resp.Header, raw); err == nil {
+		t.Error("a 200 from an undocumented address passed the check")
+	}
+	// The slash-less spelling of a path is checked as the documented one.
+	short, _ := http.NewRequest(http.MethodGet, env.URL("/apiops/projects"), nil)
+	if err := env.CheckAPIResponse(short, http.StatusOK, resp.Header, edit(func(b, _ map[string]any) { b["resultCount"] = "1" })); err == nil {
+		t.Error("a drifted answer to /apiops/projects passed the check")
+	}
 }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/keyward/keyward/static"
 	"github.com/labstack/echo/v4"
@@ -34,34 +33,10 @@ func New(d Deps) *echo.Echo {
 	// The public JWKS gateways and clients read: no session, no token.
 	e.GET("/jwks/:projectName/:environmentName", s.handleJWKS)
 
-	// The REST API: bearer tokens, JSON errors.
-	e.GET("/apiops/openapi.json", s.handleOpenAPI)
+	// The REST API: bearer tokens, JSON errors; the route table is
+	// apiResources below, which also makes /apiops/openapi.json.
 	api := e.Group("/apiops", s.bearerAuth)
-	apiRoute(api, http.MethodGet, "/projects/", s.handleAPIProjectList)
-	apiRoute(api, http.MethodPost, "/projects/", s.handleAPIProjectCreate)
-	apiRoute(api, http.MethodGet, "/projects/:projectName/", s.handleAPIProjectGet)
-	apiRoute(api, http.MethodDelete, "/projects/:projectName/", s.handleAPIProjectDelete)
-	apiRoute(api, http.MethodGet, "/projects/:projectName/members/", s.handleAPIMemberList)
-	apiRoute(api, http.MethodPut, "/projects/:projectName/members/:username/", s.handleAPIMemberPut)
-	apiRoute(api, http.MethodGet, "/environments/", s.handleAPIEnvironmentList)
-	apiRoute(api, http.MethodPost, "/environments/", s.handleAPIEnvironmentCreate)
-	apiRoute(api, http.MethodGet, "/environments/:environmentName/", s.handleAPIEnvironmentGet)
-	apiRoute(api, http.MethodGet, "/audit/", s.handleAPIAuditList)
-	apiRoute(api, http.MethodGet, "/projects/:projectName/keys/", s.handleAPIKeyList)
-	apiRoute(api, http.MethodPost, "/projects/:projectName/keys/", s.handleAPIKeyCreate)
-	apiRoute(api, http.MethodGet, "/projects/:projectName/keys/:keyName/", s.handleAPIKeyGet)
-	apiRoute(api, http.MethodPut, "/projects/:projectName/keys/:keyName/", s.handleAPIKeyUpdate)
-	apiRoute(api, http.MethodDelete, "/projects/:projectName/keys/:keyName/", s.handleAPIKeyDelete)
-	apiRoute(api, http.MethodPost, "/projects/:projectName/keys/:keyName/environments/:environmentName/", s.handleAPIKeyDeploy)
-	apiRoute(api, http.MethodDelete, "/projects/:projectName/keys/:keyName/environments/:environmentName/", s.handleAPIKeyDeploy)
-	apiRoute(api, http.MethodGet, "/projects/:projectName/jwks/", s.handleAPIJWKList)
-	apiRoute(api, http.MethodPost, "/projects/:projectName/jwks/", s.handleAPIJWKCreate)
-	apiRoute(api, http.MethodGet, "/projects/:projectName/jwks/:jwkName/", s.handleAPIJWKGet)
-	apiRoute(api, http.MethodDelete, "/projects/:projectName/jwks/:jwkName/", s.handleAPIJWKDelete)
-	apiRoute(api, http.MethodGet, "/environments/:environmentName/gatewayTokens/", s.handleAPIGatewayTokenList)
-	apiRoute(api, http.MethodPost, "/environments/:environmentName/gatewayTokens/", s.handleAPIGatewayTokenCreate)
-	apiRoute(api, http.MethodDelete, "/environments/:environmentName/gatewayTokens/:tokenId/", s.handleAPIGatewayTokenRevoke)
-	apiRoute(api, http.MethodGet, bundleRoute, s.handleAPIBundle)
+	s.registerAPI(e, api)
 	api.Any("/*", func(c echo.Context) error { return echo.ErrNotFound })
 
 	// The web console: cookie session and CSRF on every form.
@@ -118,12 +93,10 @@ func New(d Deps) *echo.Echo {
 	return e
 }
 
-// apiRoute registers an API route under its documented path (with the
-// trailing slash) and without the slash, so both spellings work.
-func apiRoute(g *echo.Group, method, path string, h echo.HandlerFunc) {
-	g.Add(method, path, h)
-	g.Add(method, strings.TrimSuffix(path, "/"), h)
-}
+// apiResources is the REST API's route table, one resource per file
+// (api_projects.go, api_keys.go, ...). Each route both serves and documents
+// itself; the document lists the resources in this order.
+var apiResources = []apiResource{projectsAPI, environmentsAPI, auditAPI, keysAPI, jwksAPI, gatewaysAPI, openAPIResource}
 
 func (s *Server) handleHealthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

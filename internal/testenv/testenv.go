@@ -183,7 +183,8 @@ type APIResponse struct {
 }
 
 // API calls the REST API with a bearer token ("" for none) and a JSON body
-// (nil for none; a string is sent as is).
+// (nil for none; a string is sent as is). The test fails when the answer
+// disagrees with the served OpenAPI document (see CheckAPIResponse).
 func (e *Env) API(token, method, path string, body any) APIResponse {
 	e.T.Helper()
 	var r io.Reader
@@ -216,6 +217,9 @@ func (e *Env) API(token, method, path string, body any) APIResponse {
 	raw, _ := io.ReadAll(resp.Body)
 	out := APIResponse{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
 	_ = json.Unmarshal(raw, &out.Body)
+	if err := e.CheckAPIResponse(req, resp.StatusCode, resp.Header, raw); err != nil {
+		e.T.Errorf("%s %s: the answer (%d %s) disagrees with the OpenAPI document: %v", method, path, resp.StatusCode, raw, err)
+	}
 	return out
 }
 
