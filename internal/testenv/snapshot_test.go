@@ -127,7 +127,7 @@ func TestSnapshotDiff(t *testing.T) {
 
 	exec("UPDATE environments SET webhook_secret = zeroblob(64) WHERE name = 'production'")
 	d := before.Changes(t)
-	if !strings.HasPrefix(d, "table(s) environments changed:") || !strings.Contains(d, "changed id=1") ||
+	if !strings.HasPrefix(d, "table(s) environments changed:") || !strings.Contains(d, "changed id=1 (webhook_secret)") ||
 		!strings.Contains(d, "webhook_secret=blob(64 bytes") {
 		t.Errorf("a changed sealed blob: diff\n%s", d)
 	}
