@@ -139,11 +139,11 @@ func TestAPIJWKPermissions(t *testing.T) {
 	m := testKeys()
 	w.must(w.root, http.MethodPost, keysPath, keyBody("signer", "PRIVATE_KEY", "", keyConfig("development", privatePEM(t, m.rsaA), "")))
 	w.must(w.root, http.MethodPost, jwksPath, jwkBody("existing", "signer", "sig", "RS256", "", "development"))
-	runSecretsMatrix(t, w, []secretsRoute{
-		{"list", http.MethodGet, jwksPath, nil, "", outcome{unauth, denied, ok, ok, ok}},
-		{"get", http.MethodGet, jwksPath + "existing/", nil, "", outcome{unauth, denied, ok, ok, ok}},
-		{"create (deploys)", http.MethodPost, jwksPath, jwkBody("created", "signer", "sig", "PS256", "", "development"), "jwk.create", outcome{unauth, denied, denied, denied, ok}},
-		{"delete (undeploys)", http.MethodDelete, jwksPath + "existing/", nil, "jwk.delete", outcome{unauth, denied, denied, denied, ok}},
+	runPermissionMatrix(t, w.env, "payments", secretsArea, []matrixRoute{
+		{"list", http.MethodGet, jwksPath, nil, needView, ""},
+		{"get", http.MethodGet, jwksPath + "existing/", nil, needView, ""},
+		{"create (deploys)", http.MethodPost, jwksPath, jwkBody("created", "signer", "sig", "PS256", "", "development"), needDeploy, "jwk.create"},
+		{"delete (undeploys)", http.MethodDelete, jwksPath + "existing/", nil, needDeploy, "jwk.delete"},
 	})
 	if got := listedNames(w.must(w.root, http.MethodGet, jwksPath, nil)); !slices.Equal(got, []string{"created"}) {
 		t.Errorf("JWKs after the matrix: %v, want [created]", got)
@@ -204,8 +204,8 @@ func TestAPIJWKBadInputChangesNothing(t *testing.T) {
 			if d, _ := r.Body["error_description"].(string); !strings.Contains(d, c.says) {
 				t.Errorf("error_description %q does not say %q", d, c.says)
 			}
-			if after := w.secretsState(t); after != before {
-				t.Errorf("the refused request changed the state:\nbefore %s\nafter  %s", before, after)
+			if d := w.changedSince(t, before); d != "" {
+				t.Errorf("the refused request changed the state: %s", d)
 			}
 			if c.audit {
 				checkRefusal(t, w.env, audit, "jwk.create")

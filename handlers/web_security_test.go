@@ -131,34 +131,6 @@ func count(t *testing.T, env *testenv.Env, query string, args ...any) int {
 	return n
 }
 
-// snapshot dumps every table a web form can change, so a test can show a
-// refused request changed nothing at all.
-func snapshot(t *testing.T, env *testenv.Env) string {
-	t.Helper()
-	var sb strings.Builder
-	for _, table := range []string{"users", "web_sessions", "login_throttle", "settings", "api_tokens",
-		"projects", "project_members", "environments", "deployments", "audit_log"} {
-		rows, err := env.App.DB.Read.QueryContext(context.Background(), "SELECT * FROM "+table+" ORDER BY 1")
-		if err != nil {
-			t.Fatalf("dump %s: %v", table, err)
-		}
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				t.Fatalf("dump %s: %v", table, err)
-			}
-			fmt.Fprintf(&sb, "%s %v\n", table, vals)
-		}
-		rows.Close()
-	}
-	return sb.String()
-}
-
 // TestCSRFRefusesEveryForm posts to every state-changing web route without a
 // token, with a wrong one, with another session's and with a wrong header:
 // each is refused with 403 and nothing changes. The right token, as field or
@@ -235,7 +207,7 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 	if other.CSRF == "" || other.CSRF == b.CSRF {
 		t.Fatalf("expected distinct CSRF tokens, got %q and %q", other.CSRF, b.CSRF)
 	}
-	before := snapshot(t, env)
+	before := testenv.TakeSnapshot(t, env)
 	for _, r := range routes {
 		with := func(field string) url.Values {
 			f := url.Values{}
@@ -268,8 +240,8 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 			}
 		}
 	}
-	if after := snapshot(t, env); after != before {
-		t.Fatalf("refused requests changed the database:\nbefore:\n%s\nafter:\n%s", before, after)
+	if d := before.Changes(t); d != "" {
+		t.Fatalf("refused requests changed the database: %s", d)
 	}
 	if p := b.Get("/projects", false); p.Status != http.StatusOK {
 		t.Fatalf("the refused logout signed root out: GET /projects status %d", p.Status)
@@ -295,7 +267,7 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 			t.Errorf("POST %s with the right token: 403 %s", r.path, p.Doc.Find("main").Text())
 		}
 	}
-	if after := snapshot(t, env); after == before {
+	if before.Changes(t) == "" {
 		t.Fatalf("accepted requests changed nothing")
 	}
 }
