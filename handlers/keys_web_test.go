@@ -23,6 +23,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/testenv"
 )
@@ -435,9 +436,11 @@ func TestKeyListSearchFiltersAndPages(t *testing.T) {
 	}
 }
 
-// TestKeyWizardSteps: the create page has the seed's three steps, the
-// algorithm select follows the type, and "Add environment" fetches a row
-// with the next index.
+// TestKeyWizardSteps: the create page has the seed's three steps
+// (Definition, Configuration, Save), the algorithm select follows the
+// type, and the Configuration step is a table (empty at first) whose rows
+// are entered in one dialog, opened by "New Key Definition", whose Apply
+// posts to the preview route.
 func TestKeyWizardSteps(t *testing.T) {
 	_, admin := kwSite(t)
 	for _, htmx := range []bool{false, true} {
@@ -448,7 +451,7 @@ func TestKeyWizardSteps(t *testing.T) {
 		checkSecurityHeaders(t, "key wizard", p.Header)
 		checkFragment(t, "key wizard", p, !htmx)
 		steps := texts(p.Doc, "#key-form section.step h2")
-		if len(steps) != 3 || !strings.Contains(steps[0], "Definition") || !strings.Contains(steps[1], "configuration") || !strings.Contains(steps[2], "Save") {
+		if strings.Join(steps, "|") != "1 Definition|2 Configuration|3 Save" {
 			t.Errorf("wizard steps (htmx %v): %q", htmx, steps)
 		}
 		form := p.Doc.Find(`form#key-form[method="post"][enctype="multipart/form-data"][action="/projects/payments/keys"]`)
@@ -464,21 +467,42 @@ func TestKeyWizardSteps(t *testing.T) {
 		if p.Doc.Find(`select[name="keyType"][hx-get="/projects/payments/keys/algorithms"][hx-target="#algorithm-field"]`).Length() != 1 {
 			t.Errorf("the type select does not fetch the algorithms")
 		}
-		row := p.Doc.Find("#config-rows fieldset#config-0")
-		if row.Length() != 1 {
-			t.Fatalf("no first configuration row")
+		// The Configuration table: its columns, no row yet, and the button
+		// that opens the dialog.
+		if got := texts(p.Doc, "#config-table thead th"); strings.Join(got[:6], "|") != "Environment|Source|Alias|Fingerprint (SHA-256)|State|Deployed" {
+			t.Errorf("configuration columns %q", got)
 		}
-		if got := texts(&goquery.Document{Selection: row}, `select[name="configs[0].environment"] option`); strings.Join(got, ",") != "Choose…,production,staging" {
+		if p.Doc.Find("#config-rows tr").Length() != 0 || !strings.Contains(p.Doc.Find("#no-configs").Text(), "No environment is configured yet.") {
+			t.Errorf("a new key's table is not empty: %d rows", p.Doc.Find("#config-rows tr").Length())
+		}
+		if p.Doc.Find(`#step-configuration button#config-new[type=button][data-row-new="key-config-dialog"]`).Text() != "New Key Definition" {
+			t.Errorf("no New Key Definition button opening the dialog")
+		}
+		// The dialog sits outside the wizard's form (forms do not nest) and
+		// posts its fields, with the definition's type and algorithm, to
+		// the preview route.
+		dlg := p.Doc.Find("dialog#key-config-dialog")
+		if dlg.Length() != 1 || dlg.ParentsFiltered("form").Length() != 0 {
+			t.Fatalf("no configuration dialog outside the wizard's form")
+		}
+		dform := dlg.Find(`form#key-config-form[hx-post="/projects/payments/keys/config-preview"][hx-encoding="multipart/form-data"][hx-target="#key-config-fields"]`)
+		if dform.Length() != 1 || dform.AttrOr("hx-include", "") != `#key-form [name='keyType'], #key-form [name='algorithm']` {
+			t.Errorf("the dialog's form does not post to the preview route with the definition: %q", dform.AttrOr("hx-include", ""))
+		}
+		fields := &goquery.Document{Selection: dlg.Find("#key-config-fields")}
+		if got := texts(fields, `select[name="environment"] option`); strings.Join(got, ",") != "Choose…,production,staging" {
 			t.Errorf("environment choices %q", got)
 		}
-		for _, sel := range []string{`input[type=radio][name="configs[0].source"][value=FILE][checked]`, `input[type=radio][name="configs[0].source"][value=CLIPBOARD]`,
-			`input[type=file][name="configs[0].file"][accept=".pem,.crt,.cer,.cert,.der"]`, `textarea[name="configs[0].content"]`, `input[name="configs[0].alias"]`} {
-			if row.Find(sel).Length() != 1 {
-				t.Errorf("first row lacks %s", sel)
+		for _, sel := range []string{`input[type=radio][name="source"][value=FILE][checked]`, `input[type=radio][name="source"][value=CLIPBOARD]`,
+			`input[type=file][name="file"][accept=".pem,.crt,.cer,.cert,.der"]`, `textarea[name="content"]`, `input[name="alias"]`,
+			`input[type=hidden][name="index"][value="0"]`, `input[type=hidden][name="replace"]`, `input[type=hidden][name="upload"]`, `input[type=hidden][name="key"][value=""]`} {
+			if fields.Find(sel).Length() != 1 {
+				t.Errorf("the dialog lacks %s", sel)
 			}
 		}
-		if p.Doc.Find(`#add-config[hx-get="/projects/payments/keys/config-row"]`).Length() != 1 || p.Doc.Find(`#config-count[value="1"]`).Length() != 1 {
-			t.Errorf("no Add environment button with the next index 1")
+		if got := texts(&goquery.Document{Selection: dlg}, "footer button"); strings.Join(got, "|") != "Apply|Cancel" ||
+			dlg.Find(`button#key-config-apply[type=submit]`).Length() != 1 || dlg.Find(`button[data-dialog-close]`).Length() != 1 {
+			t.Errorf("dialog buttons %q", got)
 		}
 		if p.Doc.Find(`button#key-save[name=action][value=save]`).Length() != 1 || p.Doc.Find(`button#key-save-deploy[name=action][value=deploy]`).Length() != 1 {
 			t.Errorf("no Save and Save and Deploy buttons")
@@ -505,25 +529,300 @@ func TestKeyWizardSteps(t *testing.T) {
 	if p := admin.Get("/projects/payments/keys/algorithms?keyType=SYMMETRIC", true); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "keyType") {
 		t.Errorf("algorithms for an unknown type: status %d", p.Status)
 	}
+}
 
-	for _, next := range []int{1, 4} {
-		p := admin.Get(fmt.Sprintf("/projects/payments/keys/config-row?next=%d", next), true)
-		if p.Status != http.StatusOK {
-			t.Fatalf("config row: status %d", p.Status)
+// kwPreview posts the configuration dialog's fields to the preview route.
+// An htmx answer that is a table row is parsed inside a table, where htmx
+// puts it (an HTML parser drops a <tr> found anywhere else).
+func kwPreview(t *testing.T, env *testenv.Env, b *testenv.Browser, fields url.Values, files []kwFile, htmx bool) testenv.Page {
+	t.Helper()
+	p := kwSubmit(t, env, b, "/projects/payments/keys/config-preview", fields, files, htmx)
+	if htmx && strings.HasPrefix(strings.TrimSpace(p.Body), "<tr") {
+		p.Doc, _ = goquery.NewDocumentFromReader(strings.NewReader("<table><tbody>" + p.Body + "</tbody></table>"))
+	}
+	return p
+}
+
+// kwDialog is the dialog's fields: the definition's type and algorithm,
+// then environment, source, content and alias.
+func kwDialog(keyType, alg string, index int, cfg [4]string) url.Values {
+	return url.Values{"keyType": {keyType}, "algorithm": {alg}, "index": {fmt.Sprint(index)},
+		"environment": {cfg[0]}, "source": {cfg[1]}, "content": {cfg[2]}, "alias": {cfg[3]}}
+}
+
+// kwFingerprint is the fingerprint the service gives material.
+func kwFingerprint(t *testing.T, keyType string, material []byte) string {
+	t.Helper()
+	k, err := keymaterial.Parse("content", keymaterial.Type(keyType), "", material)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Fingerprint
+}
+
+// auditCount counts the audit log's entries (the preview writes none).
+func auditCount(t *testing.T, env *testenv.Env) int {
+	t.Helper()
+	return count(t, env, "SELECT COUNT(*) FROM audit_log")
+}
+
+// TestKeyConfigPreviewRow: Apply with a configuration that passes answers
+// its Configuration table row: the fingerprint and state the service
+// computes, and hidden inputs that carry it in the wizard's final post
+// under the names the handler reads. An htmx request gets the row alone,
+// retargeted to the table (appended, or replacing the row being edited);
+// a plain request a page with the row in a table. Nothing is written.
+func TestKeyConfigPreviewRow(t *testing.T) {
+	env, admin := kwSite(t)
+	k0 := kwRSAKey(t, 0)
+	aes := bytes.Repeat([]byte{0xA7, 0x13}, 8)
+	admin.Get("/projects/payments/keys/new", false)
+	before, audits := kwState(t, env), auditCount(t, env)
+	for _, htmx := range []bool{false, true} {
+		for _, c := range []struct {
+			what    string
+			fields  url.Values
+			files   []kwFile
+			hidden  map[string]string // the row's hidden inputs
+			source  string
+			fp      string
+			details string
+		}{
+			{"pasted PEM", kwDialog("PRIVATE_KEY", "RSA", 3, [4]string{"production", "CLIPBOARD", k0.pem, "signer"}), nil,
+				map[string]string{"environment": "production", "source": "CLIPBOARD", "alias": "signer", "content": k0.pem},
+				"Paste from Clipboard", kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), "PKCS#8 PEM, 2048 bits"},
+			{"uploaded file", kwDialog("PRIVATE_KEY", "", 3, [4]string{"staging", "FILE", "", ""}), []kwFile{{"file", "signer.pem", []byte(k0.pem)}},
+				map[string]string{"environment": "staging", "source": "FILE", "alias": "", "upload": base64.StdEncoding.EncodeToString([]byte(k0.pem)), "file_name": "signer.pem"},
+				"Import from File", kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), "PKCS#8 PEM, 2048 bits"},
+			{"file applied before", func() url.Values {
+				f := kwDialog("PRIVATE_KEY", "RSA", 3, [4]string{"staging", "FILE", "", "s"})
+				f.Set("upload", base64.StdEncoding.EncodeToString([]byte(k0.pem)))
+				f.Set("file_name", "signer.pem")
+				return f
+			}(), nil, map[string]string{"source": "FILE", "upload": base64.StdEncoding.EncodeToString([]byte(k0.pem)), "file_name": "signer.pem"},
+				"Import from File", kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), "2048 bits"},
+			{"secret key as hex", kwDialog("SECRET_KEY", "", 3, [4]string{"production", "CLIPBOARD", hex.EncodeToString(aes), "mac"}), nil,
+				map[string]string{"content": hex.EncodeToString(aes), "source": "CLIPBOARD"}, "Paste from Clipboard", kwFingerprint(t, "SECRET_KEY", aes), "raw, 128 bits"},
+		} {
+			p := kwPreview(t, env, admin, c.fields, c.files, htmx)
+			if p.Status != http.StatusOK {
+				t.Fatalf("%s (htmx %v): status %d %s", c.what, htmx, p.Status, p.Doc.Find("main").Text())
+			}
+			checkFragment(t, c.what, p, !htmx)
+			row := p.Doc.Find("tr.config-row#config-3[data-row-index='3']")
+			if row.Length() != 1 {
+				t.Fatalf("%s (htmx %v): no row config-3: %s", c.what, htmx, p.Body)
+			}
+			for name, want := range c.hidden {
+				in := row.Find(fmt.Sprintf(`input[type=hidden][name="configs[3].%s"]`, name))
+				if in.Length() != 1 || in.AttrOr("value", "") != want {
+					t.Errorf("%s: hidden configs[3].%s = %q (%d), want %q", c.what, name, in.AttrOr("value", ""), in.Length(), want)
+				}
+			}
+			if c.source == "Import from File" && row.Find(`input[name="configs[3].content"]`).Length() != 0 {
+				t.Errorf("%s: a file row carries pasted content", c.what)
+			}
+			cells := texts(&goquery.Document{Selection: row}, "td")
+			if !strings.HasPrefix(cells[1], c.source) || row.Find("code.fingerprint").Text() != c.fp || !strings.Contains(cells[3], c.details) ||
+				cells[4] != "new" || row.Find(".badge.state-new").Length() != 1 || cells[5] != "not deployed" {
+				t.Errorf("%s (htmx %v): row cells %q, fingerprint %q want %s", c.what, htmx, cells, row.Find("code.fingerprint").Text(), c.fp)
+			}
+			if row.Find(`button[data-row-edit="config-3"]`).Text() != "Edit" || row.Find(`button[data-remove-row="config-3"]`).Text() != "Remove" || row.Is("[data-row-locked]") {
+				t.Errorf("%s: row actions %q, locked %v", c.what, cells[6], row.Is("[data-row-locked]"))
+			}
+			if htmx && (p.Header.Get("HX-Retarget") != "#config-rows" || p.Header.Get("HX-Reswap") != "beforeend") {
+				t.Errorf("%s: HX-Retarget %q HX-Reswap %q, want the row appended to #config-rows", c.what, p.Header.Get("HX-Retarget"), p.Header.Get("HX-Reswap"))
+			}
+			if !htmx && (p.Header.Get("HX-Retarget") != "" || p.Doc.Find("main table tbody tr#config-3").Length() != 1) {
+				t.Errorf("%s: a plain request gets no page with the row in a table", c.what)
+			}
 		}
-		checkFragment(t, "config row", p, false)
-		id := fmt.Sprintf("config-%d", next)
-		if p.Doc.Find("fieldset#"+id).Length() != 1 || p.Doc.Find(fmt.Sprintf(`select[name="configs[%d].environment"]`, next)).Length() != 1 ||
-			p.Doc.Find(fmt.Sprintf(`textarea[name="configs[%d].content"]`, next)).Length() != 1 {
-			t.Errorf("row %d: %s", next, p.Body)
+		// Apply in a row's Edit replaces that row.
+		f := kwDialog("PRIVATE_KEY", "RSA", 1, [4]string{"production", "CLIPBOARD", k0.pem, "x"})
+		f.Set("replace", "1")
+		if p := kwPreview(t, env, admin, f, nil, true); p.Status != http.StatusOK || p.Header.Get("HX-Retarget") != "#config-1" || p.Header.Get("HX-Reswap") != "outerHTML" {
+			t.Errorf("replace: status %d HX-Retarget %q HX-Reswap %q", p.Status, p.Header.Get("HX-Retarget"), p.Header.Get("HX-Reswap"))
 		}
-		if p.Doc.Find(fmt.Sprintf(`[data-remove-row=%q]`, id)).Length() != 1 {
-			t.Errorf("row %d has no Remove button", next)
+	}
+	if kwState(t, env) != before || auditCount(t, env) != audits {
+		t.Fatalf("the preview wrote something (audit entries %d → %d)", audits, auditCount(t, env))
+	}
+}
+
+// TestKeyConfigPreviewErrors: a configuration that does not pass answers
+// 422 with the dialog's fields again, the service's message beside the
+// field it is about, marked aria-invalid, and what was entered kept (an
+// uploaded file too). Nothing is written, not even the audit log.
+func TestKeyConfigPreviewErrors(t *testing.T) {
+	env, admin := kwSite(t)
+	k0 := kwRSAKey(t, 0)
+	pubDER, _ := x509.MarshalPKIXPublicKey(&k0.key.PublicKey)
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	big := append([]byte(k0.pem), bytes.Repeat([]byte("\n"), 64<<10)...)
+	const content, environment, alias, message = "#key-config-content-error", `label:has(select[name="environment"]) .field-error`,
+		`label:has(input[name="alias"]) .field-error`, "#key-config-fields > .form-error"
+	withUpload := func(f url.Values, upload string) url.Values { f.Set("upload", upload); f.Set("file_name", "k.pem"); return f }
+	admin.Get("/projects/payments/keys/new", false)
+	before, audits := kwState(t, env), auditCount(t, env)
+	for _, c := range []struct {
+		what    string
+		fields  url.Values
+		files   []kwFile
+		sel     string // the message's element
+		invalid string // the field marked aria-invalid
+		want    string
+	}{
+		{"bad base64 in an applied file", withUpload(kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), "%%% not base64 %%%"), nil,
+			content, "file", "could not be read"},
+		{"bad PEM", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n", "a"}), nil,
+			content, "content", "holds no valid PEM block"},
+		{"not a key", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", "hello, world", "a"}), nil,
+			content, "content", "is not an RSA or EC private key"},
+		{"a PEM key for a secret key", kwDialog("SECRET_KEY", "", 0, [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
+			content, "content", "is PEM text, but a secret key is raw key bytes"},
+		{"a public key for a private key", kwDialog("PRIVATE_KEY", "", 0, [4]string{"production", "CLIPBOARD", pubPEM, "a"}), nil,
+			content, "content", "holds a public key or certificate, not a private key"},
+		{"a secret key of a wrong size", kwDialog("SECRET_KEY", "AES", 0, [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 20)), "a"}), nil,
+			content, "content", "is 20 bytes"},
+		{"oversized file", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), []kwFile{{"file", "big.pem", big}},
+			content, "file", "the limit is 64 KiB"},
+		{"wrong extension", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), []kwFile{{"file", "key.txt", []byte(k0.pem)}},
+			content, "file", `"key.txt" is not accepted`},
+		{"no file", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), nil, content, "file", "is empty."},
+		{"unknown environment", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"nowhere", "CLIPBOARD", k0.pem, "a"}), nil,
+			environment, "environment", `"nowhere" does not exist.`},
+		{"no environment", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"", "FILE", "", "a"}), []kwFile{{"file", "k.pem", []byte(k0.pem)}},
+			environment, "environment", "is required."},
+		{"alias too long", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", k0.pem, strings.Repeat("a", 201)}), nil,
+			alias, "alias", "at most 200 characters"},
+		{"unknown key type", kwDialog("SYMMETRIC", "", 0, [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
+			message, "", `"SYMMETRIC" is not a key type`},
+		{"algorithm not of the type", kwDialog("SECRET_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 16)), "a"}), nil,
+			message, "", `"RSA" is not valid for a SECRET_KEY`},
+	} {
+		for _, htmx := range []bool{false, true} {
+			c.fields.Set("index", "2")
+			c.fields.Set("replace", "1")
+			p := kwPreview(t, env, admin, c.fields, c.files, htmx)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s (htmx %v): status %d, want 422: %s", c.what, htmx, p.Status, p.Body)
+				continue
+			}
+			checkFragment(t, c.what, p, !htmx)
+			fields := p.Doc.Find("div#key-config-fields")
+			if fields.Length() != 1 || p.Header.Get("HX-Retarget") != "" || p.Doc.Find("tr.config-row").Length() != 0 {
+				t.Errorf("%s: not the dialog's fields alone (fields %d, retarget %q)", c.what, fields.Length(), p.Header.Get("HX-Retarget"))
+			}
+			if msg := fields.Find(c.sel); msg.Length() != 1 || !strings.Contains(msg.Text(), c.want) {
+				t.Errorf("%s (htmx %v): %s = %q, want %q; every message: %q", c.what, htmx, c.sel, msg.Text(), c.want, texts(&goquery.Document{Selection: fields}, ".field-error, .form-error"))
+			}
+			if c.invalid != "" && fields.Find(fmt.Sprintf(`[name=%q][aria-invalid="true"]`, c.invalid)).Length() != 1 {
+				t.Errorf("%s: %s is not marked aria-invalid", c.what, c.invalid)
+			}
+			// What was entered is kept: the row being edited, the choices,
+			// the text, an accepted upload.
+			if fields.Find(`input[name="index"]`).AttrOr("value", "") != "2" || fields.Find(`input[name="replace"]`).AttrOr("value", "") != "1" {
+				t.Errorf("%s: the row index or replace flag is lost", c.what)
+			}
+			if got := fields.Find(`select[name="environment"] option[selected]`).AttrOr("value", ""); c.fields.Get("environment") == "production" && got != "production" {
+				t.Errorf("%s: environment kept as %q", c.what, got)
+			}
+			if got := fields.Find(`input[name="alias"]`).AttrOr("value", ""); got != c.fields.Get("alias") {
+				t.Errorf("%s: alias kept as %q", c.what, got)
+			}
+			checked := fields.Find(`input[name="source"][checked]`).AttrOr("value", "")
+			if checked != c.fields.Get("source") {
+				t.Errorf("%s: source kept as %q", c.what, checked)
+			}
+			if c.fields.Get("source") == "CLIPBOARD" && fields.Find(`textarea[name="content"]`).Text() != c.fields.Get("content") {
+				t.Errorf("%s: the pasted text is not kept", c.what)
+			}
+			if c.what == "no environment" && (fields.Find(`input[name="upload"]`).AttrOr("value", "") != base64.StdEncoding.EncodeToString([]byte(k0.pem)) ||
+				!strings.Contains(fields.Find(`[data-shown-with="file_name"]:not([hidden])`).Text(), "k.pem")) {
+				t.Errorf("%s: the accepted upload is not kept for the next Apply", c.what)
+			}
+			if strings.Contains(c.what, "file") && c.what != "no file" && fields.Find(`input[name="upload"]`).AttrOr("value", "") != "" {
+				t.Errorf("%s: a refused file is carried on", c.what)
+			}
 		}
-		counter := p.Doc.Find(`input#config-count[hx-swap-oob="true"]`)
-		if counter.AttrOr("value", "") != fmt.Sprint(next+1) {
-			t.Errorf("row %d: the out-of-band counter is %q", next, counter.AttrOr("value", "?"))
+	}
+	if kwState(t, env) != before || auditCount(t, env) != audits {
+		t.Fatalf("a refused preview wrote something (audit entries %d → %d)", audits, auditCount(t, env))
+	}
+}
+
+// TestKeyConfigPreviewOnEdit: for a key being edited the preview compares
+// with what is stored: no content keeps the material (unchanged, with the
+// stored fingerprint and deployed revision), the same material is
+// unchanged, other material replaces it, and an environment without
+// material needs some. A member without SECRETS:MANAGE is refused with
+// the service's message.
+func TestKeyConfigPreviewOnEdit(t *testing.T) {
+	env, admin := kwSite(t)
+	k0, k1 := kwRSAKey(t, 0), kwRSAKey(t, 1)
+	kwCreate(t, env, "payments", "signer", "PRIVATE_KEY", "RSA", true, map[string][]byte{"production": []byte(k0.pem)})
+	admin.Get("/projects/payments/keys/signer/edit", false)
+	edit := func(cfg [4]string) url.Values {
+		f := kwDialog("PRIVATE_KEY", "RSA", 0, cfg)
+		f.Set("key", "signer")
+		return f
+	}
+	fp0, fp1 := kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), kwFingerprint(t, "PRIVATE_KEY", []byte(k1.pem))
+	for _, c := range []struct {
+		what, state, fp string
+		fields          url.Values
+		locked          bool
+	}{
+		{"material kept", "unchanged", fp0, edit([4]string{"production", "FILE", "", "renamed"}), true},
+		{"same material", "unchanged", fp0, edit([4]string{"production", "CLIPBOARD", k0.pem, ""}), true},
+		{"new material", "replaced", fp1, edit([4]string{"production", "CLIPBOARD", k1.pem, ""}), true},
+		{"new environment", "new", fp1, edit([4]string{"staging", "CLIPBOARD", k1.pem, ""}), false},
+		// A tampered type is ignored: the stored key's is used.
+		{"tampered type", "replaced", fp1, func() url.Values {
+			f := edit([4]string{"production", "CLIPBOARD", k1.pem, ""})
+			f.Set("keyType", "SECRET_KEY")
+			return f
+		}(), true},
+	} {
+		p := kwPreview(t, env, admin, c.fields, nil, true)
+		row := p.Doc.Find("tr#config-0")
+		if p.Status != http.StatusOK || row.Find(".badge.state-"+c.state).Text() != c.state || row.Find("code.fingerprint").Text() != c.fp {
+			t.Errorf("%s: status %d, state %q, fingerprint %q", c.what, p.Status, texts(&goquery.Document{Selection: row}, "td"), row.Find("code.fingerprint").Text())
 		}
+		if row.Is("[data-row-locked]") != c.locked {
+			t.Errorf("%s: locked %v, want %v", c.what, row.Is("[data-row-locked]"), c.locked)
+		}
+		if deployed := row.Find("td").Eq(5).Text(); (c.state != "new") != (deployed == "r1") {
+			t.Errorf("%s: deployed %q", c.what, deployed)
+		}
+	}
+	p := kwPreview(t, env, admin, edit([4]string{"staging", "FILE", "", ""}), nil, true)
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#key-config-content-error").Text(), `has no material in environment "staging" yet`) {
+		t.Errorf("a new environment without material: status %d %q", p.Status, p.Doc.Find(".field-error").Text())
+	}
+	if p := kwPreview(t, env, admin, edit([4]string{"production", "FILE", "", ""}), nil, false); p.Status != http.StatusOK {
+		t.Errorf("plain request: status %d", p.Status)
+	}
+	f := edit([4]string{"production", "FILE", "", ""})
+	f.Set("key", "missing")
+	if p := kwPreview(t, env, admin, f, nil, true); p.Status != http.StatusNotFound || !strings.Contains(p.Doc.Find(".form-error").Text(), `Key "missing" does not exist`) {
+		t.Errorf("a missing key: status %d %q", p.Status, p.Doc.Find(".form-error").Text())
+	}
+
+	env.CreateUser("carol", false)
+	env.Grant("payments", "carol", access.SecretsView)
+	carol := env.Browser()
+	carol.Login("carol")
+	carol.Get("/projects/payments/keys", false)
+	audits := auditCount(t, env)
+	for _, htmx := range []bool{false, true} {
+		p := kwPreview(t, env, carol, kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", k0.pem, ""}), nil, htmx)
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "You need the SECRETS:MANAGE permission in project &#34;payments&#34;.") {
+			t.Errorf("carol previews (htmx %v): status %d %s", htmx, p.Status, p.Doc.Find("main").Text())
+		}
+	}
+	if auditCount(t, env) != audits {
+		t.Errorf("a refused preview was audited")
 	}
 }
 
