@@ -661,7 +661,11 @@ func TestKeyConfigPreviewErrors(t *testing.T) {
 	big := append([]byte(k0.pem), bytes.Repeat([]byte("\n"), 64<<10)...)
 	const content, environment, alias, message = "#key-config-content-error", `label:has(select[name="environment"]) .field-error`,
 		`label:has(input[name="alias"]) .field-error`, "#key-config-fields > .form-error"
-	withUpload := func(f url.Values, upload string) url.Values { f.Set("upload", upload); f.Set("file_name", "k.pem"); return f }
+	withUpload := func(f url.Values, upload string) url.Values {
+		f.Set("upload", upload)
+		f.Set("file_name", "k.pem")
+		return f
+	}
 	admin.Get("/projects/payments/keys/new", false)
 	before, audits := kwState(t, env), auditCount(t, env)
 	for _, c := range []struct {
@@ -854,6 +858,16 @@ func TestKeyCreateThroughTheWizard(t *testing.T) {
 			nil, true, nil, "DESede", []string{base64.StdEncoding.EncodeToString(des3), hex.EncodeToString(des3)}},
 		{"aes-der-file", kwForm("aes-der-file", "SECRET_KEY", "AES", "save", [4]string{"production", "FILE", "", ""}),
 			[]kwFile{{"configs[0].file", "raw.der", aes[:16]}}, false, nil, "AES", nil},
+		// What the browser posts after Apply: the rows' hidden inputs, an
+		// applied file's bytes in base64 with its name.
+		{"rsa-applied-file", func() url.Values {
+			f := kwForm("rsa-applied-file", "PRIVATE_KEY", "RSA", "deploy", [4]string{"staging", "FILE", "", "applied"},
+				[4]string{"production", "CLIPBOARD", k1.pem, "pasted"})
+			f.Del("configs[0].content")
+			f.Set("configs[0].upload", base64.StdEncoding.EncodeToString([]byte(k0.pem)))
+			f.Set("configs[0].file_name", "applied.pem")
+			return f
+		}(), nil, true, []string{"production", "staging"}, "RSA", append(k0.secretParts(), k1.secretParts()...)},
 	} {
 		revs := map[string]int{"production": kwRevision(t, env, "production"), "staging": kwRevision(t, env, "staging")}
 		admin.Get("/projects/payments/keys/new", false)
@@ -904,16 +918,33 @@ func TestKeyCreateThroughTheWizard(t *testing.T) {
 	if row := p.Doc.Find("#env-production").Text(); !strings.Contains(row, "signer.pem") || !strings.Contains(row, "signer") || !strings.Contains(row, "2048 bits") {
 		t.Errorf("rsa-file production row %q", strings.Join(strings.Fields(row), " "))
 	}
+	p = admin.Get("/projects/payments/keys/rsa-applied-file", false)
+	if row := p.Doc.Find("#env-staging").Text(); !strings.Contains(row, "applied.pem") || !strings.Contains(row, "File") ||
+		p.Doc.Find("#fp-staging").Text() != kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)) {
+		t.Errorf("rsa-applied-file staging row %q", strings.Join(strings.Fields(row), " "))
+	}
+	if row := p.Doc.Find("#env-production").Text(); !strings.Contains(row, "Pasted") || p.Doc.Find("#fp-production").Text() != kwFingerprint(t, "PRIVATE_KEY", []byte(k1.pem)) {
+		t.Errorf("rsa-applied-file production row %q", strings.Join(strings.Fields(row), " "))
+	}
 }
 
-// TestKeyCreateBadInput: each rejected post answers 422 with the wizard
-// again, the message beside the field and the typed values kept; nothing is
-// created or deployed.
+// TestKeyCreateBadInput: each rejected final post answers 422 with the
+// wizard again: the service's message beside the field its path names (a
+// row's message in that row of the Configuration table), the typed values
+// and every row kept, an accepted upload carried on so it need not be
+// chosen again; nothing is created or deployed. The save checks what the
+// preview checked (it never trusts it) and what only a whole key shows,
+// such as an environment configured twice.
 func TestKeyCreateBadInput(t *testing.T) {
 	env, admin := kwSite(t)
 	k0 := kwRSAKey(t, 0)
 	kwCreate(t, env, "payments", "taken", "SECRET_KEY", "AES", false, map[string][]byte{"production": bytes.Repeat([]byte{9}, 16)})
 	big := append([]byte(k0.pem), bytes.Repeat([]byte("\n"), 64<<10)...)
+	upload := func(f url.Values, b64 string) url.Values {
+		f.Set("configs[0].upload", b64)
+		f.Set("configs[0].file_name", "k.pem")
+		return f
+	}
 	for _, c := range []struct {
 		what  string
 		form  url.Values
@@ -922,34 +953,39 @@ func TestKeyCreateBadInput(t *testing.T) {
 		want  string
 	}{
 		{"content not a key", kwForm("new-key", "PRIVATE_KEY", "RSA", "deploy", [4]string{"production", "CLIPBOARD", "hello, world", "a"}), nil,
-			"#config-0 .field-error", "The key content is not an RSA or EC private key"},
+			"#config-0 .field-error", "is not an RSA or EC private key"},
 		{"empty content", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", "  ", "a"}), nil,
-			"#config-0 .field-error", "The key content is empty."},
+			"#config-0 .field-error", "is empty."},
 		{"no file", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}), nil,
-			"#config-0 .field-error", "The key content is empty."},
+			"#config-0 .field-error", "is empty."},
+		{"bad base64 in an applied file", upload(kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}), "*not base64*"), nil,
+			"#config-0 .field-error", "could not be read"},
+		{"bad PEM in an applied file", upload(kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
+			base64.StdEncoding.EncodeToString([]byte("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n"))), nil,
+			"#config-0 .field-error", "holds no valid PEM block"},
 		{"secret key of a wrong size", kwForm("new-key", "SECRET_KEY", "AES", "save", [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 20)), "a"}), nil,
-			"#config-0 .field-error", "The key content is 20 bytes"},
+			"#config-0 .field-error", "is 20 bytes"},
 		{"RSA key as a secret key", kwForm("new-key", "SECRET_KEY", "", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
-			"#config-0 .field-error", "The key content is PEM text, but a secret key is raw key bytes"},
-		{"duplicate name", kwForm("taken", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
-			`label:has(input[name="name"]) .field-error`, `A key named "taken" already exists`},
+			"#config-0 .field-error", "is PEM text, but a secret key is raw key bytes"},
+		{"duplicate name", kwForm("taken", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
+			[]kwFile{{"configs[0].file", "signer.pem", []byte(k0.pem)}}, `label:has(input[name="name"]) .field-error`, `A key named "taken" already exists`},
 		{"bad name", kwForm("has space", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
 			`label:has(input[name="name"]) .field-error`, ""},
 		{"unknown environment", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"nowhere", "CLIPBOARD", k0.pem, "a"}), nil,
-			"#config-0 .field-error", `Environment "nowhere" does not exist.`},
+			"#config-0 .field-error", `"nowhere" does not exist.`},
 		{"environment missing", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"", "CLIPBOARD", k0.pem, "a"}), nil,
-			"#config-0 .field-error", "The environment is required."},
+			"#config-0 .field-error", "is required."},
 		{"same environment twice", kwForm("new-key", "PRIVATE_KEY", "RSA", "deploy",
 			[4]string{"production", "CLIPBOARD", k0.pem, "a"}, [4]string{"production", "CLIPBOARD", k0.pem, "b"}), nil,
-			"#config-1 .field-error", `Environment "production" is configured twice (also in configuration 1).`},
+			"#config-1 .field-error", `"production" is configured twice`},
 		{"wrong file extension", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
 			[]kwFile{{"configs[0].file", "key.txt", []byte(k0.pem)}}, "#config-0 .field-error", `"key.txt" is not accepted`},
 		{"oversized upload", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
 			[]kwFile{{"configs[0].file", "big.pem", big}}, "#config-0 .field-error", "the limit is 64 KiB"},
 		{"unknown type", kwForm("new-key", "SYMMETRIC", "", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
-			`label:has(select[name="keyType"]) .field-error`, `keyType "SYMMETRIC" is not a key type`},
+			`label:has(select[name="keyType"]) .field-error`, `"SYMMETRIC" is not a key type`},
 		{"algorithm not of the type", kwForm("new-key", "SECRET_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 16)), "a"}), nil,
-			`#algorithm-field .field-error`, `algorithm "RSA" is not valid for a SECRET_KEY`},
+			`#algorithm-field .field-error`, `"RSA" is not valid for a SECRET_KEY`},
 		{"no configuration", kwForm("new-key", "PRIVATE_KEY", "RSA", "save"), nil,
 			`#step-configuration .form-error`, "at least one environment"},
 	} {
@@ -962,63 +998,80 @@ func TestKeyCreateBadInput(t *testing.T) {
 				continue
 			}
 			checkFragment(t, c.what, p, !htmx)
-			if p.Doc.Find("form#key-form").Length() != 1 {
+			if p.Doc.Find("form#key-form").Length() != 1 || p.Doc.Find("dialog#key-config-dialog").Length() != 1 {
 				t.Errorf("%s: the wizard is not shown again", c.what)
 			}
 			msg := p.Doc.Find(c.sel)
-			if msg.Length() == 0 || !strings.Contains(msg.Text(), c.want) {
+			if msg.Length() != 1 || !strings.Contains(msg.Text(), c.want) {
 				t.Errorf("%s (htmx %v): %s = %q, want %q; form message %q", c.what, htmx, c.sel, msg.Text(), c.want, p.Doc.Find(".form-error").Text())
 			}
-			if p.Doc.Find(`[aria-invalid="true"]`).Length() == 0 && !strings.Contains(c.sel, "form-error") {
+			if p.Doc.Find(".field-error, .form-error").Length() != 1 {
+				t.Errorf("%s: %d messages, want one: %q", c.what, p.Doc.Find(".field-error, .form-error").Length(), texts(p.Doc, ".field-error, .form-error"))
+			}
+			row := strings.HasPrefix(c.sel, "#config-")
+			if row && p.Doc.Find(strings.Fields(c.sel)[0]+".has-error").Length() != 1 {
+				t.Errorf("%s: the row is not marked", c.what)
+			}
+			if !row && !strings.Contains(c.sel, "form-error") && p.Doc.Find(`[aria-invalid="true"]`).Length() != 1 {
 				t.Errorf("%s: no field is marked aria-invalid", c.what)
 			}
-			// A chosen file is lost when the form comes back: the row says
-			// so, and only then.
-			if again := p.Doc.Find("#config-0 .file-again").Text(); (len(c.files) > 0) != strings.Contains(again, "again") ||
-				len(c.files) > 0 && !strings.Contains(again, "Select "+c.files[0].name+" again") {
-				t.Errorf("%s: file notice %q", c.what, again)
-			}
-			// The typed values are kept.
+			// The typed values and every row are kept.
 			if got := p.Doc.Find(`input[name="name"]`).AttrOr("value", ""); got != c.form.Get("name") {
 				t.Errorf("%s: name kept as %q", c.what, got)
 			}
 			if got := p.Doc.Find(`textarea[name="description"]`).Text(); got != c.form.Get("description") {
 				t.Errorf("%s: description kept as %q", c.what, got)
 			}
-			if c.form.Get("configs[0].environment") == "production" {
-				if got := p.Doc.Find(`select[name="configs[0].environment"] option[selected]`).AttrOr("value", ""); got != "production" {
-					t.Errorf("%s: the environment of row 0 is not kept (%q)", c.what, got)
-				}
-				if got := p.Doc.Find(`input[name="configs[0].alias"]`).AttrOr("value", ""); got != "a" {
-					t.Errorf("%s: the alias of row 0 is not kept (%q)", c.what, got)
+			for _, f := range []string{"environment", "alias", "source"} {
+				name := "configs[0]." + f
+				if v, ok := c.form[name]; ok && p.Doc.Find(fmt.Sprintf(`#config-0 input[type=hidden][name=%q]`, name)).AttrOr("value", "?") != v[0] {
+					t.Errorf("%s: %s is not kept", c.what, name)
 				}
 			}
-			if rows := p.Doc.Find(".config-row").Length(); rows != len(c.form)/4-1 && c.form.Get("configs[0].source") != "" ||
-				p.Doc.Find(`#config-count`).AttrOr("value", "") != fmt.Sprint(rows) {
-				t.Errorf("%s: %d rows shown again, counter %q", c.what, rows, p.Doc.Find("#config-count").AttrOr("value", ""))
+			posted := 0
+			for k := range c.form {
+				if strings.HasSuffix(k, ".environment") {
+					posted++
+				}
+			}
+			if rows := p.Doc.Find("#config-rows tr.config-row").Length(); rows != posted {
+				t.Errorf("%s: %d rows shown again, want %d", c.what, rows, posted)
+			}
+			// An accepted upload comes back in the row; a refused one does not.
+			carried := p.Doc.Find(`#config-0 input[type=hidden][name="configs[0].upload"]`).AttrOr("value", "")
+			if len(c.files) > 0 && c.what == "duplicate name" {
+				if carried != base64.StdEncoding.EncodeToString([]byte(k0.pem)) || p.Doc.Find(`#config-0 input[name="configs[0].file_name"]`).AttrOr("value", "") != "signer.pem" {
+					t.Errorf("%s: the accepted upload is not carried (%d bytes)", c.what, len(carried))
+				}
+			} else if len(c.files) > 0 && (carried != "" || !strings.Contains(p.Doc.Find("#config-0").Text(), c.files[0].name)) {
+				t.Errorf("%s: a refused upload is carried, or its name not shown", c.what)
 			}
 			if after := kwState(t, env); after != before {
 				t.Fatalf("%s: the rejected post changed data:\nbefore:\n%s\nafter:\n%s", c.what, before, after)
 			}
 		}
 	}
-	// Rows keep their indexes when one was removed before posting, and "Add
-	// environment" continues after the highest.
+	// Rows keep their indexes when one was removed before posting; the
+	// rows that pass show what the preview says of them.
 	gap := kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"})
 	gap.Set("configs[3].environment", "production")
 	gap.Set("configs[3].source", "CLIPBOARD")
 	gap.Set("configs[3].content", k0.pem)
 	p := kwSubmit(t, env, admin, "/projects/payments/keys", gap, nil, false)
-	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-3 .field-error").Text(), "configured twice (also in configuration 1)") ||
-		p.Doc.Find("#config-count").AttrOr("value", "") != "4" {
-		t.Errorf("rows 0 and 3: status %d, row 3 error %q, counter %q", p.Status, p.Doc.Find("#config-3 .field-error").Text(), p.Doc.Find("#config-count").AttrOr("value", ""))
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-3 .field-error").Text(), `"production" is configured twice`) ||
+		strings.Join(texts(p.Doc, "#config-rows tr td:first-child strong"), ",") != "production,production" {
+		t.Errorf("rows 0 and 3: status %d, row 3 error %q", p.Status, p.Doc.Find("#config-3 .field-error").Text())
+	}
+	if fp := kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)); p.Doc.Find("#config-0 code.fingerprint").Text() != fp || p.Doc.Find("#config-0 .badge.state-new").Length() != 1 {
+		t.Errorf("row 0 after a rejected post: fingerprint %q", p.Doc.Find("#config-0 code.fingerprint").Text())
 	}
 
-	// A pasted PEM comes back in the textarea, so the user can fix the row.
+	// Pasted text comes back in the row, so the user can edit it.
 	p = kwSubmit(t, env, admin, "/projects/payments/keys", kwForm("new-key", "PRIVATE_KEY", "RSA", "save",
-		[4]string{"production", "CLIPBOARD", k0.pem, "a"}, [4]string{"production", "CLIPBOARD", "x", "b"}), nil, false)
-	if got := p.Doc.Find(`textarea[name="configs[1].content"]`).Text(); got != "x" || p.Doc.Find(`input[type=radio][name="configs[1].source"][value=CLIPBOARD][checked]`).Length() != 1 {
-		t.Errorf("row 1 after a rejected post: content %q, clipboard checked %d", got, p.Doc.Find(`input[name="configs[1].source"][value=CLIPBOARD][checked]`).Length())
+		[4]string{"production", "CLIPBOARD", k0.pem, "a"}, [4]string{"staging", "CLIPBOARD", "x", "b"}), nil, false)
+	if got := p.Doc.Find(`input[type=hidden][name="configs[1].content"]`).AttrOr("value", ""); got != "x" ||
+		p.Doc.Find(`input[type=hidden][name="configs[1].source"][value=CLIPBOARD]`).Length() != 1 || p.Doc.Find(`#config-1 [data-row-edit="config-1"]`).Length() != 1 {
+		t.Errorf("row 1 after a rejected post: content %q", got)
 	}
 }
 
@@ -1284,15 +1337,24 @@ func TestKeyEditPage(t *testing.T) {
 			p.Doc.Find(`input[type=hidden][name="keyType"][value="PRIVATE_KEY"]`).Length() != 1 || p.Doc.Find(`input[type=hidden][name="algorithm"][value="RSA"]`).Length() != 1 {
 			t.Errorf("name, type and algorithm are not fixed on the edit page")
 		}
-		row := p.Doc.Find("#config-0")
-		if row.Find(`input[type=hidden][name="configs[0].environment"][value="production"]`).Length() != 1 || row.Find(`input[name="configs[0].alias"]`).AttrOr("value", "") != "plain-production" {
-			t.Errorf("row 0 does not hold production and its alias")
+		// The current configurations are the table's rows: unchanged,
+		// their environment locked, the material kept (no content posted).
+		row := p.Doc.Find("#config-rows tr#config-0.config-row[data-row-locked]")
+		if row.Find(`input[type=hidden][name="configs[0].environment"][value="production"]`).Length() != 1 ||
+			row.Find(`input[type=hidden][name="configs[0].alias"]`).AttrOr("value", "") != "plain-production" ||
+			row.Find(`input[type=hidden][name="configs[0].source"]`).AttrOr("value", "") != "FILE" {
+			t.Errorf("row 0 does not hold production, its alias and a source")
 		}
-		if !strings.Contains(row.Text(), d.Environments[0].Fingerprint) {
-			t.Errorf("row 0 does not show the current fingerprint %s", d.Environments[0].Fingerprint)
+		if row.Find(`input[name="configs[0].content"], input[name="configs[0].upload"]`).Length() != 0 {
+			t.Errorf("row 0 carries material")
 		}
-		if got := row.Find(`textarea[name="configs[0].content"]`).Text(); got != "" {
-			t.Errorf("the edit page shows content %q", got)
+		cells := texts(&goquery.Document{Selection: row}, "td")
+		if row.Find("code.fingerprint").Text() != d.Environments[0].Fingerprint || cells[4] != "unchanged" || cells[5] != "r1" || !strings.HasPrefix(cells[2], "plain-production") {
+			t.Errorf("row 0 cells %q, want fingerprint %s, unchanged, r1", cells, d.Environments[0].Fingerprint)
+		}
+		// The dialog knows the key, so Apply compares with what is stored.
+		if p.Doc.Find(`#key-config-fields input[name="key"][value="plain"]`).Length() != 1 || p.Doc.Find(`#key-config-fields input[name="index"][value="1"]`).Length() != 1 {
+			t.Errorf("the dialog does not name the key being edited, or the next row")
 		}
 		if p.Doc.Find("#jwk-connection").Length() != 0 || p.Doc.Find("#key-save-deploy[data-dialog-open]").Length() != 0 {
 			t.Errorf("a key without JWKs has the JWK Connection dialog")
@@ -1314,7 +1376,7 @@ func TestKeyEditPage(t *testing.T) {
 		}
 		buttons := texts(&goquery.Document{Selection: dlg}, `[data-dialog-step="choose"] button`)
 		if strings.Join(buttons, "|") != "Update related JWKs|Update key only and disconnect|Cancel" ||
-			dlg.Find(`button[data-jwk-choice="UPDATE"]`).Length() != 1 || dlg.Find(`button[data-jwk-choice="NULLIFY"]`).Length() != 1 {
+			dlg.Find(`button[data-dialog-choice="UPDATE"]`).Length() != 1 || dlg.Find(`button[data-dialog-choice="NULLIFY"]`).Length() != 1 {
 			t.Errorf("dialog buttons %q", buttons)
 		}
 		confirm := dlg.Find(`[data-dialog-step="confirm"][hidden]`)
@@ -1322,8 +1384,8 @@ func TestKeyEditPage(t *testing.T) {
 			confirm.Find(`button#jwk-confirm[type=submit][name=action][value=deploy][data-confirm-name="signer"][disabled]`).Length() != 1 {
 			t.Errorf("no typed-name confirmation step")
 		}
-		if p.Doc.Find(`form#key-form input[name="jwk_action"]`).Length() != 1 {
-			t.Errorf("no jwk_action field in the form")
+		if p.Doc.Find(`form#key-form dialog input[type=hidden][name="jwk_action"][value=""][data-dialog-choice-field]`).Length() != 1 {
+			t.Errorf("no jwk_action field for the choice in the form")
 		}
 		if len(texts(p.Doc, ".config-row")) != 2 {
 			t.Errorf("signer rows: %d", p.Doc.Find(".config-row").Length())
@@ -1491,12 +1553,15 @@ func TestKeyUpdateWithoutDeploy(t *testing.T) {
 		t.Errorf("Save changed the published JWKS")
 	}
 
-	// A wrong content on edit comes back beside the row, with the current
-	// fingerprint still shown.
+	// A wrong content on edit comes back beside its row, which stays the
+	// environment's (locked, its deployment shown); the row whose material
+	// is kept still shows the stored fingerprint.
 	form = kwEditForm("signer", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", "garbage", "renamed"}, [4]string{"staging", "FILE", "", "s"})
 	p = kwSubmit(t, env, admin, "/projects/payments/keys/signer", form, nil, false)
-	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-0 .field-error").Text(), "The key content is not") ||
-		!strings.Contains(p.Doc.Find("#config-0").Text(), "Current material") {
+	staging := p.Doc.Find("#config-1")
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-0 .field-error").Text(), "is not an RSA or EC private key") ||
+		p.Doc.Find("#config-0[data-row-locked] .badge.ok").Text() != "r1" || staging.Find("code.fingerprint").Text() != d.Environments[1].Fingerprint ||
+		staging.Find(".badge.state-unchanged").Length() != 1 {
 		t.Errorf("bad content on edit: status %d, %q", p.Status, p.Doc.Find("#config-0 .field-error").Text())
 	}
 
@@ -1548,7 +1613,7 @@ func TestKeyDeleteDialog(t *testing.T) {
 		if got := texts(&goquery.Document{Selection: dlg}, `[data-dialog-step="choose"] button`); strings.Join(got, "|") != "Delete JWKS|Delete Disconnect|Cancel" {
 			t.Errorf("delete choices %q", got)
 		}
-		if dlg.Find(`button[data-jwk-choice="DELETE"]`).Length() != 1 || dlg.Find(`button[data-jwk-choice="NULLIFY"]`).Length() != 1 {
+		if dlg.Find(`button[data-dialog-choice="DELETE"]`).Length() != 1 || dlg.Find(`button[data-dialog-choice="NULLIFY"]`).Length() != 1 {
 			t.Errorf("the choices do not set jwk_action")
 		}
 		confirm := dlg.Find(`[data-dialog-step="confirm"][hidden]`)
@@ -1559,7 +1624,12 @@ func TestKeyDeleteDialog(t *testing.T) {
 		// Without JWKs the dialog goes straight to the typed name.
 		p = admin.Get("/projects/payments/keys/plain", htmx)
 		dlg = p.Doc.Find("dialog#key-delete")
-		if dlg.Find("[data-jwk-choice]").Length() != 0 || dlg.Find(`[data-dialog-step="confirm"]:not([hidden]) input[name=confirm_name]`).Length() != 1 {
+		if dlg.Find("[data-dialog-choice]").Length() != 0 || dlg.Find(`[data-dialog-step="confirm"]:not([hidden]) input[name=confirm_name]`).Length() != 1 {
+			t.Errorf("a key without JWKs: dialog %q", strings.Join(strings.Fields(dlg.Text()), " "))
+		}
+		if dlg.Find("h3").Text() != "Delete key" || !dlg.Is(".confirm-dialog") ||
+			dlg.Find(`form[action="/projects/payments/keys/plain/delete"] input[type=hidden][name=jwk_action][value=NULLIFY]`).Length() != 1 ||
+			!strings.Contains(dlg.Text(), "Deleting undeploys the key from every environment. Type the key's name, plain, to confirm.") {
 			t.Errorf("a key without JWKs: dialog %q", strings.Join(strings.Fields(dlg.Text()), " "))
 		}
 	}

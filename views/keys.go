@@ -211,12 +211,12 @@ func (AlgorithmFieldPage) Template() string { return "key_algorithm" }
 // related JWKs, its audit history, and the edit/delete actions.
 type KeyPage struct {
 	Base
-	Project    string
-	Key        KeyRow
-	CanManage  bool
-	CanDeploy  bool
-	JWKs       []string
-	History    []AuditRow
+	Project   string
+	Key       KeyRow
+	CanManage bool
+	CanDeploy bool
+	JWKs      []string
+	History   []AuditRow
 }
 
 func (KeyPage) Template() string { return "key" }
