@@ -35,8 +35,8 @@
 // opens a <dialog> at its first step (and stops the click from submitting);
 // [data-dialog-close] closes its dialog; [data-dialog-choice] writes its
 // value to the dialog's [data-dialog-choice-field] input (jwk_action for
-// the JWK Connection dialog) and moves to the typed-name step. Closing a
-// dialog forgets the choice.
+// the JWK Connection dialog), names it in [data-dialog-chosen] and moves to
+// the typed-name step. Closing a dialog forgets the choice.
 (function () {
   "use strict";
   document.addEventListener("click", function (ev) {
@@ -78,6 +78,7 @@
         if (!field.hasAttribute("data-initial")) field.setAttribute("data-initial", field.value);
         field.value = choice.getAttribute("data-dialog-choice");
       }
+      box.querySelectorAll("[data-dialog-chosen]").forEach(function (e) { e.textContent = choice.textContent; });
       box.querySelectorAll("[data-dialog-step]").forEach(function (s) {
         s.hidden = s.getAttribute("data-dialog-step") !== "confirm";
       });
