@@ -40,6 +40,7 @@ func readConfigFields(value func(string) string) configFields {
 // f.Upload, so a form shown again still holds it.
 func (f *configFields) material(t keymaterial.Type, field string, fh *multipart.FileHeader) ([]byte, error) {
 	if f.Source == secrets.SourceClipboard {
+		f.Upload, f.FileName = "", ""
 		if strings.TrimSpace(f.Content) == "" {
 			return nil, nil
 		}

@@ -644,6 +644,13 @@ func TestKeyConfigPreviewRow(t *testing.T) {
 			t.Errorf("replace: status %d HX-Retarget %q HX-Reswap %q", p.Status, p.Header.Get("HX-Retarget"), p.Header.Get("HX-Reswap"))
 		}
 	}
+	// A row switched from a file to pasted text drops the file.
+	f := kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", k0.pem, ""})
+	f.Set("upload", base64.StdEncoding.EncodeToString([]byte(k0.pem)))
+	f.Set("file_name", "old.pem")
+	if p := kwPreview(t, env, admin, f, nil, true); p.Status != http.StatusOK || p.Doc.Find(`input[name="configs[0].upload"]`).Length() != 0 || strings.Contains(p.Body, "old.pem") {
+		t.Errorf("pasted text after a file: status %d, the file is carried on", p.Status)
+	}
 	if kwState(t, env) != before || auditCount(t, env) != audits {
 		t.Fatalf("the preview wrote something (audit entries %d → %d)", audits, auditCount(t, env))
 	}

@@ -116,9 +116,24 @@
     });
     return v;
   }
+  // A [data-unique] select offers only the values no other row has (an
+  // environment is configured once), and a locked row keeps its own.
+  function restrict(form) {
+    var rows = document.getElementById(form.getAttribute("data-rows"));
+    var editing = form.getAttribute("data-editing");
+    var locked = form.querySelector("[name=locked]");
+    form.querySelectorAll("select[data-unique]").forEach(function (sel) {
+      var used = {};
+      rows.querySelectorAll("[data-row-index]").forEach(function (r) {
+        if (r.id !== editing) used[rowValues(r)[sel.name]] = true;
+      });
+      Array.prototype.forEach.call(sel.options, function (o) {
+        o.disabled = o.value !== "" && o.value !== sel.value && (used[o.value] || (locked && locked.value === "1"));
+      });
+    });
+  }
   function open(dlg, v, current) {
     var form = dlg.querySelector("form[data-rows]");
-    var rows = document.getElementById(form.getAttribute("data-rows"));
     form.querySelectorAll(".field-error, .form-error").forEach(function (e) { e.remove(); });
     form.querySelectorAll("[aria-invalid]").forEach(function (e) { e.removeAttribute("aria-invalid"); });
     form.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
@@ -128,17 +143,8 @@
       else if (el.type === "file") el.value = "";
       else el.value = val;
     });
-    // A [data-unique] select offers only the values no other row has (an
-    // environment is configured once), and a locked row keeps its own.
-    form.querySelectorAll("select[data-unique]").forEach(function (sel) {
-      var used = {};
-      rows.querySelectorAll("[data-row-index]").forEach(function (r) {
-        if (r !== current) used[rowValues(r)[sel.name]] = true;
-      });
-      Array.prototype.forEach.call(sel.options, function (o) {
-        o.disabled = o.value !== "" && o.value !== sel.value && (used[o.value] || v.locked === "1");
-      });
-    });
+    form.setAttribute("data-editing", current ? current.id : "");
+    restrict(form);
     form.querySelectorAll("[data-shown-with]").forEach(function (e) { e.hidden = !v[e.getAttribute("data-shown-with")]; });
     form.querySelectorAll("[data-value-of]").forEach(function (e) { e.textContent = v[e.getAttribute("data-value-of")] || ""; });
     dlg.showModal();
@@ -176,8 +182,13 @@
       if (gone) gone.remove();
     }
   });
-  // The server answered the row (2xx): the dialog has done its work. A 422
-  // answer is the fields again, and the dialog stays open.
+  // A 422 answer is the dialog's fields again: the dialog stays open, its
+  // choices restricted as before.
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var form = ev.detail.elt && ev.detail.elt.closest && ev.detail.elt.closest("form[data-rows]");
+    if (form) restrict(form);
+  });
+  // The server answered the row (2xx): the dialog has done its work.
   document.addEventListener("htmx:afterRequest", function (ev) {
     var elt = ev.detail.elt;
     var xhr = ev.detail.xhr;

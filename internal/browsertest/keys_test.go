@@ -307,6 +307,14 @@ func keysCreateThroughWizard(t *testing.T, b *Browser, k rsaKey) {
 		t.Error("New Key Definition does not start empty, or offers an environment already configured")
 	}
 	b.Select(cfgDialog+" select[name=environment]", "staging")
+	// Without a file: the fields come back with the message, and still do
+	// not offer the first row's environment.
+	b.Click("#key-config-apply")
+	b.WaitText("#key-config-content-error", "is empty")
+	if !Eval[bool](b, `document.querySelector(%s).disabled`, cfgDialog+` option[value="`+keysEnv+`"]`) || value(b, cfgDialog+" select[name=environment]") != "staging" {
+		t.Error("after a refused Apply the dialog offers an environment already configured, or lost its choice")
+	}
+	assertPage(t, b, "configuration dialog without a file", "status of 422")
 	path := filepath.Join(t.TempDir(), "staging-signer.pem")
 	if err := os.WriteFile(path, []byte(k.pem), 0o600); err != nil {
 		t.Fatal(err)
