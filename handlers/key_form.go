@@ -61,7 +61,7 @@ func (f *configFields) material(t keymaterial.Type, field string, fh *multipart.
 	b, err := keymaterial.DecodeBase64(f.Upload)
 	if err != nil {
 		f.Upload, f.FileName = "", ""
-		return nil, errs.FieldErrorf(field+".content", "%s.content: the applied file could not be read; choose it again.", field)
+		return nil, errs.FieldErrorf(field+".content", "The file applied before could not be read; choose it again.")
 	}
 	return b, nil
 }
@@ -210,7 +210,7 @@ func (s *Server) keyFormFailed(c echo.Context, page *views.KeyFormPage, in secre
 		r.Form = page.Form
 		page.Configs = append(page.Configs, r)
 	}
-	page.Dialog.Index = len(rows)
+	page.Dialog.Index = views.NextIndex(page.Configs)
 	return s.render(c, http.StatusUnprocessableEntity, page)
 }
 

@@ -117,7 +117,7 @@ func (s *Server) keyFormPage(c echo.Context, project string, edit *secrets.KeyDe
 			page.RelatedJWKs = append(page.RelatedJWKs, j.Name)
 		}
 	}
-	page.Dialog.Index = len(page.Configs)
+	page.Dialog.Index = views.NextIndex(page.Configs)
 	page.Algorithms = algorithmNames(kt)
 	return page, nil
 }

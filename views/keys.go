@@ -120,6 +120,16 @@ type KeyConfigRow struct {
 	Form             Form // the wizard's errors, by field ("configs[1].content")
 }
 
+// NextIndex is the index of a row added after rows: one past the highest,
+// since rows removed before a post leave gaps.
+func NextIndex(rows []KeyConfigRow) int {
+	n := 0
+	for _, r := range rows {
+		n = max(n, r.Index+1)
+	}
+	return n
+}
+
 // Field names one input of the row, e.g. "configs[2].content".
 func (r KeyConfigRow) Field(name string) string {
 	return "configs[" + itoa(r.Index) + "]." + name
