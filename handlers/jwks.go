@@ -52,12 +52,12 @@ func (s *Server) handleJWKList(c echo.Context) error {
 // jwkFormPage builds the create form for the chosen source key and use: the
 // environments offered are the key's, and the algorithms those that fit it.
 func (s *Server) jwkFormPage(c echo.Context, project, source, use string) (*views.JWKFormPage, error) {
+	if err := s.Secrets.RequireManage(c.Request().Context(), principal(c), project); err != nil {
+		return nil, err
+	}
 	perms, err := s.projectPerms(c, project)
 	if err != nil {
 		return nil, err
-	}
-	if !perms[access.SecretsManage] {
-		return nil, errs.Errorf(errs.Forbidden, "You need the SECRETS:MANAGE permission in project %q.", project)
 	}
 	keys, err := s.Secrets.ListKeys(c.Request().Context(), principal(c), project, secrets.KeyFilter{Size: 200})
 	if err != nil {

@@ -153,6 +153,21 @@ func TestJWKDetailsAndDelete(t *testing.T) {
 		t.Errorf("secret JWK page shows material or no warning")
 	}
 
+	// Delete opens the shared confirmation dialog at the typed name.
+	for _, htmx := range []bool{false, true} {
+		p := admin.Get("/projects/payments/jwks/signer-jwk", htmx)
+		dlg := p.Doc.Find("dialog#jwk-delete.confirm-dialog")
+		form := dlg.Find(`form[method=post][action="/projects/payments/jwks/signer-jwk/delete"]`)
+		if p.Doc.Find(`#jwk-delete-open[data-dialog-open="jwk-delete"]`).Length() != 1 || form.Find("input[name=_csrf]").Length() != 1 ||
+			dlg.Find("h3").Text() != "Delete JWK" || dlg.Find("[data-dialog-choice], [data-dialog-choice-field]").Length() != 0 {
+			t.Fatalf("JWK delete dialog (htmx %v): %q", htmx, strings.Join(strings.Fields(dlg.Text()), " "))
+		}
+		if !strings.Contains(dlg.Text(), "Deleting removes the JWK from every environment's JWKS. Type the JWK's name, signer-jwk, to confirm.") ||
+			form.Find(`[data-dialog-step="confirm"]:not([hidden]) input[name=confirm_name][data-confirm-for="jwk-delete-confirm"]`).Length() != 1 ||
+			form.Find(`button#jwk-delete-confirm[type=submit][data-confirm-name="signer-jwk"][disabled]`).Text() != "Delete" {
+			t.Errorf("JWK delete dialog (htmx %v) steps: %q", htmx, strings.Join(strings.Fields(dlg.Text()), " "))
+		}
+	}
 	before := testenv.TakeSnapshot(t, env)
 	p = admin.Post("/projects/payments/jwks/signer-jwk/delete", url.Values{"confirm_name": {"signer"}}, false)
 	if d := before.Changes(t, testenv.AuditMayGrow); p.Status != http.StatusSeeOther || d != "" {

@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/keyward/keyward/internal/access"
@@ -82,41 +81,43 @@ func (s *Server) handleKeyList(c echo.Context) error {
 	return s.render(c, http.StatusOK, page)
 }
 
-// keyFormPage builds the wizard for a new key, or for editing one.
+// keyFormPage builds the wizard for a new key, or for editing one: an
+// edited key's configurations are its rows, their material kept.
 func (s *Server) keyFormPage(c echo.Context, project string, edit *secrets.KeyDetail) (*views.KeyFormPage, error) {
+	if err := s.Secrets.RequireManage(c.Request().Context(), principal(c), project); err != nil {
+		return nil, err
+	}
 	perms, err := s.projectPerms(c, project)
 	if err != nil {
 		return nil, err
-	}
-	if !perms[access.SecretsManage] {
-		return nil, errs.Errorf(errs.Forbidden, "You need the SECRETS:MANAGE permission in project %q.", project)
 	}
 	envs, err := s.environmentNames(c)
 	if err != nil {
 		return nil, err
 	}
-	page := &views.KeyFormPage{Project: project, CanDeploy: perms[access.SecretsDeploy], Form: views.NewForm(),
-		Environments: envs}
+	page := &views.KeyFormPage{Project: project, CanDeploy: perms[access.SecretsDeploy], Form: views.NewForm(), Environments: envs}
 	for _, t := range keymaterial.Types {
 		page.Types = append(page.Types, string(t))
 	}
 	kt := keymaterial.SecretKey
 	page.Title, page.Nav = "Create key", "projects"
+	page.Dialog = views.KeyConfigDialog{Project: project, Environments: envs, Form: views.NewForm()}
 	if edit != nil {
 		page.Edit, page.Title = true, "Edit "+edit.Name
 		page.Form.Values["name"], page.Form.Values["description"] = edit.Name, edit.Description
 		page.Form.Values["keyType"], page.Form.Values["algorithm"] = edit.KeyType, edit.Algorithm
+		page.Dialog.Key = edit.Name
 		kt = keymaterial.Type(edit.KeyType)
 		for i, e := range edit.Environments {
-			page.Configs = append(page.Configs, views.KeyConfigRow{Index: i, Environment: e.Environment, Source: "FILE", Alias: e.Alias,
-				Existing: true, Fingerprint: e.Fingerprint, Environments: envs, Form: page.Form})
+			page.Configs = append(page.Configs, views.KeyConfigRow{Index: i, Environment: e.Environment, Source: e.Source, Alias: e.Alias,
+				FileName: e.FileName, State: secrets.ConfigUnchanged, Format: e.Format, Bits: int(e.Bits), Curve: e.Curve,
+				Fingerprint: e.Fingerprint, Warning: e.Warning, DeployedRevision: e.DeployedRevision, Existing: true, Form: page.Form})
 		}
 		for _, j := range edit.JWKs {
 			page.RelatedJWKs = append(page.RelatedJWKs, j.Name)
 		}
-	} else {
-		page.Configs = []views.KeyConfigRow{{Index: 0, Source: "FILE", Environments: envs, Form: page.Form}}
 	}
+	page.Dialog.Index = views.NextIndex(page.Configs)
 	page.Algorithms = algorithmNames(kt)
 	return page, nil
 }
@@ -144,20 +145,6 @@ func (s *Server) handleKeyAlgorithms(c echo.Context) error {
 		return err
 	}
 	page := &views.AlgorithmFieldPage{Algorithms: algorithmNames(t)}
-	return s.render(c, http.StatusOK, page)
-}
-
-// handleKeyConfigRow answers one more, empty configuration row.
-func (s *Server) handleKeyConfigRow(c echo.Context) error {
-	next, err := strconv.Atoi(c.QueryParam("next"))
-	if err != nil || next < 0 || next > 100 {
-		next = 0
-	}
-	envs, err := s.environmentNames(c)
-	if err != nil {
-		return err
-	}
-	page := &views.KeyConfigRowPage{Row: views.KeyConfigRow{Index: next, Source: "FILE", Environments: envs, Form: views.NewForm()}}
 	return s.render(c, http.StatusOK, page)
 }
 
@@ -206,7 +193,7 @@ func (s *Server) handleKeyShow(c echo.Context) error {
 		return err
 	}
 	page := &views.KeyPage{Project: project, Key: keyRow(d.KeySummary), CanManage: perms[access.SecretsManage],
-		CanDeploy: perms[access.SecretsManage] && perms[access.SecretsDeploy], DeleteForm: views.NewForm()}
+		CanDeploy: perms[access.SecretsManage] && perms[access.SecretsDeploy]}
 	page.Title, page.Nav = name, "projects"
 	for _, j := range d.JWKs {
 		page.JWKs = append(page.JWKs, j.Name)

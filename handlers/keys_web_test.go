@@ -23,6 +23,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/testenv"
 )
@@ -401,9 +402,11 @@ func TestKeyListSearchFiltersAndPages(t *testing.T) {
 	}
 }
 
-// TestKeyWizardSteps: the create page has the seed's three steps, the
-// algorithm select follows the type, and "Add environment" fetches a row
-// with the next index.
+// TestKeyWizardSteps: the create page has the seed's three steps
+// (Definition, Configuration, Save), the algorithm select follows the
+// type, and the Configuration step is a table (empty at first) whose rows
+// are entered in one dialog, opened by "New Key Definition", whose Apply
+// posts to the preview route.
 func TestKeyWizardSteps(t *testing.T) {
 	_, admin := kwSite(t)
 	for _, htmx := range []bool{false, true} {
@@ -414,7 +417,7 @@ func TestKeyWizardSteps(t *testing.T) {
 		checkSecurityHeaders(t, "key wizard", p.Header)
 		checkFragment(t, "key wizard", p, !htmx)
 		steps := texts(p.Doc, "#key-form section.step h2")
-		if len(steps) != 3 || !strings.Contains(steps[0], "Definition") || !strings.Contains(steps[1], "configuration") || !strings.Contains(steps[2], "Save") {
+		if strings.Join(steps, "|") != "1 Definition|2 Configuration|3 Save" {
 			t.Errorf("wizard steps (htmx %v): %q", htmx, steps)
 		}
 		form := p.Doc.Find(`form#key-form[method="post"][enctype="multipart/form-data"][action="/projects/payments/keys"]`)
@@ -430,21 +433,42 @@ func TestKeyWizardSteps(t *testing.T) {
 		if p.Doc.Find(`select[name="keyType"][hx-get="/projects/payments/keys/algorithms"][hx-target="#algorithm-field"]`).Length() != 1 {
 			t.Errorf("the type select does not fetch the algorithms")
 		}
-		row := p.Doc.Find("#config-rows fieldset#config-0")
-		if row.Length() != 1 {
-			t.Fatalf("no first configuration row")
+		// The Configuration table: its columns, no row yet, and the button
+		// that opens the dialog.
+		if got := texts(p.Doc, "#config-table thead th"); strings.Join(got[:6], "|") != "Environment|Source|Alias|Fingerprint (SHA-256)|State|Deployed" {
+			t.Errorf("configuration columns %q", got)
 		}
-		if got := texts(&goquery.Document{Selection: row}, `select[name="configs[0].environment"] option`); strings.Join(got, ",") != "Choose…,production,staging" {
+		if p.Doc.Find("#config-rows tr").Length() != 0 || !strings.Contains(p.Doc.Find("#no-configs").Text(), "No environment is configured yet.") {
+			t.Errorf("a new key's table is not empty: %d rows", p.Doc.Find("#config-rows tr").Length())
+		}
+		if p.Doc.Find(`#step-configuration button#config-new[type=button][data-row-new="key-config-dialog"]`).Text() != "New Key Definition" {
+			t.Errorf("no New Key Definition button opening the dialog")
+		}
+		// The dialog sits outside the wizard's form (forms do not nest) and
+		// posts its fields, with the definition's type and algorithm, to
+		// the preview route.
+		dlg := p.Doc.Find("dialog#key-config-dialog")
+		if dlg.Length() != 1 || dlg.ParentsFiltered("form").Length() != 0 {
+			t.Fatalf("no configuration dialog outside the wizard's form")
+		}
+		dform := dlg.Find(`form#key-config-form[hx-post="/projects/payments/keys/config-preview"][hx-encoding="multipart/form-data"][hx-target="#key-config-fields"]`)
+		if dform.Length() != 1 || dform.AttrOr("hx-include", "") != `#key-form [name='keyType'], #key-form [name='algorithm']` {
+			t.Errorf("the dialog's form does not post to the preview route with the definition: %q", dform.AttrOr("hx-include", ""))
+		}
+		fields := &goquery.Document{Selection: dlg.Find("#key-config-fields")}
+		if got := texts(fields, `select[name="environment"] option`); strings.Join(got, ",") != "Choose…,production,staging" {
 			t.Errorf("environment choices %q", got)
 		}
-		for _, sel := range []string{`input[type=radio][name="configs[0].source"][value=FILE][checked]`, `input[type=radio][name="configs[0].source"][value=CLIPBOARD]`,
-			`input[type=file][name="configs[0].file"][accept=".pem,.crt,.cer,.cert,.der"]`, `textarea[name="configs[0].content"]`, `input[name="configs[0].alias"]`} {
-			if row.Find(sel).Length() != 1 {
-				t.Errorf("first row lacks %s", sel)
+		for _, sel := range []string{`input[type=radio][name="source"][value=FILE][checked]`, `input[type=radio][name="source"][value=CLIPBOARD]`,
+			`input[type=file][name="file"][accept=".pem,.crt,.cer,.cert,.der"]`, `textarea[name="content"]`, `input[name="alias"]`,
+			`input[type=hidden][name="index"][value="0"]`, `input[type=hidden][name="replace"]`, `input[type=hidden][name="upload"]`, `input[type=hidden][name="key"][value=""]`} {
+			if fields.Find(sel).Length() != 1 {
+				t.Errorf("the dialog lacks %s", sel)
 			}
 		}
-		if p.Doc.Find(`#add-config[hx-get="/projects/payments/keys/config-row"]`).Length() != 1 || p.Doc.Find(`#config-count[value="1"]`).Length() != 1 {
-			t.Errorf("no Add environment button with the next index 1")
+		if got := texts(&goquery.Document{Selection: dlg}, "footer button"); strings.Join(got, "|") != "Apply|Cancel" ||
+			dlg.Find(`button#key-config-apply[type=submit]`).Length() != 1 || dlg.Find(`button[data-dialog-close]`).Length() != 1 {
+			t.Errorf("dialog buttons %q", got)
 		}
 		if p.Doc.Find(`button#key-save[name=action][value=save]`).Length() != 1 || p.Doc.Find(`button#key-save-deploy[name=action][value=deploy]`).Length() != 1 {
 			t.Errorf("no Save and Save and Deploy buttons")
@@ -471,25 +495,311 @@ func TestKeyWizardSteps(t *testing.T) {
 	if p := admin.Get("/projects/payments/keys/algorithms?keyType=SYMMETRIC", true); p.Status != http.StatusBadRequest || !strings.Contains(p.Body, "keyType") {
 		t.Errorf("algorithms for an unknown type: status %d", p.Status)
 	}
+}
 
-	for _, next := range []int{1, 4} {
-		p := admin.Get(fmt.Sprintf("/projects/payments/keys/config-row?next=%d", next), true)
-		if p.Status != http.StatusOK {
-			t.Fatalf("config row: status %d", p.Status)
+// kwPreview posts the configuration dialog's fields to the preview route.
+// An htmx answer that is a table row is parsed inside a table, where htmx
+// puts it (an HTML parser drops a <tr> found anywhere else).
+func kwPreview(t *testing.T, env *testenv.Env, b *testenv.Browser, fields url.Values, files []kwFile, htmx bool) testenv.Page {
+	t.Helper()
+	p := kwSubmit(t, env, b, "/projects/payments/keys/config-preview", fields, files, htmx)
+	if htmx && strings.HasPrefix(strings.TrimSpace(p.Body), "<tr") {
+		p.Doc, _ = goquery.NewDocumentFromReader(strings.NewReader("<table><tbody>" + p.Body + "</tbody></table>"))
+	}
+	return p
+}
+
+// kwDialog is the dialog's fields: the definition's type and algorithm,
+// then environment, source, content and alias.
+func kwDialog(keyType, alg string, index int, cfg [4]string) url.Values {
+	return url.Values{"keyType": {keyType}, "algorithm": {alg}, "index": {fmt.Sprint(index)},
+		"environment": {cfg[0]}, "source": {cfg[1]}, "content": {cfg[2]}, "alias": {cfg[3]}}
+}
+
+// kwFingerprint is the fingerprint the service gives material.
+func kwFingerprint(t *testing.T, keyType string, material []byte) string {
+	t.Helper()
+	k, err := keymaterial.Parse("content", keymaterial.Type(keyType), "", material)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.Fingerprint
+}
+
+// auditCount counts the audit log's entries (the preview writes none).
+func auditCount(t *testing.T, env *testenv.Env) int {
+	t.Helper()
+	return count(t, env, "SELECT COUNT(*) FROM audit_log")
+}
+
+// TestKeyConfigPreviewRow: Apply with a configuration that passes answers
+// its Configuration table row: the fingerprint and state the service
+// computes, and hidden inputs that carry it in the wizard's final post
+// under the names the handler reads. An htmx request gets the row alone,
+// retargeted to the table (appended, or replacing the row being edited);
+// a plain request a page with the row in a table. Nothing is written.
+func TestKeyConfigPreviewRow(t *testing.T) {
+	env, admin := kwSite(t)
+	k0 := kwRSAKey(t, 0)
+	aes := bytes.Repeat([]byte{0xA7, 0x13}, 8)
+	admin.Get("/projects/payments/keys/new", false)
+	before, audits := testenv.TakeSnapshot(t, env), auditCount(t, env)
+	for _, htmx := range []bool{false, true} {
+		for _, c := range []struct {
+			what    string
+			fields  url.Values
+			files   []kwFile
+			hidden  map[string]string // the row's hidden inputs
+			source  string
+			fp      string
+			details string
+		}{
+			{"pasted PEM", kwDialog("PRIVATE_KEY", "RSA", 3, [4]string{"production", "CLIPBOARD", k0.pem, "signer"}), nil,
+				map[string]string{"environment": "production", "source": "CLIPBOARD", "alias": "signer", "content": k0.pem},
+				"Paste from Clipboard", kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), "PKCS#8 PEM, 2048 bits"},
+			{"uploaded file", kwDialog("PRIVATE_KEY", "", 3, [4]string{"staging", "FILE", "", ""}), []kwFile{{"file", "signer.pem", []byte(k0.pem)}},
+				map[string]string{"environment": "staging", "source": "FILE", "alias": "", "upload": base64.StdEncoding.EncodeToString([]byte(k0.pem)), "file_name": "signer.pem"},
+				"Import from File", kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), "PKCS#8 PEM, 2048 bits"},
+			{"file applied before", func() url.Values {
+				f := kwDialog("PRIVATE_KEY", "RSA", 3, [4]string{"staging", "FILE", "", "s"})
+				f.Set("upload", base64.StdEncoding.EncodeToString([]byte(k0.pem)))
+				f.Set("file_name", "signer.pem")
+				return f
+			}(), nil, map[string]string{"source": "FILE", "upload": base64.StdEncoding.EncodeToString([]byte(k0.pem)), "file_name": "signer.pem"},
+				"Import from File", kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), "2048 bits"},
+			{"secret key as hex", kwDialog("SECRET_KEY", "", 3, [4]string{"production", "CLIPBOARD", hex.EncodeToString(aes), "mac"}), nil,
+				map[string]string{"content": hex.EncodeToString(aes), "source": "CLIPBOARD"}, "Paste from Clipboard", kwFingerprint(t, "SECRET_KEY", aes), "raw, 128 bits"},
+		} {
+			p := kwPreview(t, env, admin, c.fields, c.files, htmx)
+			if p.Status != http.StatusOK {
+				t.Fatalf("%s (htmx %v): status %d %s", c.what, htmx, p.Status, p.Doc.Find("main").Text())
+			}
+			checkFragment(t, c.what, p, !htmx)
+			row := p.Doc.Find("tr.config-row#config-3[data-row-index='3']")
+			if row.Length() != 1 {
+				t.Fatalf("%s (htmx %v): no row config-3: %s", c.what, htmx, p.Body)
+			}
+			for name, want := range c.hidden {
+				in := row.Find(fmt.Sprintf(`input[type=hidden][name="configs[3].%s"]`, name))
+				if in.Length() != 1 || in.AttrOr("value", "") != want {
+					t.Errorf("%s: hidden configs[3].%s = %q (%d), want %q", c.what, name, in.AttrOr("value", ""), in.Length(), want)
+				}
+			}
+			if c.source == "Import from File" && row.Find(`input[name="configs[3].content"]`).Length() != 0 {
+				t.Errorf("%s: a file row carries pasted content", c.what)
+			}
+			cells := texts(&goquery.Document{Selection: row}, "td")
+			if !strings.HasPrefix(cells[1], c.source) || row.Find("code.fingerprint").Text() != c.fp || !strings.Contains(cells[3], c.details) ||
+				cells[4] != "new" || row.Find(".badge.state-new").Length() != 1 || cells[5] != "not deployed" {
+				t.Errorf("%s (htmx %v): row cells %q, fingerprint %q want %s", c.what, htmx, cells, row.Find("code.fingerprint").Text(), c.fp)
+			}
+			if row.Find(`button[data-row-edit="config-3"]`).Text() != "Edit" || row.Find(`button[data-remove-row="config-3"]`).Text() != "Remove" || row.Is("[data-row-locked]") {
+				t.Errorf("%s: row actions %q, locked %v", c.what, cells[6], row.Is("[data-row-locked]"))
+			}
+			if htmx && (p.Header.Get("HX-Retarget") != "#config-rows" || p.Header.Get("HX-Reswap") != "beforeend") {
+				t.Errorf("%s: HX-Retarget %q HX-Reswap %q, want the row appended to #config-rows", c.what, p.Header.Get("HX-Retarget"), p.Header.Get("HX-Reswap"))
+			}
+			if !htmx && (p.Header.Get("HX-Retarget") != "" || p.Doc.Find("main table tbody tr#config-3").Length() != 1) {
+				t.Errorf("%s: a plain request gets no page with the row in a table", c.what)
+			}
 		}
-		checkFragment(t, "config row", p, false)
-		id := fmt.Sprintf("config-%d", next)
-		if p.Doc.Find("fieldset#"+id).Length() != 1 || p.Doc.Find(fmt.Sprintf(`select[name="configs[%d].environment"]`, next)).Length() != 1 ||
-			p.Doc.Find(fmt.Sprintf(`textarea[name="configs[%d].content"]`, next)).Length() != 1 {
-			t.Errorf("row %d: %s", next, p.Body)
+		// Apply in a row's Edit replaces that row.
+		f := kwDialog("PRIVATE_KEY", "RSA", 1, [4]string{"production", "CLIPBOARD", k0.pem, "x"})
+		f.Set("replace", "1")
+		if p := kwPreview(t, env, admin, f, nil, true); p.Status != http.StatusOK || p.Header.Get("HX-Retarget") != "#config-1" || p.Header.Get("HX-Reswap") != "outerHTML" {
+			t.Errorf("replace: status %d HX-Retarget %q HX-Reswap %q", p.Status, p.Header.Get("HX-Retarget"), p.Header.Get("HX-Reswap"))
 		}
-		if p.Doc.Find(fmt.Sprintf(`[data-remove-row=%q]`, id)).Length() != 1 {
-			t.Errorf("row %d has no Remove button", next)
+	}
+	// A row switched from a file to pasted text drops the file.
+	f := kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", k0.pem, ""})
+	f.Set("upload", base64.StdEncoding.EncodeToString([]byte(k0.pem)))
+	f.Set("file_name", "old.pem")
+	if p := kwPreview(t, env, admin, f, nil, true); p.Status != http.StatusOK || p.Doc.Find(`input[name="configs[0].upload"]`).Length() != 0 || strings.Contains(p.Body, "old.pem") {
+		t.Errorf("pasted text after a file: status %d, the file is carried on", p.Status)
+	}
+	if before.Changes(t, testenv.AuditMayGrow) != "" || auditCount(t, env) != audits {
+		t.Fatalf("the preview wrote something (audit entries %d → %d)", audits, auditCount(t, env))
+	}
+}
+
+// TestKeyConfigPreviewErrors: a configuration that does not pass answers
+// 422 with the dialog's fields again, the service's message beside the
+// field it is about, marked aria-invalid, and what was entered kept (an
+// uploaded file too). Nothing is written, not even the audit log.
+func TestKeyConfigPreviewErrors(t *testing.T) {
+	env, admin := kwSite(t)
+	k0 := kwRSAKey(t, 0)
+	pubDER, _ := x509.MarshalPKIXPublicKey(&k0.key.PublicKey)
+	pubPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}))
+	big := append([]byte(k0.pem), bytes.Repeat([]byte("\n"), 64<<10)...)
+	const content, environment, alias, message = "#key-config-content-error", `label:has(select[name="environment"]) .field-error`,
+		`label:has(input[name="alias"]) .field-error`, "#key-config-fields > .form-error"
+	withUpload := func(f url.Values, upload string) url.Values {
+		f.Set("upload", upload)
+		f.Set("file_name", "k.pem")
+		return f
+	}
+	admin.Get("/projects/payments/keys/new", false)
+	before, audits := testenv.TakeSnapshot(t, env), auditCount(t, env)
+	for _, c := range []struct {
+		what    string
+		fields  url.Values
+		files   []kwFile
+		sel     string // the message's element
+		invalid string // the field marked aria-invalid
+		want    string
+	}{
+		{"bad base64 in an applied file", withUpload(kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), "%%% not base64 %%%"), nil,
+			content, "file", "could not be read"},
+		{"bad PEM", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", "-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n", "a"}), nil,
+			content, "content", "holds no valid PEM block"},
+		{"not a key", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", "hello, world", "a"}), nil,
+			content, "content", "is not an RSA or EC private key"},
+		{"a PEM key for a secret key", kwDialog("SECRET_KEY", "", 0, [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
+			content, "content", "is PEM text, but a secret key is raw key bytes"},
+		{"a public key for a private key", kwDialog("PRIVATE_KEY", "", 0, [4]string{"production", "CLIPBOARD", pubPEM, "a"}), nil,
+			content, "content", "holds a public key or certificate, not a private key"},
+		{"a secret key of a wrong size", kwDialog("SECRET_KEY", "AES", 0, [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 20)), "a"}), nil,
+			content, "content", "is 20 bytes"},
+		{"oversized file", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), []kwFile{{"file", "big.pem", big}},
+			content, "file", "the limit is 64 KiB"},
+		{"wrong extension", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), []kwFile{{"file", "key.txt", []byte(k0.pem)}},
+			content, "file", `"key.txt" is not accepted`},
+		{"no file", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "FILE", "", "a"}), nil, content, "file", "is empty."},
+		{"unknown environment", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"nowhere", "CLIPBOARD", k0.pem, "a"}), nil,
+			environment, "environment", `"nowhere" does not exist.`},
+		{"no environment", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"", "FILE", "", "a"}), []kwFile{{"file", "k.pem", []byte(k0.pem)}},
+			environment, "environment", "is required."},
+		{"alias too long", kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", k0.pem, strings.Repeat("a", 201)}), nil,
+			alias, "alias", "at most 200 characters"},
+		{"unknown key type", kwDialog("SYMMETRIC", "", 0, [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
+			message, "", `"SYMMETRIC" is not a key type`},
+		{"algorithm not of the type", kwDialog("SECRET_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 16)), "a"}), nil,
+			message, "", `"RSA" is not valid for a SECRET_KEY`},
+	} {
+		for _, htmx := range []bool{false, true} {
+			c.fields.Set("index", "2")
+			c.fields.Set("replace", "1")
+			p := kwPreview(t, env, admin, c.fields, c.files, htmx)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("%s (htmx %v): status %d, want 422: %s", c.what, htmx, p.Status, p.Body)
+				continue
+			}
+			checkFragment(t, c.what, p, !htmx)
+			fields := p.Doc.Find("div#key-config-fields")
+			if fields.Length() != 1 || p.Header.Get("HX-Retarget") != "" || p.Doc.Find("tr.config-row").Length() != 0 {
+				t.Errorf("%s: not the dialog's fields alone (fields %d, retarget %q)", c.what, fields.Length(), p.Header.Get("HX-Retarget"))
+			}
+			if msg := fields.Find(c.sel); msg.Length() != 1 || !strings.Contains(msg.Text(), c.want) {
+				t.Errorf("%s (htmx %v): %s = %q, want %q; every message: %q", c.what, htmx, c.sel, msg.Text(), c.want, texts(&goquery.Document{Selection: fields}, ".field-error, .form-error"))
+			}
+			if c.invalid != "" && fields.Find(fmt.Sprintf(`[name=%q][aria-invalid="true"]`, c.invalid)).Length() != 1 {
+				t.Errorf("%s: %s is not marked aria-invalid", c.what, c.invalid)
+			}
+			// What was entered is kept: the row being edited, the choices,
+			// the text, an accepted upload.
+			if fields.Find(`input[name="index"]`).AttrOr("value", "") != "2" || fields.Find(`input[name="replace"]`).AttrOr("value", "") != "1" {
+				t.Errorf("%s: the row index or replace flag is lost", c.what)
+			}
+			if got := fields.Find(`select[name="environment"] option[selected]`).AttrOr("value", ""); c.fields.Get("environment") == "production" && got != "production" {
+				t.Errorf("%s: environment kept as %q", c.what, got)
+			}
+			if got := fields.Find(`input[name="alias"]`).AttrOr("value", ""); got != c.fields.Get("alias") {
+				t.Errorf("%s: alias kept as %q", c.what, got)
+			}
+			checked := fields.Find(`input[name="source"][checked]`).AttrOr("value", "")
+			if checked != c.fields.Get("source") {
+				t.Errorf("%s: source kept as %q", c.what, checked)
+			}
+			if c.fields.Get("source") == "CLIPBOARD" && fields.Find(`textarea[name="content"]`).Text() != c.fields.Get("content") {
+				t.Errorf("%s: the pasted text is not kept", c.what)
+			}
+			if c.what == "no environment" && (fields.Find(`input[name="upload"]`).AttrOr("value", "") != base64.StdEncoding.EncodeToString([]byte(k0.pem)) ||
+				!strings.Contains(fields.Find(`[data-shown-with="file_name"]:not([hidden])`).Text(), "k.pem")) {
+				t.Errorf("%s: the accepted upload is not kept for the next Apply", c.what)
+			}
+			if strings.Contains(c.what, "file") && c.what != "no file" && fields.Find(`input[name="upload"]`).AttrOr("value", "") != "" {
+				t.Errorf("%s: a refused file is carried on", c.what)
+			}
 		}
-		counter := p.Doc.Find(`input#config-count[hx-swap-oob="true"]`)
-		if counter.AttrOr("value", "") != fmt.Sprint(next+1) {
-			t.Errorf("row %d: the out-of-band counter is %q", next, counter.AttrOr("value", "?"))
+	}
+	if before.Changes(t, testenv.AuditMayGrow) != "" || auditCount(t, env) != audits {
+		t.Fatalf("a refused preview wrote something (audit entries %d → %d)", audits, auditCount(t, env))
+	}
+}
+
+// TestKeyConfigPreviewOnEdit: for a key being edited the preview compares
+// with what is stored: no content keeps the material (unchanged, with the
+// stored fingerprint and deployed revision), the same material is
+// unchanged, other material replaces it, and an environment without
+// material needs some. A member without SECRETS:MANAGE is refused with
+// the service's message.
+func TestKeyConfigPreviewOnEdit(t *testing.T) {
+	env, admin := kwSite(t)
+	k0, k1 := kwRSAKey(t, 0), kwRSAKey(t, 1)
+	kwCreate(t, env, "payments", "signer", "PRIVATE_KEY", "RSA", true, map[string][]byte{"production": []byte(k0.pem)})
+	admin.Get("/projects/payments/keys/signer/edit", false)
+	edit := func(cfg [4]string) url.Values {
+		f := kwDialog("PRIVATE_KEY", "RSA", 0, cfg)
+		f.Set("key", "signer")
+		return f
+	}
+	fp0, fp1 := kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)), kwFingerprint(t, "PRIVATE_KEY", []byte(k1.pem))
+	for _, c := range []struct {
+		what, state, fp string
+		fields          url.Values
+		locked          bool
+	}{
+		{"material kept", "unchanged", fp0, edit([4]string{"production", "FILE", "", "renamed"}), true},
+		{"same material", "unchanged", fp0, edit([4]string{"production", "CLIPBOARD", k0.pem, ""}), true},
+		{"new material", "replaced", fp1, edit([4]string{"production", "CLIPBOARD", k1.pem, ""}), true},
+		{"new environment", "new", fp1, edit([4]string{"staging", "CLIPBOARD", k1.pem, ""}), false},
+		// A tampered type is ignored: the stored key's is used.
+		{"tampered type", "replaced", fp1, func() url.Values {
+			f := edit([4]string{"production", "CLIPBOARD", k1.pem, ""})
+			f.Set("keyType", "SECRET_KEY")
+			return f
+		}(), true},
+	} {
+		p := kwPreview(t, env, admin, c.fields, nil, true)
+		row := p.Doc.Find("tr#config-0")
+		if p.Status != http.StatusOK || row.Find(".badge.state-"+c.state).Text() != c.state || row.Find("code.fingerprint").Text() != c.fp {
+			t.Errorf("%s: status %d, state %q, fingerprint %q", c.what, p.Status, texts(&goquery.Document{Selection: row}, "td"), row.Find("code.fingerprint").Text())
 		}
+		if row.Is("[data-row-locked]") != c.locked {
+			t.Errorf("%s: locked %v, want %v", c.what, row.Is("[data-row-locked]"), c.locked)
+		}
+		if deployed := row.Find("td").Eq(5).Text(); (c.state != "new") != (deployed == "r1") {
+			t.Errorf("%s: deployed %q", c.what, deployed)
+		}
+	}
+	p := kwPreview(t, env, admin, edit([4]string{"staging", "FILE", "", ""}), nil, true)
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#key-config-content-error").Text(), `has no material in environment "staging" yet`) {
+		t.Errorf("a new environment without material: status %d %q", p.Status, p.Doc.Find(".field-error").Text())
+	}
+	if p := kwPreview(t, env, admin, edit([4]string{"production", "FILE", "", ""}), nil, false); p.Status != http.StatusOK {
+		t.Errorf("plain request: status %d", p.Status)
+	}
+	f := edit([4]string{"production", "FILE", "", ""})
+	f.Set("key", "missing")
+	if p := kwPreview(t, env, admin, f, nil, true); p.Status != http.StatusNotFound || !strings.Contains(p.Doc.Find(".form-error").Text(), `Key "missing" does not exist`) {
+		t.Errorf("a missing key: status %d %q", p.Status, p.Doc.Find(".form-error").Text())
+	}
+
+	env.CreateUser("carol", false)
+	env.Grant("payments", "carol", access.SecretsView)
+	carol := env.Browser()
+	carol.Login("carol")
+	carol.Get("/projects/payments/keys", false)
+	audits := auditCount(t, env)
+	for _, htmx := range []bool{false, true} {
+		p := kwPreview(t, env, carol, kwDialog("PRIVATE_KEY", "RSA", 0, [4]string{"production", "CLIPBOARD", k0.pem, ""}), nil, htmx)
+		if p.Status != http.StatusForbidden || !strings.Contains(p.Body, "You need the SECRETS:MANAGE permission in project &#34;payments&#34;.") {
+			t.Errorf("carol previews (htmx %v): status %d %s", htmx, p.Status, p.Doc.Find("main").Text())
+		}
+	}
+	if auditCount(t, env) != audits {
+		t.Errorf("a refused preview was audited")
 	}
 }
 
@@ -521,6 +831,16 @@ func TestKeyCreateThroughTheWizard(t *testing.T) {
 			nil, true, nil, "DESede", []string{base64.StdEncoding.EncodeToString(des3), hex.EncodeToString(des3)}},
 		{"aes-der-file", kwForm("aes-der-file", "SECRET_KEY", "AES", "save", [4]string{"production", "FILE", "", ""}),
 			[]kwFile{{"configs[0].file", "raw.der", aes[:16]}}, false, nil, "AES", nil},
+		// What the browser posts after Apply: the rows' hidden inputs, an
+		// applied file's bytes in base64 with its name.
+		{"rsa-applied-file", func() url.Values {
+			f := kwForm("rsa-applied-file", "PRIVATE_KEY", "RSA", "deploy", [4]string{"staging", "FILE", "", "applied"},
+				[4]string{"production", "CLIPBOARD", k1.pem, "pasted"})
+			f.Del("configs[0].content")
+			f.Set("configs[0].upload", base64.StdEncoding.EncodeToString([]byte(k0.pem)))
+			f.Set("configs[0].file_name", "applied.pem")
+			return f
+		}(), nil, true, []string{"production", "staging"}, "RSA", append(k0.secretParts(), k1.secretParts()...)},
 	} {
 		revs := map[string]int{"production": kwRevision(t, env, "production"), "staging": kwRevision(t, env, "staging")}
 		admin.Get("/projects/payments/keys/new", false)
@@ -571,16 +891,33 @@ func TestKeyCreateThroughTheWizard(t *testing.T) {
 	if row := p.Doc.Find("#env-production").Text(); !strings.Contains(row, "signer.pem") || !strings.Contains(row, "signer") || !strings.Contains(row, "2048 bits") {
 		t.Errorf("rsa-file production row %q", strings.Join(strings.Fields(row), " "))
 	}
+	p = admin.Get("/projects/payments/keys/rsa-applied-file", false)
+	if row := p.Doc.Find("#env-staging").Text(); !strings.Contains(row, "applied.pem") || !strings.Contains(row, "File") ||
+		p.Doc.Find("#fp-staging").Text() != kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)) {
+		t.Errorf("rsa-applied-file staging row %q", strings.Join(strings.Fields(row), " "))
+	}
+	if row := p.Doc.Find("#env-production").Text(); !strings.Contains(row, "Pasted") || p.Doc.Find("#fp-production").Text() != kwFingerprint(t, "PRIVATE_KEY", []byte(k1.pem)) {
+		t.Errorf("rsa-applied-file production row %q", strings.Join(strings.Fields(row), " "))
+	}
 }
 
-// TestKeyCreateBadInput: each rejected post answers 422 with the wizard
-// again, the message beside the field and the typed values kept; nothing is
-// created or deployed.
+// TestKeyCreateBadInput: each rejected final post answers 422 with the
+// wizard again: the service's message beside the field its path names (a
+// row's message in that row of the Configuration table), the typed values
+// and every row kept, an accepted upload carried on so it need not be
+// chosen again; nothing is created or deployed. The save checks what the
+// preview checked (it never trusts it) and what only a whole key shows,
+// such as an environment configured twice.
 func TestKeyCreateBadInput(t *testing.T) {
 	env, admin := kwSite(t)
 	k0 := kwRSAKey(t, 0)
 	kwCreate(t, env, "payments", "taken", "SECRET_KEY", "AES", false, map[string][]byte{"production": bytes.Repeat([]byte{9}, 16)})
 	big := append([]byte(k0.pem), bytes.Repeat([]byte("\n"), 64<<10)...)
+	upload := func(f url.Values, b64 string) url.Values {
+		f.Set("configs[0].upload", b64)
+		f.Set("configs[0].file_name", "k.pem")
+		return f
+	}
 	for _, c := range []struct {
 		what  string
 		form  url.Values
@@ -589,34 +926,39 @@ func TestKeyCreateBadInput(t *testing.T) {
 		want  string
 	}{
 		{"content not a key", kwForm("new-key", "PRIVATE_KEY", "RSA", "deploy", [4]string{"production", "CLIPBOARD", "hello, world", "a"}), nil,
-			"#config-0 .field-error", "The key content is not an RSA or EC private key"},
+			"#config-0 .field-error", "is not an RSA or EC private key"},
 		{"empty content", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", "  ", "a"}), nil,
-			"#config-0 .field-error", "The key content is empty."},
+			"#config-0 .field-error", "is empty."},
 		{"no file", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}), nil,
-			"#config-0 .field-error", "The key content is empty."},
+			"#config-0 .field-error", "is empty."},
+		{"bad base64 in an applied file", upload(kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}), "*not base64*"), nil,
+			"#config-0 .field-error", "could not be read"},
+		{"bad PEM in an applied file", upload(kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
+			base64.StdEncoding.EncodeToString([]byte("-----BEGIN PRIVATE KEY-----\n!!!\n-----END PRIVATE KEY-----\n"))), nil,
+			"#config-0 .field-error", "holds no valid PEM block"},
 		{"secret key of a wrong size", kwForm("new-key", "SECRET_KEY", "AES", "save", [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 20)), "a"}), nil,
-			"#config-0 .field-error", "The key content is 20 bytes"},
+			"#config-0 .field-error", "is 20 bytes"},
 		{"RSA key as a secret key", kwForm("new-key", "SECRET_KEY", "", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
-			"#config-0 .field-error", "The key content is PEM text, but a secret key is raw key bytes"},
-		{"duplicate name", kwForm("taken", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
-			`label:has(input[name="name"]) .field-error`, `A key named "taken" already exists`},
+			"#config-0 .field-error", "is PEM text, but a secret key is raw key bytes"},
+		{"duplicate name", kwForm("taken", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
+			[]kwFile{{"configs[0].file", "signer.pem", []byte(k0.pem)}}, `label:has(input[name="name"]) .field-error`, `A key named "taken" already exists`},
 		{"bad name", kwForm("has space", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
 			`label:has(input[name="name"]) .field-error`, ""},
 		{"unknown environment", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"nowhere", "CLIPBOARD", k0.pem, "a"}), nil,
-			"#config-0 .field-error", `Environment "nowhere" does not exist.`},
+			"#config-0 .field-error", `"nowhere" does not exist.`},
 		{"environment missing", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"", "CLIPBOARD", k0.pem, "a"}), nil,
-			"#config-0 .field-error", "The environment is required."},
+			"#config-0 .field-error", "is required."},
 		{"same environment twice", kwForm("new-key", "PRIVATE_KEY", "RSA", "deploy",
 			[4]string{"production", "CLIPBOARD", k0.pem, "a"}, [4]string{"production", "CLIPBOARD", k0.pem, "b"}), nil,
-			"#config-1 .field-error", `Environment "production" is configured twice (also in configuration 1).`},
+			"#config-1 .field-error", `"production" is configured twice`},
 		{"wrong file extension", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
 			[]kwFile{{"configs[0].file", "key.txt", []byte(k0.pem)}}, "#config-0 .field-error", `"key.txt" is not accepted`},
 		{"oversized upload", kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "FILE", "", "a"}),
 			[]kwFile{{"configs[0].file", "big.pem", big}}, "#config-0 .field-error", "the limit is 64 KiB"},
 		{"unknown type", kwForm("new-key", "SYMMETRIC", "", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"}), nil,
-			`label:has(select[name="keyType"]) .field-error`, `keyType "SYMMETRIC" is not a key type`},
+			`label:has(select[name="keyType"]) .field-error`, `"SYMMETRIC" is not a key type`},
 		{"algorithm not of the type", kwForm("new-key", "SECRET_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", hex.EncodeToString(make([]byte, 16)), "a"}), nil,
-			`#algorithm-field .field-error`, `algorithm "RSA" is not valid for a SECRET_KEY`},
+			`#algorithm-field .field-error`, `"RSA" is not valid for a SECRET_KEY`},
 		{"no configuration", kwForm("new-key", "PRIVATE_KEY", "RSA", "save"), nil,
 			`#step-configuration .form-error`, "at least one environment"},
 	} {
@@ -629,63 +971,80 @@ func TestKeyCreateBadInput(t *testing.T) {
 				continue
 			}
 			checkFragment(t, c.what, p, !htmx)
-			if p.Doc.Find("form#key-form").Length() != 1 {
+			if p.Doc.Find("form#key-form").Length() != 1 || p.Doc.Find("dialog#key-config-dialog").Length() != 1 {
 				t.Errorf("%s: the wizard is not shown again", c.what)
 			}
 			msg := p.Doc.Find(c.sel)
-			if msg.Length() == 0 || !strings.Contains(msg.Text(), c.want) {
+			if msg.Length() != 1 || !strings.Contains(msg.Text(), c.want) {
 				t.Errorf("%s (htmx %v): %s = %q, want %q; form message %q", c.what, htmx, c.sel, msg.Text(), c.want, p.Doc.Find(".form-error").Text())
 			}
-			if p.Doc.Find(`[aria-invalid="true"]`).Length() == 0 && !strings.Contains(c.sel, "form-error") {
+			if p.Doc.Find(".field-error, .form-error").Length() != 1 {
+				t.Errorf("%s: %d messages, want one: %q", c.what, p.Doc.Find(".field-error, .form-error").Length(), texts(p.Doc, ".field-error, .form-error"))
+			}
+			row := strings.HasPrefix(c.sel, "#config-")
+			if row && p.Doc.Find(strings.Fields(c.sel)[0]+".has-error").Length() != 1 {
+				t.Errorf("%s: the row is not marked", c.what)
+			}
+			if !row && !strings.Contains(c.sel, "form-error") && p.Doc.Find(`[aria-invalid="true"]`).Length() != 1 {
 				t.Errorf("%s: no field is marked aria-invalid", c.what)
 			}
-			// A chosen file is lost when the form comes back: the row says
-			// so, and only then.
-			if again := p.Doc.Find("#config-0 .file-again").Text(); (len(c.files) > 0) != strings.Contains(again, "again") ||
-				len(c.files) > 0 && !strings.Contains(again, "Select "+c.files[0].name+" again") {
-				t.Errorf("%s: file notice %q", c.what, again)
-			}
-			// The typed values are kept.
+			// The typed values and every row are kept.
 			if got := p.Doc.Find(`input[name="name"]`).AttrOr("value", ""); got != c.form.Get("name") {
 				t.Errorf("%s: name kept as %q", c.what, got)
 			}
 			if got := p.Doc.Find(`textarea[name="description"]`).Text(); got != c.form.Get("description") {
 				t.Errorf("%s: description kept as %q", c.what, got)
 			}
-			if c.form.Get("configs[0].environment") == "production" {
-				if got := p.Doc.Find(`select[name="configs[0].environment"] option[selected]`).AttrOr("value", ""); got != "production" {
-					t.Errorf("%s: the environment of row 0 is not kept (%q)", c.what, got)
-				}
-				if got := p.Doc.Find(`input[name="configs[0].alias"]`).AttrOr("value", ""); got != "a" {
-					t.Errorf("%s: the alias of row 0 is not kept (%q)", c.what, got)
+			for _, f := range []string{"environment", "alias", "source"} {
+				name := "configs[0]." + f
+				if v, ok := c.form[name]; ok && p.Doc.Find(fmt.Sprintf(`#config-0 input[type=hidden][name=%q]`, name)).AttrOr("value", "?") != v[0] {
+					t.Errorf("%s: %s is not kept", c.what, name)
 				}
 			}
-			if rows := p.Doc.Find(".config-row").Length(); rows != len(c.form)/4-1 && c.form.Get("configs[0].source") != "" ||
-				p.Doc.Find(`#config-count`).AttrOr("value", "") != fmt.Sprint(rows) {
-				t.Errorf("%s: %d rows shown again, counter %q", c.what, rows, p.Doc.Find("#config-count").AttrOr("value", ""))
+			posted := 0
+			for k := range c.form {
+				if strings.HasSuffix(k, ".environment") {
+					posted++
+				}
+			}
+			if rows := p.Doc.Find("#config-rows tr.config-row").Length(); rows != posted {
+				t.Errorf("%s: %d rows shown again, want %d", c.what, rows, posted)
+			}
+			// An accepted upload comes back in the row; a refused one does not.
+			carried := p.Doc.Find(`#config-0 input[type=hidden][name="configs[0].upload"]`).AttrOr("value", "")
+			if len(c.files) > 0 && c.what == "duplicate name" {
+				if carried != base64.StdEncoding.EncodeToString([]byte(k0.pem)) || p.Doc.Find(`#config-0 input[name="configs[0].file_name"]`).AttrOr("value", "") != "signer.pem" {
+					t.Errorf("%s: the accepted upload is not carried (%d bytes)", c.what, len(carried))
+				}
+			} else if len(c.files) > 0 && (carried != "" || !strings.Contains(p.Doc.Find("#config-0").Text(), c.files[0].name)) {
+				t.Errorf("%s: a refused upload is carried, or its name not shown", c.what)
 			}
 			if d := before.Changes(t, testenv.AuditMayGrow); d != "" {
 				t.Fatalf("%s: the rejected post changed data: %s", c.what, d)
 			}
 		}
 	}
-	// Rows keep their indexes when one was removed before posting, and "Add
-	// environment" continues after the highest.
+	// Rows keep their indexes when one was removed before posting; the
+	// rows that pass show what the preview says of them.
 	gap := kwForm("new-key", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", k0.pem, "a"})
 	gap.Set("configs[3].environment", "production")
 	gap.Set("configs[3].source", "CLIPBOARD")
 	gap.Set("configs[3].content", k0.pem)
 	p := kwSubmit(t, env, admin, "/projects/payments/keys", gap, nil, false)
-	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-3 .field-error").Text(), "configured twice (also in configuration 1)") ||
-		p.Doc.Find("#config-count").AttrOr("value", "") != "4" {
-		t.Errorf("rows 0 and 3: status %d, row 3 error %q, counter %q", p.Status, p.Doc.Find("#config-3 .field-error").Text(), p.Doc.Find("#config-count").AttrOr("value", ""))
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-3 .field-error").Text(), `"production" is configured twice`) ||
+		strings.Join(texts(p.Doc, "#config-rows tr td:first-child strong"), ",") != "production,production" {
+		t.Errorf("rows 0 and 3: status %d, row 3 error %q", p.Status, p.Doc.Find("#config-3 .field-error").Text())
+	}
+	if fp := kwFingerprint(t, "PRIVATE_KEY", []byte(k0.pem)); p.Doc.Find("#config-0 code.fingerprint").Text() != fp || p.Doc.Find("#config-0 .badge.state-new").Length() != 1 {
+		t.Errorf("row 0 after a rejected post: fingerprint %q", p.Doc.Find("#config-0 code.fingerprint").Text())
 	}
 
-	// A pasted PEM comes back in the textarea, so the user can fix the row.
+	// Pasted text comes back in the row, so the user can edit it.
 	p = kwSubmit(t, env, admin, "/projects/payments/keys", kwForm("new-key", "PRIVATE_KEY", "RSA", "save",
-		[4]string{"production", "CLIPBOARD", k0.pem, "a"}, [4]string{"production", "CLIPBOARD", "x", "b"}), nil, false)
-	if got := p.Doc.Find(`textarea[name="configs[1].content"]`).Text(); got != "x" || p.Doc.Find(`input[type=radio][name="configs[1].source"][value=CLIPBOARD][checked]`).Length() != 1 {
-		t.Errorf("row 1 after a rejected post: content %q, clipboard checked %d", got, p.Doc.Find(`input[name="configs[1].source"][value=CLIPBOARD][checked]`).Length())
+		[4]string{"production", "CLIPBOARD", k0.pem, "a"}, [4]string{"staging", "CLIPBOARD", "x", "b"}), nil, false)
+	if got := p.Doc.Find(`input[type=hidden][name="configs[1].content"]`).AttrOr("value", ""); got != "x" ||
+		p.Doc.Find(`input[type=hidden][name="configs[1].source"][value=CLIPBOARD]`).Length() != 1 || p.Doc.Find(`#config-1 [data-row-edit="config-1"]`).Length() != 1 {
+		t.Errorf("row 1 after a rejected post: content %q", got)
 	}
 }
 
@@ -951,15 +1310,24 @@ func TestKeyEditPage(t *testing.T) {
 			p.Doc.Find(`input[type=hidden][name="keyType"][value="PRIVATE_KEY"]`).Length() != 1 || p.Doc.Find(`input[type=hidden][name="algorithm"][value="RSA"]`).Length() != 1 {
 			t.Errorf("name, type and algorithm are not fixed on the edit page")
 		}
-		row := p.Doc.Find("#config-0")
-		if row.Find(`input[type=hidden][name="configs[0].environment"][value="production"]`).Length() != 1 || row.Find(`input[name="configs[0].alias"]`).AttrOr("value", "") != "plain-production" {
-			t.Errorf("row 0 does not hold production and its alias")
+		// The current configurations are the table's rows: unchanged,
+		// their environment locked, the material kept (no content posted).
+		row := p.Doc.Find("#config-rows tr#config-0.config-row[data-row-locked]")
+		if row.Find(`input[type=hidden][name="configs[0].environment"][value="production"]`).Length() != 1 ||
+			row.Find(`input[type=hidden][name="configs[0].alias"]`).AttrOr("value", "") != "plain-production" ||
+			row.Find(`input[type=hidden][name="configs[0].source"]`).AttrOr("value", "") != "FILE" {
+			t.Errorf("row 0 does not hold production, its alias and a source")
 		}
-		if !strings.Contains(row.Text(), d.Environments[0].Fingerprint) {
-			t.Errorf("row 0 does not show the current fingerprint %s", d.Environments[0].Fingerprint)
+		if row.Find(`input[name="configs[0].content"], input[name="configs[0].upload"]`).Length() != 0 {
+			t.Errorf("row 0 carries material")
 		}
-		if got := row.Find(`textarea[name="configs[0].content"]`).Text(); got != "" {
-			t.Errorf("the edit page shows content %q", got)
+		cells := texts(&goquery.Document{Selection: row}, "td")
+		if row.Find("code.fingerprint").Text() != d.Environments[0].Fingerprint || cells[4] != "unchanged" || cells[5] != "r1" || !strings.HasPrefix(cells[2], "plain-production") {
+			t.Errorf("row 0 cells %q, want fingerprint %s, unchanged, r1", cells, d.Environments[0].Fingerprint)
+		}
+		// The dialog knows the key, so Apply compares with what is stored.
+		if p.Doc.Find(`#key-config-fields input[name="key"][value="plain"]`).Length() != 1 || p.Doc.Find(`#key-config-fields input[name="index"][value="1"]`).Length() != 1 {
+			t.Errorf("the dialog does not name the key being edited, or the next row")
 		}
 		if p.Doc.Find("#jwk-connection").Length() != 0 || p.Doc.Find("#key-save-deploy[data-dialog-open]").Length() != 0 {
 			t.Errorf("a key without JWKs has the JWK Connection dialog")
@@ -981,7 +1349,7 @@ func TestKeyEditPage(t *testing.T) {
 		}
 		buttons := texts(&goquery.Document{Selection: dlg}, `[data-dialog-step="choose"] button`)
 		if strings.Join(buttons, "|") != "Update related JWKs|Update key only and disconnect|Cancel" ||
-			dlg.Find(`button[data-jwk-choice="UPDATE"]`).Length() != 1 || dlg.Find(`button[data-jwk-choice="NULLIFY"]`).Length() != 1 {
+			dlg.Find(`button[data-dialog-choice="UPDATE"]`).Length() != 1 || dlg.Find(`button[data-dialog-choice="NULLIFY"]`).Length() != 1 {
 			t.Errorf("dialog buttons %q", buttons)
 		}
 		confirm := dlg.Find(`[data-dialog-step="confirm"][hidden]`)
@@ -989,8 +1357,8 @@ func TestKeyEditPage(t *testing.T) {
 			confirm.Find(`button#jwk-confirm[type=submit][name=action][value=deploy][data-confirm-name="signer"][disabled]`).Length() != 1 {
 			t.Errorf("no typed-name confirmation step")
 		}
-		if p.Doc.Find(`form#key-form input[name="jwk_action"]`).Length() != 1 {
-			t.Errorf("no jwk_action field in the form")
+		if p.Doc.Find(`form#key-form dialog input[type=hidden][name="jwk_action"][value=""][data-dialog-choice-field]`).Length() != 1 {
+			t.Errorf("no jwk_action field for the choice in the form")
 		}
 		if len(texts(p.Doc, ".config-row")) != 2 {
 			t.Errorf("signer rows: %d", p.Doc.Find(".config-row").Length())
@@ -1158,12 +1526,15 @@ func TestKeyUpdateWithoutDeploy(t *testing.T) {
 		t.Errorf("Save changed the published JWKS")
 	}
 
-	// A wrong content on edit comes back beside the row, with the current
-	// fingerprint still shown.
+	// A wrong content on edit comes back beside its row, which stays the
+	// environment's (locked, its deployment shown); the row whose material
+	// is kept still shows the stored fingerprint.
 	form = kwEditForm("signer", "PRIVATE_KEY", "RSA", "save", [4]string{"production", "CLIPBOARD", "garbage", "renamed"}, [4]string{"staging", "FILE", "", "s"})
 	p = kwSubmit(t, env, admin, "/projects/payments/keys/signer", form, nil, false)
-	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-0 .field-error").Text(), "The key content is not") ||
-		!strings.Contains(p.Doc.Find("#config-0").Text(), "Current material") {
+	staging := p.Doc.Find("#config-1")
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#config-0 .field-error").Text(), "is not an RSA or EC private key") ||
+		p.Doc.Find("#config-0[data-row-locked] .badge.ok").Text() != "r1" || staging.Find("code.fingerprint").Text() != d.Environments[1].Fingerprint ||
+		staging.Find(".badge.state-unchanged").Length() != 1 {
 		t.Errorf("bad content on edit: status %d, %q", p.Status, p.Doc.Find("#config-0 .field-error").Text())
 	}
 
@@ -1215,7 +1586,7 @@ func TestKeyDeleteDialog(t *testing.T) {
 		if got := texts(&goquery.Document{Selection: dlg}, `[data-dialog-step="choose"] button`); strings.Join(got, "|") != "Delete JWKS|Delete Disconnect|Cancel" {
 			t.Errorf("delete choices %q", got)
 		}
-		if dlg.Find(`button[data-jwk-choice="DELETE"]`).Length() != 1 || dlg.Find(`button[data-jwk-choice="NULLIFY"]`).Length() != 1 {
+		if dlg.Find(`button[data-dialog-choice="DELETE"]`).Length() != 1 || dlg.Find(`button[data-dialog-choice="NULLIFY"]`).Length() != 1 {
 			t.Errorf("the choices do not set jwk_action")
 		}
 		confirm := dlg.Find(`[data-dialog-step="confirm"][hidden]`)
@@ -1226,7 +1597,12 @@ func TestKeyDeleteDialog(t *testing.T) {
 		// Without JWKs the dialog goes straight to the typed name.
 		p = admin.Get("/projects/payments/keys/plain", htmx)
 		dlg = p.Doc.Find("dialog#key-delete")
-		if dlg.Find("[data-jwk-choice]").Length() != 0 || dlg.Find(`[data-dialog-step="confirm"]:not([hidden]) input[name=confirm_name]`).Length() != 1 {
+		if dlg.Find("[data-dialog-choice]").Length() != 0 || dlg.Find(`[data-dialog-step="confirm"]:not([hidden]) input[name=confirm_name]`).Length() != 1 {
+			t.Errorf("a key without JWKs: dialog %q", strings.Join(strings.Fields(dlg.Text()), " "))
+		}
+		if dlg.Find("h3").Text() != "Delete key" || !dlg.Is(".confirm-dialog") ||
+			dlg.Find(`form[action="/projects/payments/keys/plain/delete"] input[type=hidden][name=jwk_action][value=NULLIFY]`).Length() != 1 ||
+			!strings.Contains(dlg.Text(), "Deleting undeploys the key from every environment. Type the key's name, plain, to confirm.") {
 			t.Errorf("a key without JWKs: dialog %q", strings.Join(strings.Fields(dlg.Text()), " "))
 		}
 	}

@@ -74,7 +74,7 @@ func New(d Deps) *echo.Echo {
 	app.GET("/projects/:project/keys", s.handleKeyList)
 	app.GET("/projects/:project/keys/new", s.handleKeyNew)
 	app.GET("/projects/:project/keys/algorithms", s.handleKeyAlgorithms)
-	app.GET("/projects/:project/keys/config-row", s.handleKeyConfigRow)
+	app.POST("/projects/:project/keys/config-preview", s.handleKeyConfigPreview)
 	app.POST("/projects/:project/keys", s.handleKeyCreate)
 	app.GET("/projects/:project/keys/:key", s.handleKeyShow)
 	app.GET("/projects/:project/keys/:key/edit", s.handleKeyEdit)

@@ -184,6 +184,8 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		// first either way (url-encoded, the wizard answers 422).
 		{"/projects/:project/keys", "/projects/payments/keys", url.Values{"name": {"new-key"}, "keyType": {"SECRET_KEY"},
 			"configs[0].environment": {"production"}, "configs[0].source": {"CLIPBOARD"}, "configs[0].content": {"00112233445566778899aabbccddeeff"}, "action": {"deploy"}}},
+		{"/projects/:project/keys/config-preview", "/projects/payments/keys/config-preview", url.Values{"keyType": {"SECRET_KEY"},
+			"environment": {"production"}, "source": {"CLIPBOARD"}, "content": {"00112233445566778899aabbccddeeff"}}},
 		{"/projects/:project/keys/:key", "/projects/payments/keys/csrf-key", url.Values{"description": {"changed"},
 			"configs[0].environment": {"production"}, "action": {"deploy"}, "jwk_action": {"UPDATE"}, "confirm_name": {"csrf-key"}}},
 		{"/projects/:project/keys/:key/environments/:env/deploy", "/projects/payments/keys/csrf-key/environments/production/deploy", url.Values{}},

@@ -1,5 +1,6 @@
-// Keyward's small script: copy buttons and typed-name confirmations. Loaded
-// as a file so the Content-Security-Policy needs no inline script.
+// Keyward's small script: copy buttons, dialogs with typed-name
+// confirmations, and the wizards' row dialogs. Loaded as a file so the
+// Content-Security-Policy needs no inline script.
 (function () {
   "use strict";
   document.addEventListener("click", function (ev) {
@@ -21,8 +22,8 @@
       try { document.execCommand("copy"); done(); } finally { ta.remove(); }
     }
   });
-  // A submit button with data-confirm-name only enables when the input named
-  // by data-confirm-input holds exactly that name.
+  // A submit button with data-confirm-name only enables when the input
+  // whose data-confirm-for names it holds exactly that name.
   document.addEventListener("input", function (ev) {
     var input = ev.target;
     if (!input.matches("[data-confirm-for]")) return;
@@ -30,11 +31,12 @@
     if (btn) btn.disabled = input.value !== btn.getAttribute("data-confirm-name");
   });
 })();
-// Dialogs: [data-dialog-open=ID] opens a <dialog> (and stops the click from
-// submitting); [data-dialog-close] closes its dialog; [data-jwk-choice]
-// stores the JWK Connection choice in the form's jwk_action field and moves
-// the dialog to its typed-name confirmation step. [data-remove-row=ID]
-// removes a wizard row.
+// Confirm dialogs (views/partials/confirm_dialog.html): [data-dialog-open=ID]
+// opens a <dialog> at its first step (and stops the click from submitting);
+// [data-dialog-close] closes its dialog; [data-dialog-choice] writes its
+// value to the dialog's [data-dialog-choice-field] input (jwk_action for
+// the JWK Connection dialog), names it in [data-dialog-chosen] and moves to
+// the typed-name step. Closing a dialog forgets the choice.
 (function () {
   "use strict";
   document.addEventListener("click", function (ev) {
@@ -65,41 +67,135 @@
       if (dlg) dlg.close();
       return;
     }
-    var choice = t.closest("[data-jwk-choice]");
+    var choice = t.closest("[data-dialog-choice]");
     if (choice) {
       ev.preventDefault();
-      var form = choice.closest("form");
-      var field = form && form.querySelector("[name=jwk_action]");
+      var box = choice.closest("dialog");
+      var field = box.querySelector("[data-dialog-choice-field]");
       if (field) {
         // A hidden input's value is its attribute, so keep the first one
-        // aside for Cancel to restore.
+        // aside for closing to restore.
         if (!field.hasAttribute("data-initial")) field.setAttribute("data-initial", field.value);
-        field.value = choice.getAttribute("data-jwk-choice");
+        field.value = choice.getAttribute("data-dialog-choice");
       }
-      var box = choice.closest("dialog");
+      box.querySelectorAll("[data-dialog-chosen]").forEach(function (e) { e.textContent = choice.textContent; });
       box.querySelectorAll("[data-dialog-step]").forEach(function (s) {
         s.hidden = s.getAttribute("data-dialog-step") !== "confirm";
       });
       var input = box.querySelector("[data-confirm-for]");
       if (input) input.focus();
+    }
+  });
+  // Closing a dialog (Cancel or Escape) forgets its choice, so a later
+  // submit does not carry it. "close" does not bubble. The event is queued,
+  // so it can arrive after the dialog was opened again and a new choice
+  // made: a dialog that is open again keeps its choice.
+  document.addEventListener("close", function (ev) {
+    var dlg = ev.target;
+    if (!dlg || dlg.tagName !== "DIALOG" || dlg.open) return;
+    var field = dlg.querySelector("[data-dialog-choice-field]");
+    if (field && field.hasAttribute("data-initial")) field.value = field.getAttribute("data-initial");
+  }, true);
+})();
+// Row dialogs (the wizards' Configuration tables). A row carries its
+// values in hidden inputs named like configs[N].environment; the dialog's
+// form has the same fields without the prefix and names the table body in
+// data-rows. [data-row-new=DIALOG] opens DIALOG empty, for the next index;
+// [data-row-edit=ROW] opens the dialog with ROW's values. The dialog's form
+// posts to the server (htmx), which answers the row for the table (the
+// dialog then closes) or the fields again with the message beside one.
+// [data-remove-row=ROW] removes a row.
+(function () {
+  "use strict";
+  var rowField = /^\w+\[(\d+)\]\.(\w+)$/;
+  function rowValues(row) {
+    var v = {};
+    row.querySelectorAll("input[type=hidden][name]").forEach(function (i) {
+      var m = rowField.exec(i.name);
+      if (m) v[m[2]] = i.value;
+    });
+    return v;
+  }
+  // A [data-unique] select offers only the values no other row has (an
+  // environment is configured once), and a locked row keeps its own.
+  function restrict(form) {
+    var rows = document.getElementById(form.getAttribute("data-rows"));
+    var editing = form.getAttribute("data-editing");
+    var locked = form.querySelector("[name=locked]");
+    form.querySelectorAll("select[data-unique]").forEach(function (sel) {
+      var used = {};
+      rows.querySelectorAll("[data-row-index]").forEach(function (r) {
+        if (r.id !== editing) used[rowValues(r)[sel.name]] = true;
+      });
+      Array.prototype.forEach.call(sel.options, function (o) {
+        o.disabled = o.value !== "" && o.value !== sel.value && (used[o.value] || (locked && locked.value === "1"));
+      });
+    });
+  }
+  function open(dlg, v, current) {
+    var form = dlg.querySelector("form[data-rows]");
+    form.querySelectorAll(".field-error, .form-error").forEach(function (e) { e.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (e) { e.removeAttribute("aria-invalid"); });
+    form.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+      if (el.hasAttribute("data-keep")) return;
+      var val = v[el.name] || "";
+      if (el.type === "radio") el.checked = val ? el.value === val : el.hasAttribute("data-default");
+      else if (el.type === "file") el.value = "";
+      else el.value = val;
+    });
+    form.setAttribute("data-editing", current ? current.id : "");
+    restrict(form);
+    form.querySelectorAll("[data-shown-with]").forEach(function (e) { e.hidden = !v[e.getAttribute("data-shown-with")]; });
+    form.querySelectorAll("[data-value-of]").forEach(function (e) { e.textContent = v[e.getAttribute("data-value-of")] || ""; });
+    dlg.showModal();
+  }
+  document.addEventListener("click", function (ev) {
+    var t = ev.target;
+    var add = t.closest("[data-row-new]");
+    if (add) {
+      ev.preventDefault();
+      var dlg = document.getElementById(add.getAttribute("data-row-new"));
+      var rows = document.getElementById(dlg.querySelector("form[data-rows]").getAttribute("data-rows"));
+      var next = 0;
+      rows.querySelectorAll("[data-row-index]").forEach(function (r) {
+        next = Math.max(next, Number(r.getAttribute("data-row-index")) + 1);
+      });
+      open(dlg, { index: String(next) }, null);
+      return;
+    }
+    var edit = t.closest("[data-row-edit]");
+    if (edit) {
+      ev.preventDefault();
+      var row = document.getElementById(edit.getAttribute("data-row-edit"));
+      var form = document.querySelector("form[data-rows=" + row.parentElement.id + "]");
+      var v = rowValues(row);
+      v.index = row.getAttribute("data-row-index");
+      v.replace = "1";
+      v.locked = row.hasAttribute("data-row-locked") ? "1" : "";
+      open(form.closest("dialog"), v, row);
       return;
     }
     var rm = t.closest("[data-remove-row]");
     if (rm) {
       ev.preventDefault();
-      var row = document.getElementById(rm.getAttribute("data-remove-row"));
-      if (row) row.remove();
+      var gone = document.getElementById(rm.getAttribute("data-remove-row"));
+      if (gone) gone.remove();
     }
   });
-  // Closing a dialog (Cancel or Escape) forgets its JWK Connection choice,
-  // so a later plain Save does not carry it. "close" does not bubble.
-  // The event is queued, so it can arrive after the dialog was opened again
-  // and a new choice made: a dialog that is open again keeps its choice.
-  document.addEventListener("close", function (ev) {
-    var dlg = ev.target;
-    if (!dlg || dlg.tagName !== "DIALOG" || dlg.open) return;
-    var f = dlg.closest("form") || dlg.querySelector("form");
-    var field = f && f.querySelector("[name=jwk_action]");
-    if (field && field.hasAttribute("data-initial")) field.value = field.getAttribute("data-initial");
-  }, true);
+  // A 422 answer is the dialog's fields again: the dialog stays open, its
+  // choices restricted as before.
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var form = ev.detail.elt && ev.detail.elt.closest && ev.detail.elt.closest("form[data-rows]");
+    if (form) restrict(form);
+  });
+  // The server answered the row (2xx): the dialog has done its work.
+  document.addEventListener("htmx:afterRequest", function (ev) {
+    var elt = ev.detail.elt;
+    var xhr = ev.detail.xhr;
+    if (!elt || !elt.matches || !elt.matches("form[data-rows]") || !xhr) return;
+    if (xhr.status >= 200 && xhr.status < 300) {
+      var dlg = elt.closest("dialog");
+      if (dlg) dlg.close();
+    }
+  });
 })();

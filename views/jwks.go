@@ -65,3 +65,9 @@ type JWKPage struct {
 }
 
 func (JWKPage) Template() string { return "jwk" }
+
+// DeleteDialog is the JWK's Delete: the typed name.
+func (p JWKPage) DeleteDialog() ConfirmDialog {
+	return DeleteDialog("jwk-delete", "JWK", p.JWK.Name, "/projects/"+p.Project+"/jwks/"+p.JWK.Name+"/delete", p.CSRF,
+		"Deleting removes the JWK from every environment's JWKS.")
+}

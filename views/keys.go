@@ -72,8 +72,9 @@ func (r KeyEnvRow) ShortFingerprint() string {
 	return r.Fingerprint
 }
 
-// KeyFormPage is the create and edit wizard: definition, configuration per
-// environment, then Save or Save and Deploy.
+// KeyFormPage is the create and edit wizard (seed 000): the Definition,
+// then the Configuration table, one row per environment entered in the
+// configuration dialog, then Save or Save and Deploy.
 type KeyFormPage struct {
 	Base
 	Project      string
@@ -84,33 +85,49 @@ type KeyFormPage struct {
 	Algorithms   []string
 	Environments []string
 	Configs      []KeyConfigRow
+	Dialog       KeyConfigDialog
 	RelatedJWKs  []string // edit: JWKs made from the key (the JWK Connection dialog)
 }
 
 func (KeyFormPage) Template() string { return "key_form" }
 
-// NextIndex is the index "Add environment" gives the next row: one past
-// the highest, since a re-shown form may have gaps where rows were removed.
-func (p KeyFormPage) NextIndex() int {
+// JWKConnection is the dialog "Save and Deploy" opens on the edit page of
+// a key that JWKs are made from.
+func (p KeyFormPage) JWKConnection() ConfirmDialog {
+	return JWKUpdateDialog("jwk-connection", "Key", p.Form.Value("name"), p.RelatedJWKs)
+}
+
+// KeyConfigRow is one row of the wizard's Configuration table: an
+// environment's configuration as applied in the dialog, or as stored on
+// the edit page. Its hidden inputs carry it in the wizard's final post
+// under the names the handler reads (configs[N].environment, …).
+type KeyConfigRow struct {
+	Index            int
+	Environment      string
+	Source           string // FILE or CLIPBOARD; API for a configuration made through the API
+	Alias            string
+	Content          string // pasted text, carried to the save
+	Upload           string // an applied file's bytes in base64, carried to the save
+	FileName         string
+	State            string // new, unchanged or replaced; "" when not checked
+	Format           string
+	Bits             int
+	Curve            string
+	Fingerprint      string
+	Warning          string
+	DeployedRevision int64
+	Existing         bool // the key has material in this environment: the dialog keeps the environment
+	Form             Form // the wizard's errors, by field ("configs[1].content")
+}
+
+// NextIndex is the index of a row added after rows: one past the highest,
+// since rows removed before a post leave gaps.
+func NextIndex(rows []KeyConfigRow) int {
 	n := 0
-	for _, r := range p.Configs {
+	for _, r := range rows {
 		n = max(n, r.Index+1)
 	}
 	return n
-}
-
-// KeyConfigRow is one configuration row of the wizard.
-type KeyConfigRow struct {
-	Index        int
-	Environment  string
-	Source       string // FILE or CLIPBOARD
-	Content      string // pasted text, kept when the form is re-shown
-	FileName     string // the file uploaded in a post that is shown again
-	Alias        string
-	Existing     bool   // edit: the environment already has material
-	Fingerprint  string // edit: the current material's fingerprint
-	Environments []string
-	Form         Form
 }
 
 // Field names one input of the row, e.g. "configs[2].content".
@@ -118,14 +135,78 @@ func (r KeyConfigRow) Field(name string) string {
 	return "configs[" + itoa(r.Index) + "]." + name
 }
 
-// KeyConfigRowPage renders a single empty configuration row (the wizard's
-// "Add environment" button fetches it).
+// ID is the row's element id.
+func (r KeyConfigRow) ID() string { return "config-" + itoa(r.Index) }
+
+// PostedSource is the source the row posts: CLIPBOARD or FILE (a stored
+// configuration whose material is kept posts FILE without a file).
+func (r KeyConfigRow) PostedSource() string {
+	if r.Source == "CLIPBOARD" {
+		return r.Source
+	}
+	return "FILE"
+}
+
+// SourceLabel names the source as the dialog's choices do.
+func (r KeyConfigRow) SourceLabel() string {
+	switch r.Source {
+	case "CLIPBOARD":
+		return "Paste from Clipboard"
+	case "FILE":
+		return "Import from File"
+	}
+	return r.Source
+}
+
+// HasError reports whether one of the row's fields has an error.
+func (r KeyConfigRow) HasError() bool {
+	for _, f := range []string{"environmentName", "content", "alias"} {
+		if r.Form.Error(r.Field(f)) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// KeyConfigDialog is the dialog where one environment's configuration is
+// entered. Apply posts it, with the definition's type and algorithm, to the
+// preview route, which answers the table row or the dialog again with the
+// message beside the field.
+type KeyConfigDialog struct {
+	Project      string
+	Key          string // edit: the key's name
+	Index        int    // the row the dialog fills
+	Replace      bool   // editing row Index, not adding it
+	Locked       bool   // the key has material in the environment, which cannot change
+	Environment  string
+	Source       string
+	Alias        string
+	Content      string
+	Upload       string // a file applied before, base64
+	FileName     string
+	Environments []string
+	Form         Form // errors by dialog field: environment, content, alias
+}
+
+// KeyConfigRowPage is the preview route's answer: the checked row. Alone
+// (not an htmx request) it is shown in a table of its own.
 type KeyConfigRowPage struct {
 	Base
-	Row KeyConfigRow
+	Row        KeyConfigRow
+	Standalone bool
 }
 
 func (KeyConfigRowPage) Template() string { return "key_config_row" }
+
+// KeyConfigDialogPage is the preview route's answer to a configuration
+// that does not pass: the dialog's fields with the message beside one.
+type KeyConfigDialogPage struct {
+	Base
+	Dialog     KeyConfigDialog
+	Standalone bool
+}
+
+func (KeyConfigDialogPage) Template() string { return "key_config_dialog" }
 
 // AlgorithmFieldPage renders the algorithm select for a key type.
 type AlgorithmFieldPage struct {
@@ -140,13 +221,18 @@ func (AlgorithmFieldPage) Template() string { return "key_algorithm" }
 // related JWKs, its audit history, and the edit/delete actions.
 type KeyPage struct {
 	Base
-	Project    string
-	Key        KeyRow
-	CanManage  bool
-	CanDeploy  bool
-	JWKs       []string
-	History    []AuditRow
-	DeleteForm Form
+	Project   string
+	Key       KeyRow
+	CanManage bool
+	CanDeploy bool
+	JWKs      []string
+	History   []AuditRow
 }
 
 func (KeyPage) Template() string { return "key" }
+
+// DeleteDialog is the key's Delete: the JWK Connection choice when JWKs
+// are made from it, then the typed name.
+func (p KeyPage) DeleteDialog() ConfirmDialog {
+	return JWKDeleteDialog("key-delete", "Key", p.Key.Name, "/projects/"+p.Project+"/keys/"+p.Key.Name+"/delete", p.CSRF, p.JWKs)
+}

@@ -312,6 +312,12 @@ func (b *Browser) Click(sel string) {
 	b.run("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 
+// Upload chooses files for the file input sel, as the file picker would.
+func (b *Browser) Upload(sel string, paths ...string) {
+	b.t.Helper()
+	b.run("choose files for "+sel, chromedp.SetUploadFiles(chromedp.CSS(sel), paths))
+}
+
 // WaitVisible waits until the element sel is visible.
 func (b *Browser) WaitVisible(sel string) {
 	b.t.Helper()

@@ -98,16 +98,16 @@ func (s *Service) Permissions(ctx context.Context, p access.Principal, project s
 	return perms, err
 }
 
-// RequireManage returns the same refusal a write would when p lacks
-// SECRETS:MANAGE (and, when deployNow, SECRETS:DEPLOY_UNDEPLOY), so that a
-// form is refused before it is shown.
-func (s *Service) RequireManage(ctx context.Context, p access.Principal, project string, deployNow bool) error {
+// RequireManage returns the refusal a key or JWK write would give a
+// principal without SECRETS:MANAGE, so that a form is refused before it is
+// filled in, with the service's own message.
+func (s *Service) RequireManage(ctx context.Context, p access.Principal, project string) error {
 	return s.db.View(ctx, func(q *queries.Queries) error {
 		pr, err := projects.Visible(ctx, q, p, project)
 		if err != nil {
 			return err
 		}
-		return access.Require(ctx, q, p, projects.Ref(pr), managePerms(deployNow)...)
+		return access.Require(ctx, q, p, projects.Ref(pr), access.SecretsManage)
 	})
 }
 
