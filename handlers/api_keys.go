@@ -1,10 +1,8 @@
 package handlers
 
 import (
-	"encoding/base64"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/errs"
@@ -149,11 +147,11 @@ func keyInput(name, description, keyType, algorithm string, configs []keyEnviron
 		switch {
 		case e.Content == nil && update:
 		case e.Content == nil || *e.Content == "":
-			return in, errs.FieldErrorf(field+".content", "%s.content is required (the key material, base64-encoded).", field)
+			return in, errs.FieldErrorf(field+".content", "The content is required (the key material, base64-encoded).")
 		default:
-			raw, err := decodeBase64(*e.Content)
+			raw, err := keymaterial.DecodeBase64(*e.Content)
 			if err != nil {
-				return in, errs.FieldErrorf(field+".content", "%s.content is not valid base64.", field)
+				return in, errs.FieldErrorf(field+".content", "The content is not valid base64.")
 			}
 			c.Content = raw
 		}
@@ -162,21 +160,6 @@ func keyInput(name, description, keyType, algorithm string, configs []keyEnviron
 	return in, nil
 }
 
-// decodeBase64 accepts standard or URL-safe base64, padded or not, with
-// line breaks (as `base64` and `certutil -encode` print it).
-func decodeBase64(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
-			return -1
-		}
-		return r
-	}, s)
-	s = strings.TrimRight(s, "=")
-	if strings.ContainsAny(s, "-_") {
-		return base64.RawURLEncoding.DecodeString(s)
-	}
-	return base64.RawStdEncoding.DecodeString(s)
-}
 
 // keyDTO is a key in API answers: metadata only, never material.
 type keyDTO struct {

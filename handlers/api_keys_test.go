@@ -916,7 +916,7 @@ func TestAPIKeyBadInputChangesNothing(t *testing.T) {
 		{"same environment twice", "", "", keyBody("k", "SECRET_KEY", "", aes("production"), aes("development"), aes("production")), 400,
 			list + "[2].environmentName", "configured twice", "key.create"},
 		{"content not base64", "", "", keyBody("k", "SECRET_KEY", "", aes("development"),
-			map[string]any{"environmentName": "production", "content": "not*base64!"}), 400, list + "[1].content", list + "[1].content is not valid base64", ""},
+			map[string]any{"environmentName": "production", "content": "not*base64!"}), 400, list + "[1].content", list + "[1].content: The content is not valid base64", ""},
 		{"empty content", "", "", keyBody("k", "SECRET_KEY", "", map[string]any{"environmentName": "development", "content": ""}), 400,
 			list + "[0].content", "required", ""},
 		{"missing content", "", "", keyBody("k", "SECRET_KEY", "", map[string]any{"environmentName": "development"}), 400,

@@ -162,7 +162,7 @@ func TestAuditPageForNonAdmins(t *testing.T) {
 	if opts := p.Doc.Find(`select[name="project"] option`).Length(); opts != 2 || p.Doc.Find("#audit-verify-form").Length() != 0 {
 		t.Errorf("alice: %d project options, verify form shown: %d", opts, p.Doc.Find("#audit-verify-form").Length())
 	}
-	if p := alice.Get("/audit?project=billing", false); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "AUDIT:VIEW permission in project") {
+	if p := alice.Get("/audit?project=billing", false); p.Status != http.StatusNotFound || !strings.Contains(p.Body, "does not exist or you have no access") {
 		t.Errorf("alice filtering billing: status %d", p.Status)
 	}
 	if p := alice.Post("/audit/verify", nil, true); p.Status != http.StatusForbidden {
@@ -227,7 +227,7 @@ func TestAuditAPI(t *testing.T) {
 		code, says   string
 	}{
 		{tm.bobToken, "", http.StatusForbidden, "access_denied", "AUDIT:VIEW"},
-		{tm.aliceToken, "?project=billing", http.StatusForbidden, "access_denied", `AUDIT:VIEW permission in project "billing"`},
+		{tm.aliceToken, "?project=billing", http.StatusNotFound, "not_found", `Project "billing" does not exist or you have no access to it.`},
 		{tm.aliceToken, "?project=nope", http.StatusNotFound, "not_found", `"nope"`},
 		{tm.aliceToken, "?page=0", http.StatusBadRequest, "bad_request", "page"},
 		{tm.aliceToken, "?size=501", http.StatusBadRequest, "bad_request", "size"},

@@ -21,10 +21,10 @@ import (
 // route list: runPermissionMatrix(t, env, project, area, routes).
 
 // nonMemberStatus is how a project answers a caller who is not its member,
-// in this one place. Today that is 403 access_denied. PRODUCT.md asks for
-// 404 not_found ("not found or you have no access") so that project names
-// cannot be probed; when the services do that, change this line.
-const nonMemberStatus = http.StatusForbidden
+// in this one place: 404 not_found ("does not exist or you have no access"),
+// the same as for a project that does not exist, so that project names
+// cannot be probed (PRODUCT.md).
+const nonMemberStatus = http.StatusNotFound
 
 // permissionArea is one area of project permissions and the permission of
 // each of its levels ("" where the area has no such level: AUDIT only has

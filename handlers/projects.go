@@ -131,6 +131,9 @@ func (s *Server) handleProjectDelete(c echo.Context) error {
 		}
 		return redirect(c, "/projects")
 	}
+	if refused(err) {
+		return err
+	}
 	page, perr := s.projectPage(c, name)
 	if perr != nil {
 		return perr
@@ -171,6 +174,9 @@ func (s *Server) handleMemberSet(c echo.Context) error {
 		}
 		return redirect(c, "/projects/"+name)
 	}
+	if refused(err) {
+		return err
+	}
 	page, perr := s.projectPage(c, name)
 	if perr != nil {
 		return perr
@@ -182,4 +188,15 @@ func (s *Server) handleMemberSet(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusUnprocessableEntity, page)
+}
+
+// refused reports whether err refuses the request as a whole (no
+// permission, not signed in, or internal) rather than a field of its form,
+// so the handler returns it instead of showing the form again.
+func refused(err error) bool {
+	switch errs.CodeOf(err) {
+	case errs.Forbidden, errs.Unauthorized, errs.Internal:
+		return true
+	}
+	return false
 }

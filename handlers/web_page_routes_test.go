@@ -111,7 +111,6 @@ func TestEveryPageFullAndFragment(t *testing.T) {
 		"/projects/:project/keys":            {url: "/projects/payments/keys", content: "#keys"},
 		"/projects/:project/keys/new":        {url: "/projects/payments/keys/new", content: "#key-form"},
 		"/projects/:project/keys/algorithms": {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},
-		"/projects/:project/keys/config-row": {url: "/projects/payments/keys/config-row?next=1", content: "#config-1", part: true},
 		"/projects/:project/keys/:key":       {url: "/projects/payments/keys/signer", content: "#configurations"},
 		"/projects/:project/keys/:key/edit":  {url: "/projects/payments/keys/signer/edit", content: "#key-form"},
 		"/projects/:project/jwks":            {url: "/projects/payments/jwks", content: "#jwks"},

@@ -121,6 +121,15 @@ func (l *Log) scope(ctx context.Context, p access.Principal, f Filter) (Filter, 
 		if err != nil {
 			return f, fmt.Errorf("read audit log of project %q: %w", f.Project, err)
 		}
+		if !p.Admin {
+			// A project the caller cannot see answers like one that does
+			// not exist (projects.Visible), so names cannot be probed.
+			if have, err := access.Permissions(ctx, q, p, pr.ID); err != nil {
+				return f, err
+			} else if len(have) == 0 {
+				return f, errs.Errorf(errs.NotFound, "Project %q does not exist or you have no access to it.", f.Project)
+			}
+		}
 		return f, access.Require(ctx, q, p, access.Project{ID: pr.ID, Name: pr.Name}, access.AuditView)
 	}
 	if p.Admin {
@@ -150,5 +159,8 @@ func (l *Log) deletedProject(ctx context.Context, q *queries.Queries, p access.P
 			return nil
 		}
 	}
-	return errs.Errorf(errs.NotFound, "Project %q does not exist.", name)
+	if p.Admin {
+		return errs.Errorf(errs.NotFound, "Project %q does not exist.", name)
+	}
+	return errs.Errorf(errs.NotFound, "Project %q does not exist or you have no access to it.", name)
 }

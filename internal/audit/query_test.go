@@ -67,10 +67,11 @@ func TestQueryScopesReadersToTheirProjects(t *testing.T) {
 		code    errs.Code
 		message string
 	}{
-		{"alice", audit.Filter{Project: "billing"}, errs.Forbidden, `You need the AUDIT:VIEW permission in project "billing".`},
+		// Alice is no member of billing: it answers as if it did not exist.
+		{"alice", audit.Filter{Project: "billing"}, errs.NotFound, `Project "billing" does not exist or you have no access to it.`},
 		{"bob", audit.Filter{}, errs.Forbidden, "AUDIT:VIEW permission in at least one project"},
 		{"bob", audit.Filter{Project: "payments"}, errs.Forbidden, `AUDIT:VIEW permission in project "payments"`},
-		{"alice", audit.Filter{Project: "nope"}, errs.NotFound, `Project "nope" does not exist.`},
+		{"alice", audit.Filter{Project: "nope"}, errs.NotFound, `Project "nope" does not exist or you have no access to it.`},
 		{"root", audit.Filter{Project: "nope"}, errs.NotFound, `Project "nope" does not exist.`},
 		{"root", audit.Filter{Size: audit.MaxPageSize + 1}, errs.Invalid, "size must be"},
 		{"root", audit.Filter{Page: -1}, errs.Invalid, "page must be"},

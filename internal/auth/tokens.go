@@ -11,6 +11,7 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/names"
 	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/queries"
 )
@@ -33,6 +34,9 @@ func (s *Service) CreateToken(ctx context.Context, p access.Principal, username,
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
 		return out, errs.FieldErrorf("name", "Token name is required (at most 100 characters).")
+	}
+	if err := names.ValidateLabel("name", "The token name", name, 100); err != nil {
+		return out, err
 	}
 	if expires < 0 {
 		return out, errs.FieldErrorf("expires", "Expiry must be in the future.")

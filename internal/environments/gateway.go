@@ -11,6 +11,7 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/names"
 	"github.com/keyward/keyward/internal/randtoken"
 	"github.com/keyward/keyward/queries"
 )
@@ -36,6 +37,9 @@ func (s *Service) CreateGatewayToken(ctx context.Context, p access.Principal, en
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
 		return out, errs.FieldErrorf("name", "Token name is required (at most 100 characters).")
+	}
+	if err := names.ValidateLabel("name", "The token name", name, 100); err != nil {
+		return out, err
 	}
 	err := s.db.InTx(ctx, func(q *queries.Queries) error {
 		env, err := Load(ctx, q, envName)

@@ -75,7 +75,7 @@ func ParseType(field, s string) (Type, error) {
 			return t, nil
 		}
 	}
-	return "", errs.FieldErrorf(field, "Key type %q is not one of SECRET_KEY, PRIVATE_KEY or PUBLIC_KEY.", s)
+	return "", errs.FieldErrorf(field, "%q is not a key type: use SECRET_KEY, PRIVATE_KEY or PUBLIC_KEY.", s)
 }
 
 // ParseAlgorithm validates an algorithm for a type; "" means "infer it".
@@ -92,7 +92,7 @@ func ParseAlgorithm(field string, t Type, s string) (Algorithm, error) {
 	for _, a := range AlgorithmsFor(t) {
 		names = append(names, string(a))
 	}
-	return "", errs.FieldErrorf(field, "Algorithm %q is not valid for a %s; use %s.", s, t, strings.Join(names, ", "))
+	return "", errs.FieldErrorf(field, "%q is not valid for a %s: use %s.", s, t, strings.Join(names, ", "))
 }
 
 // Parse validates content as a key of type t and algorithm alg ("" to infer

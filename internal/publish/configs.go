@@ -44,7 +44,7 @@ func Prepare[I EnvConfig, P any](ctx context.Context, q *queries.Queries, listFi
 	out := make([]Prepared[I, P], 0, len(in))
 	for _, c := range in {
 		field, envName, alias := c.Ref()
-		env, err := environment(ctx, q, field+".environmentName", envName, seen, field)
+		env, err := environment(ctx, q, field+".environmentName", envName, seen, field, "configured")
 		if err != nil {
 			return nil, err
 		}
@@ -61,12 +61,12 @@ func Prepare[I EnvConfig, P any](ctx context.Context, q *queries.Queries, listFi
 }
 
 // environment resolves one entry's environment, refusing one named twice.
-func environment(ctx context.Context, q *queries.Queries, field, name string, seen map[string]string, entry string) (queries.Environment, error) {
+func environment(ctx context.Context, q *queries.Queries, field, name string, seen map[string]string, entry, verb string) (queries.Environment, error) {
 	if name == "" {
-		return queries.Environment{}, errs.FieldErrorf(field, "Choose an environment.")
+		return queries.Environment{}, errs.FieldErrorf(field, "Choose the environment: it is required.")
 	}
 	if first, dup := seen[name]; dup {
-		return queries.Environment{}, errs.FieldErrorf(field, "Environment %q is configured twice (also in %s).", name, first)
+		return queries.Environment{}, errs.FieldErrorf(field, "Environment %q is %s twice (also in %s).", name, verb, first)
 	}
 	seen[name] = entry
 	env, err := q.GetEnvironmentByName(ctx, name)
@@ -86,7 +86,7 @@ func Environments(ctx context.Context, q *queries.Queries, listField string, lis
 	out := make([]queries.Environment, 0, len(list))
 	for i, name := range list {
 		field := listField + "[" + strconv.Itoa(i) + "]"
-		env, err := environment(ctx, q, field, name, seen, field)
+		env, err := environment(ctx, q, field, name, seen, field, "listed")
 		if err != nil {
 			return nil, err
 		}

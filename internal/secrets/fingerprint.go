@@ -17,7 +17,7 @@ import (
 // the same secret gives the same fingerprint in every environment of this
 // instance, and nothing without the master key can compute it. Public-key
 // fingerprints stay the SHA-256 of the PKIX key, which anyone may compute.
-const fingerprintLabel = "secret key fingerprint v1"
+const FingerprintLabel = "secret key fingerprint v1"
 
 // fingerprintVersion marks, in settings, that stored secret-key
 // fingerprints are keyed (earlier releases stored the plain SHA-256).

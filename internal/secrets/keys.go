@@ -86,7 +86,7 @@ func (kp *keyParser) parse(field string, c ConfigInput, env queries.Environment)
 	if c.Content == nil && kp.keep != nil {
 		cur, ok := kp.keep[env.Name]
 		if !ok {
-			return pk, errs.FieldErrorf(field+".content", "Give the key's material: it has none in environment %q yet.", env.Name)
+			return pk, errs.FieldErrorf(field+".content", "The content is required: the key has no material in environment %q yet.", env.Name)
 		}
 		pk.material = cur
 	} else {

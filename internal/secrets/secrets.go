@@ -44,7 +44,7 @@ type Service struct {
 // at /jwks/, kept current after every publication.
 func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer, p *deploy.Publisher, cache *JWKSCache) *Service {
 	svc := &Service{db: d, audit: a, clock: c, sealer: s, writer: publish.NewWriter(d, a, c, p), jwkSets: cache,
-		fingerprintKey: s.DeriveKey(fingerprintLabel, 32)}
+		fingerprintKey: s.DeriveKey(FingerprintLabel, 32)}
 	svc.sources = map[SourceType]sourceLoader{SourceKey: svc.loadKeySource}
 	return svc
 }
