@@ -160,7 +160,6 @@ func keyInput(name, description, keyType, algorithm string, configs []keyEnviron
 	return in, nil
 }
 
-
 // keyDTO is a key in API answers: metadata only, never material.
 type keyDTO struct {
 	Name         string              `json:"name"`
