@@ -437,7 +437,7 @@ func TestKeyWizardSteps(t *testing.T) {
 		}
 		// The Configuration table: its columns, no row yet, and the button
 		// that opens the dialog.
-		if got := texts(p.Doc, "#config-table thead th"); strings.Join(got[:6], "|") != "Environment|Source|Alias|Fingerprint (SHA-256)|State|Deployed" {
+		if got := texts(p.Doc, "#config-table thead th"); strings.Join(got[:6], "|") != "Environment|Source|Alias|Fingerprint|State|Deployed" {
 			t.Errorf("configuration columns %q", got)
 		}
 		if p.Doc.Find("#config-rows tr").Length() != 0 || !strings.Contains(p.Doc.Find("#no-configs").Text(), "No environment is configured yet.") {

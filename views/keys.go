@@ -64,7 +64,7 @@ type KeyEnvRow struct {
 	Changed          bool
 }
 
-// ShortFingerprint abbreviates a SHA-256 fingerprint for tables.
+// ShortFingerprint abbreviates a fingerprint (64 hex digits) for tables.
 func (r KeyEnvRow) ShortFingerprint() string {
 	if len(r.Fingerprint) > 16 {
 		return r.Fingerprint[:16] + "…"
