@@ -235,21 +235,8 @@ func (s *Server) handleKeyUpdate(c echo.Context) error {
 	}
 	in.Name = name
 	deployNow, choice := c.FormValue("action") == "deploy", c.FormValue("jwk_action")
-	if len(d.JWKs) > 0 && deployNow {
-		if choice != secrets.JWKUpdate && choice != secrets.JWKNullify {
-			return s.keyFormFailed(c, page, in, rows, errs.Errorf(errs.Invalid, "This Key is used in %d JWK(s): choose \"Update related JWKs\" or \"Update key only and disconnect\".", len(d.JWKs)))
-		}
-		if c.FormValue("confirm_name") != name {
-			return s.keyFormFailed(c, page, in, rows, errs.Errorf(errs.Invalid, "Type the key's name exactly to confirm."))
-		}
-	}
-	switch {
-	case !deployNow:
-		// A plain Save keeps related JWKs connected (nothing is deployed,
-		// and no dialog asked), whatever a cancelled dialog left behind.
-		choice = secrets.JWKUpdate
-	case choice == "":
-		choice = secrets.JWKNullify
+	if err := secrets.CheckConnectionChoice("Key", name, len(d.JWKs), deployNow, choice, c.FormValue("confirm_name")); err != nil {
+		return s.keyFormFailed(c, page, in, rows, err)
 	}
 	res, err := s.Secrets.UpdateKey(c.Request().Context(), principal(c), project, name, in, deployNow, choice)
 	if err != nil {

@@ -94,22 +94,26 @@ func (s *Service) Get(ctx context.Context, p access.Principal, name string, limi
 	if !p.Authenticated() {
 		return Detail{}, errs.Errorf(errs.Unauthorized, "Please sign in.")
 	}
-	q := s.db.Queries()
-	env, err := Load(ctx, q, name)
-	if err != nil {
-		return Detail{}, err
-	}
-	deps, err := q.ListDeployments(ctx, queries.ListDeploymentsParams{EnvironmentID: env.ID, Limit: limit, Offset: offset})
-	if err != nil {
-		return Detail{}, fmt.Errorf("list deployments of %q: %w", name, err)
-	}
-	n, err := q.CountDeployments(ctx, env.ID)
-	if err != nil {
-		return Detail{}, fmt.Errorf("count deployments of %q: %w", name, err)
-	}
-	d := Detail{Environment: env, HasWebhook: len(env.WebhookSecret) > 0, Deployments: deps, DeploymentsAll: n}
-	d.Environment.WebhookSecret = nil
-	return d, nil
+	// One read transaction: the revision and the history agree.
+	var d Detail
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		env, err := Load(ctx, q, name)
+		if err != nil {
+			return err
+		}
+		deps, err := q.ListDeployments(ctx, queries.ListDeploymentsParams{EnvironmentID: env.ID, Limit: limit, Offset: offset})
+		if err != nil {
+			return fmt.Errorf("list deployments of %q: %w", name, err)
+		}
+		n, err := q.CountDeployments(ctx, env.ID)
+		if err != nil {
+			return fmt.Errorf("count deployments of %q: %w", name, err)
+		}
+		d = Detail{Environment: env, HasWebhook: len(env.WebhookSecret) > 0, Deployments: deps, DeploymentsAll: n}
+		d.Environment.WebhookSecret = nil
+		return nil
+	})
+	return d, err
 }
 
 // validateWebhookURL accepts an empty string or an absolute http(s) URL.

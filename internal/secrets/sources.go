@@ -96,3 +96,26 @@ func relatedJWKs(ctx context.Context, q *queries.Queries, src JWKSource) ([]quer
 	return q.ListJWKsBySource(ctx, queries.ListJWKsBySourceParams{SourceType: string(src.SourceType()),
 		SourceID: sql.NullInt64{Int64: src.SourceID(), Valid: true}})
 }
+
+// CheckConnectionChoice is the web's JWK Connection rule for a deploying
+// update of a source with related JWKs: the user chose UPDATE or NULLIFY
+// in the dialog and confirmed by typing the source's name. (The API names
+// its choice with jwkUpdateAction, NULLIFY by default.)
+func CheckConnectionChoice(thing, name string, related int, deployNow bool, choice, typed string) error {
+	if related == 0 || !deployNow {
+		return nil
+	}
+	if choice != JWKUpdate && choice != JWKNullify {
+		return errs.FieldErrorf("jwk_action", "This %s is used in %d JWK(s): choose \"Update related JWKs\" or \"Update %s only and disconnect\".",
+			thing, related, strings.ToLower(thing))
+	}
+	return CheckTypedName(thing, name, typed)
+}
+
+// CheckTypedName is the typed-name confirmation of destructive actions.
+func CheckTypedName(thing, name, typed string) error {
+	if typed != name {
+		return errs.FieldErrorf("confirm_name", "Type the %s's name exactly to confirm.", strings.ToLower(thing))
+	}
+	return nil
+}
