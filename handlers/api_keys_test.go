@@ -905,6 +905,7 @@ func TestAPIKeyBadInputChangesNothing(t *testing.T) {
 		{"duplicate name", "", "", keyBody("existing", "SECRET_KEY", "", aes("development")), 400, "name", "already exists", "key.create"},
 		{"invalid name", "", "", keyBody("no spaces", "SECRET_KEY", "", aes("development")), 400, "name", "not valid", "key.create"},
 		{"missing name", "", "", keyBody("", "SECRET_KEY", "", aes("development")), 400, "name", "required", "key.create"},
+		{"reserved name", "", "", keyBody("config-preview", "SECRET_KEY", "", aes("development")), 400, "name", "reserved by the web console", "key.create"},
 		{"description too long", "", "", map[string]any{"name": "k", "description": strings.Repeat("x", 1001), "keyType": "SECRET_KEY",
 			list: []any{aes("development")}}, 400, "description", "at most 1000", "key.create"},
 		{"unknown keyType", "", "", keyBody("k", "SYMMETRIC_KEY", "", aes("development")), 400, "keyType", "SYMMETRIC_KEY", "key.create"},

@@ -4,6 +4,7 @@ package names
 
 import (
 	"regexp"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -54,6 +55,23 @@ func ValidateLabel(field, what, s string, max int) error {
 		if unicode.IsControl(r) || r == utf8.RuneError {
 			return errs.FieldErrorf(field, "%s must not contain control characters (found %U).", what, r)
 		}
+	}
+	return nil
+}
+
+// reservedItemNames are the words the web console's addresses use beside
+// item names (/projects/p/keys/new, …/keys/algorithms, …/keys/config-preview):
+// an item so named could not be opened in the browser.
+var reservedItemNames = map[string]bool{"new": true, "algorithms": true, "config-preview": true}
+
+// ValidateItem is Validate for the items of a project (keys, JWKs,
+// certificates, …), which also refuses the reserved words.
+func ValidateItem(field, thing, name string) error {
+	if err := Validate(field, thing, name); err != nil {
+		return err
+	}
+	if reservedItemNames[strings.ToLower(name)] {
+		return errs.FieldErrorf(field, "%s name %q is reserved by the web console; choose another.", thing, name)
 	}
 	return nil
 }

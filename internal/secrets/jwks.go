@@ -35,7 +35,7 @@ func (s *Service) CreateJWK(ctx context.Context, p access.Principal, project str
 	var result *DeploymentResult
 	wr := publish.Write{Principal: p, Project: project, Action: typeJWK.Action("create"), Object: typeJWK.Object(in.Name), Perms: managePerms(deployNow)}
 	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
-		if err := names.Validate("name", "JWK", in.Name); err != nil {
+		if err := names.ValidateItem("name", "JWK", in.Name); err != nil {
 			return err
 		}
 		if err := names.ValidateLabel("kid", "The kid", in.Kid, 200); err != nil {

@@ -203,7 +203,7 @@ func (s *Service) CreateKey(ctx context.Context, p access.Principal, project str
 
 // validateDefinition checks name, type and algorithm.
 func validateDefinition(in KeyInput) (keymaterial.Type, keymaterial.Algorithm, error) {
-	if err := names.Validate("name", "Key", in.Name); err != nil {
+	if err := names.ValidateItem("name", "Key", in.Name); err != nil {
 		return "", "", err
 	}
 	if err := names.ValidateDescription("description", in.Description); err != nil {
