@@ -302,3 +302,74 @@ ALTER TABLE jwks_v4 RENAME TO jwks;
 ALTER TABLE jwk_configs_v4 RENAME TO jwk_configs;
 CREATE INDEX jwks_source ON jwks (source_type, source_id);
 CREATE INDEX jwk_configs_environment ON jwk_configs (environment_id, deployed_revision);
+
+-- version: 5
+-- Certificates (seed 001), their per-environment configurations, and each
+-- environment's truststore.
+
+-- A certificate: name unique in its project and never renamed.
+CREATE TABLE certificates (
+    id          INTEGER  PRIMARY KEY,
+    project_id  INTEGER  NOT NULL REFERENCES projects (id),
+    name        TEXT     NOT NULL,
+    description TEXT     NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+-- One certificate per environment: der is the certificate stored, chain_pem
+-- the certificates given with it (its issuers, nearest first). Certificates
+-- are public, so nothing here is sealed. The parsed columns serve lists and
+-- filters. deployed_* is what gateways receive; it changes only on deploy.
+-- project_id repeats the certificate's, so that an alias is unique per
+-- environment within a project.
+CREATE TABLE certificate_configs (
+    id                 INTEGER  PRIMARY KEY,
+    certificate_id     INTEGER  NOT NULL REFERENCES certificates (id) ON DELETE CASCADE,
+    project_id         INTEGER  NOT NULL REFERENCES projects (id),
+    environment_id     INTEGER  NOT NULL REFERENCES environments (id),
+    source             TEXT     NOT NULL,
+    source_url         TEXT     NOT NULL DEFAULT '',
+    file_name          TEXT     NOT NULL DEFAULT '',
+    alias              TEXT     NOT NULL DEFAULT '',
+    der                BLOB     NOT NULL,
+    chain_pem          TEXT     NOT NULL DEFAULT '',
+    subject            TEXT     NOT NULL,
+    issuer             TEXT     NOT NULL,
+    serial             TEXT     NOT NULL,
+    not_before         DATETIME NOT NULL,
+    not_after          DATETIME NOT NULL,
+    sha1               TEXT     NOT NULL,
+    sha256             TEXT     NOT NULL,
+    deployed_revision  INTEGER,
+    deployed_at        DATETIME,
+    deployed_der       BLOB,
+    deployed_chain_pem TEXT     NOT NULL DEFAULT '',
+    deployed_sha256    TEXT     NOT NULL DEFAULT '',
+    created_at         DATETIME NOT NULL,
+    updated_at         DATETIME NOT NULL,
+    UNIQUE (certificate_id, environment_id)
+);
+CREATE UNIQUE INDEX certificate_configs_alias ON certificate_configs (project_id, environment_id, alias) WHERE alias <> '';
+CREATE INDEX certificate_configs_environment ON certificate_configs (environment_id, deployed_revision);
+CREATE INDEX certificate_configs_expiry ON certificate_configs (project_id, not_after);
+
+-- The CA certificates a team adds to an environment's truststore (the
+-- built-in roots come with the binary). Adding or removing one is a deploy.
+CREATE TABLE truststore_cas (
+    id             INTEGER  PRIMARY KEY,
+    environment_id INTEGER  NOT NULL REFERENCES environments (id) ON DELETE CASCADE,
+    sha256         TEXT     NOT NULL,
+    alias          TEXT     NOT NULL DEFAULT '',
+    der            BLOB     NOT NULL,
+    subject        TEXT     NOT NULL,
+    not_after      DATETIME NOT NULL,
+    source         TEXT     NOT NULL DEFAULT '',
+    added_by       TEXT     NOT NULL,
+    created_at     DATETIME NOT NULL,
+    UNIQUE (environment_id, sha256)
+);
+
+-- Whether the environment's truststore includes Mozilla's built-in roots.
+ALTER TABLE environments ADD COLUMN builtin_roots BOOLEAN NOT NULL DEFAULT TRUE;

@@ -17,14 +17,14 @@ var jwksAPI = apiResource{
 		{Name: "JWKCreate", Type: jwkCreateDTO{}, Required: []string{"name", "sourceType", "sourceName", "use", "alg"},
 			Docs: map[string]*schema{
 				"name":             nameDoc("The JWK"),
-				"sourceType":       {Enum: []any{secrets.SourceKey}},
+				"sourceType":       {Enum: []any{secrets.SourceKey, secrets.SourceCertificate}},
 				"sourceName":       {Description: "The key (in the same project) the JWK is made from; RSA and EC keys give their public part, a secret key an oct JWK that is never published."},
 				"use":              {Enum: []any{"sig", "enc"}},
 				"alg":              {Description: "A JWA algorithm valid for the key and use: RS256…PS512 or RSA-OAEP(-256) for RSA, ES256/384/512 or ECDH-ES… for EC, HS256 or A128KW… for secret keys.", Example: "RS256"},
 				"kid":              {MaxLength: 200, Description: "Optional; by default the RFC 7638 SHA-256 thumbprint of the key in each environment."},
 				"environmentNames": {Description: "The environments to build and deploy the JWK in; the key must have a configuration in each."}}},
 		{Name: "JWK", Type: jwkDTO{}, Docs: map[string]*schema{
-			"sourceType": {Enum: []any{secrets.SourceKey}},
+			"sourceType": {Enum: []any{secrets.SourceKey, secrets.SourceCertificate}},
 			"sourceName": {Description: "The key it was made from; kept when the JWK is disconnected."},
 			"connected":  {Description: "Whether the JWK still follows its source key."},
 			"use":        {Enum: []any{"sig", "enc"}},

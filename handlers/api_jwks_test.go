@@ -169,7 +169,7 @@ func TestAPIJWKBadInputChangesNothing(t *testing.T) {
 		{"duplicate JWK name", "", jwkBody("existing", "signer", "sig", "RS256", "", "development"), 400, "name", "already exists", true},
 		{"invalid JWK name", "", jwkBody("bad name", "signer", "sig", "RS256", "", "development"), 400, "name", "not valid", true},
 		{"unknown sourceName", "", jwkBody("j", "nope", "sig", "RS256", "", "development"), 400, "sourceName", `Key "nope" does not exist`, true},
-		{"unknown sourceType", "", map[string]any{"name": "j", "sourceType": "CERTIFICATE", "sourceName": "signer", "use": "sig", "alg": "RS256",
+		{"unknown sourceType", "", map[string]any{"name": "j", "sourceType": "SECRET", "sourceName": "signer", "use": "sig", "alg": "RS256",
 			"environmentNames": []string{"development"}}, 400, "sourceType", "use KEY", true},
 		{"wrong alg for an RSA key", "", jwkBody("j", "signer", "sig", "ES256", "", "development"), 400, "alg", "does not fit", true},
 		{"signing alg for encryption", "", jwkBody("j", "signer", "enc", "RS256", "", "development"), 400, "alg", "RSA-OAEP", true},

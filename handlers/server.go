@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/secrets"
+	"github.com/keyward/keyward/internal/truststore"
 	"github.com/keyward/keyward/views"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,6 +32,7 @@ type Deps struct {
 	Environments *environments.Service
 	Secrets      *secrets.Service
 	Bundles      *bundle.Service
+	Truststores  *truststore.Service
 	Audit        *audit.Log
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore

@@ -93,7 +93,7 @@ func (q *Queries) CreateDeployment(ctx context.Context, arg CreateDeploymentPara
 const createEnvironment = `-- name: CreateEnvironment :one
 INSERT INTO environments (name, description, webhook_url, webhook_secret, revision, created_at, updated_at)
 VALUES (?, ?, ?, ?, 0, ?, ?)
-RETURNING id, name, description, webhook_url, webhook_secret, revision, created_at, updated_at
+RETURNING id, name, description, webhook_url, webhook_secret, revision, created_at, updated_at, builtin_roots
 `
 
 type CreateEnvironmentParams struct {
@@ -124,12 +124,13 @@ func (q *Queries) CreateEnvironment(ctx context.Context, arg CreateEnvironmentPa
 		&i.Revision,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BuiltinRoots,
 	)
 	return i, err
 }
 
 const getEnvironmentByName = `-- name: GetEnvironmentByName :one
-SELECT id, name, description, webhook_url, webhook_secret, revision, created_at, updated_at FROM environments WHERE name = ?
+SELECT id, name, description, webhook_url, webhook_secret, revision, created_at, updated_at, builtin_roots FROM environments WHERE name = ?
 `
 
 func (q *Queries) GetEnvironmentByName(ctx context.Context, name string) (Environment, error) {
@@ -144,6 +145,7 @@ func (q *Queries) GetEnvironmentByName(ctx context.Context, name string) (Enviro
 		&i.Revision,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.BuiltinRoots,
 	)
 	return i, err
 }
@@ -195,7 +197,7 @@ func (q *Queries) ListDeployments(ctx context.Context, arg ListDeploymentsParams
 }
 
 const listEnvironments = `-- name: ListEnvironments :many
-SELECT id, name, description, webhook_url, webhook_secret, revision, created_at, updated_at FROM environments ORDER BY name
+SELECT id, name, description, webhook_url, webhook_secret, revision, created_at, updated_at, builtin_roots FROM environments ORDER BY name
 `
 
 func (q *Queries) ListEnvironments(ctx context.Context) ([]Environment, error) {
@@ -216,6 +218,7 @@ func (q *Queries) ListEnvironments(ctx context.Context) ([]Environment, error) {
 			&i.Revision,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.BuiltinRoots,
 		); err != nil {
 			return nil, err
 		}

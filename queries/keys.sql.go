@@ -557,7 +557,7 @@ func (q *Queries) ListGatewayTokens(ctx context.Context, environmentID int64) ([
 }
 
 const listJWKConfigs = `-- name: ListJWKConfigs :many
-SELECT jwk_configs.id, jwk_configs.jwk_id, jwk_configs.environment_id, jwk_configs.kid, jwk_configs.public_json, jwk_configs.sealed_json, jwk_configs.deployed_json, jwk_configs.deployed_sealed, jwk_configs.deployed_revision, jwk_configs.deployed_at, jwk_configs.created_at, jwk_configs.updated_at, environments.id, environments.name, environments.description, environments.webhook_url, environments.webhook_secret, environments.revision, environments.created_at, environments.updated_at
+SELECT jwk_configs.id, jwk_configs.jwk_id, jwk_configs.environment_id, jwk_configs.kid, jwk_configs.public_json, jwk_configs.sealed_json, jwk_configs.deployed_json, jwk_configs.deployed_sealed, jwk_configs.deployed_revision, jwk_configs.deployed_at, jwk_configs.created_at, jwk_configs.updated_at, environments.id, environments.name, environments.description, environments.webhook_url, environments.webhook_secret, environments.revision, environments.created_at, environments.updated_at, environments.builtin_roots
 FROM jwk_configs JOIN environments ON environments.id = jwk_configs.environment_id
 WHERE jwk_configs.jwk_id = ?
 ORDER BY environments.name
@@ -598,6 +598,7 @@ func (q *Queries) ListJWKConfigs(ctx context.Context, jwkID int64) ([]ListJWKCon
 			&i.Environment.Revision,
 			&i.Environment.CreatedAt,
 			&i.Environment.UpdatedAt,
+			&i.Environment.BuiltinRoots,
 		); err != nil {
 			return nil, err
 		}
@@ -698,7 +699,7 @@ func (q *Queries) ListJWKsBySource(ctx context.Context, arg ListJWKsBySourcePara
 }
 
 const listKeyConfigs = `-- name: ListKeyConfigs :many
-SELECT key_configs.id, key_configs.key_id, key_configs.environment_id, key_configs.source, key_configs.file_name, key_configs.alias, key_configs.material, key_configs.format, key_configs.bits, key_configs.curve, key_configs.fingerprint, key_configs.warning, key_configs.deployed_revision, key_configs.deployed_at, key_configs.deployed_material, key_configs.deployed_fingerprint, key_configs.created_at, key_configs.updated_at, environments.id, environments.name, environments.description, environments.webhook_url, environments.webhook_secret, environments.revision, environments.created_at, environments.updated_at
+SELECT key_configs.id, key_configs.key_id, key_configs.environment_id, key_configs.source, key_configs.file_name, key_configs.alias, key_configs.material, key_configs.format, key_configs.bits, key_configs.curve, key_configs.fingerprint, key_configs.warning, key_configs.deployed_revision, key_configs.deployed_at, key_configs.deployed_material, key_configs.deployed_fingerprint, key_configs.created_at, key_configs.updated_at, environments.id, environments.name, environments.description, environments.webhook_url, environments.webhook_secret, environments.revision, environments.created_at, environments.updated_at, environments.builtin_roots
 FROM key_configs JOIN environments ON environments.id = key_configs.environment_id
 WHERE key_configs.key_id = ?
 ORDER BY environments.name
@@ -745,6 +746,7 @@ func (q *Queries) ListKeyConfigs(ctx context.Context, keyID int64) ([]ListKeyCon
 			&i.Environment.Revision,
 			&i.Environment.CreatedAt,
 			&i.Environment.UpdatedAt,
+			&i.Environment.BuiltinRoots,
 		); err != nil {
 			return nil, err
 		}

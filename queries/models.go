@@ -37,6 +37,42 @@ type AuditLog struct {
 	Hash        string
 }
 
+type Certificate struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type CertificateConfig struct {
+	ID               int64
+	CertificateID    int64
+	ProjectID        int64
+	EnvironmentID    int64
+	Source           string
+	SourceUrl        string
+	FileName         string
+	Alias            string
+	Der              []byte
+	ChainPem         string
+	Subject          string
+	Issuer           string
+	Serial           string
+	NotBefore        time.Time
+	NotAfter         time.Time
+	Sha1             string
+	Sha256           string
+	DeployedRevision sql.NullInt64
+	DeployedAt       sql.NullTime
+	DeployedDer      []byte
+	DeployedChainPem string
+	DeployedSha256   string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
 type Deployment struct {
 	ID            int64
 	EnvironmentID int64
@@ -61,6 +97,7 @@ type Environment struct {
 	Revision      int64
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	BuiltinRoots  bool
 }
 
 type GatewayToken struct {
@@ -161,6 +198,19 @@ type ProjectMember struct {
 type Setting struct {
 	Name  string
 	Value string
+}
+
+type TruststoreCa struct {
+	ID            int64
+	EnvironmentID int64
+	Sha256        string
+	Alias         string
+	Der           []byte
+	Subject       string
+	NotAfter      time.Time
+	Source        string
+	AddedBy       string
+	CreatedAt     time.Time
 }
 
 type User struct {

@@ -22,8 +22,10 @@ import (
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/internal/seal"
 	"github.com/keyward/keyward/internal/secrets"
+	"github.com/keyward/keyward/internal/truststore"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +50,7 @@ type App struct {
 	JWKS         *secrets.JWKSCache
 	Secrets      *secrets.Service
 	Bundles      *bundle.Service
+	Truststores  *truststore.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -106,7 +109,8 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Publisher.Listen(a.JWKS.Listener)
 	a.Projects.Changed, a.Environments.Changed = a.JWKS.Refresh, a.JWKS.Refresh
 	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS)
-	a.Bundles = bundle.NewService(d, a.Audit, a.Secrets.BundleContributors()...)
+	a.Truststores = truststore.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher))
+	a.Bundles = bundle.NewService(d, a.Audit, append(a.Secrets.BundleContributors(), a.Truststores.Contributor())...)
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -130,7 +134,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Audit: a.Audit,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Audit: a.Audit,
 		Views: r, Sessions: store, Registry: reg,
 	}), nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
@@ -41,19 +42,53 @@ type JWK struct {
 	JWK              json.RawMessage `json:"jwk"`
 }
 
+// Certificate is a deployed certificate as a gateway receives it.
+type Certificate struct {
+	Project          string    `json:"project"`
+	Name             string    `json:"name"`
+	Alias            string    `json:"alias"`
+	SubjectDN        string    `json:"subjectDn"`
+	EndDate          time.Time `json:"endDate"`
+	SHA256           string    `json:"sha256Thumbprint"`
+	DeployedRevision int64     `json:"deployedRevision"`
+	PEM              string    `json:"pem"` // the certificate, then the chain given with it
+}
+
+// TrustedCA is one CA of the environment's truststore.
+type TrustedCA struct {
+	Alias     string    `json:"alias"`
+	SubjectDN string    `json:"subjectDn"`
+	EndDate   time.Time `json:"endDate"`
+	SHA256    string    `json:"sha256"`
+	PEM       string    `json:"pem"`
+}
+
+// Truststore is the CAs the environment's gateways trust: the CAs the team
+// added, and whether Mozilla's built-in roots (as shipped with this Keyward
+// version, exported by GET /apiops/environments/{name}/truststore/export)
+// are part of it.
+type Truststore struct {
+	BuiltInRoots bool        `json:"builtInRoots"`
+	CAs          []TrustedCA `json:"cas"`
+}
+
 // Bundle is everything deployed to one environment.
 type Bundle struct {
-	Environment string `json:"environment"`
-	Revision    int64  `json:"revision"`
-	Keys        []Key  `json:"keys"`
-	JWKs        []JWK  `json:"jwks"`
+	Environment  string        `json:"environment"`
+	Revision     int64         `json:"revision"`
+	Keys         []Key         `json:"keys"`
+	JWKs         []JWK         `json:"jwks"`
+	Certificates []Certificate `json:"certificates"`
+	Truststore   Truststore    `json:"truststore"`
 }
 
 // ETag identifies a bundle: the revision grows on every deploy and undeploy.
 func (b Bundle) ETag() string { return fmt.Sprintf(`"%s-%d"`, b.Environment, b.Revision) }
 
-// Counts summarises the bundle for the audit log: "3 keys, 1 JWKs".
-func (b Bundle) Counts() string { return fmt.Sprintf("%d keys, %d JWKs", len(b.Keys), len(b.JWKs)) }
+// Counts summarises the bundle for the audit log.
+func (b Bundle) Counts() string {
+	return fmt.Sprintf("%d keys, %d JWKs, %d certificates, %d added CAs", len(b.Keys), len(b.JWKs), len(b.Certificates), len(b.Truststore.CAs))
+}
 
 // Contributor adds one item type's deployed items to a bundle, reading
 // through q (the bundle's read transaction).
@@ -88,7 +123,8 @@ func (s *Service) Read(ctx context.Context, p access.Principal, envName string) 
 		if err != nil {
 			return err
 		}
-		b = Bundle{Environment: env.Name, Revision: env.Revision, Keys: []Key{}, JWKs: []JWK{}}
+		b = Bundle{Environment: env.Name, Revision: env.Revision, Keys: []Key{}, JWKs: []JWK{}, Certificates: []Certificate{},
+			Truststore: Truststore{CAs: []TrustedCA{}}}
 		for _, c := range s.contributors {
 			if err := c.Contribute(ctx, q, env, &b); err != nil {
 				return fmt.Errorf("bundle of %q: %w", envName, err)

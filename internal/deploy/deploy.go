@@ -39,8 +39,10 @@ type ObjectType string
 
 // The item types.
 const (
-	ObjectKey ObjectType = "key"
-	ObjectJWK ObjectType = "jwk"
+	ObjectKey         ObjectType = "key"
+	ObjectJWK         ObjectType = "jwk"
+	ObjectCertificate ObjectType = "certificate"
+	ObjectTrustedCA   ObjectType = "truststore"
 )
 
 // Object names an item of this type in the audit log: "key/<name>".

@@ -78,7 +78,7 @@ func JWK(k Key, kid, use, alg string) (jose.JSONWebKey, error) {
 	}
 	j := jose.JSONWebKey{Key: material, Use: use, Algorithm: alg}
 	if k.Certificate != nil {
-		j.Certificates = append(j.Certificates, k.Certificate)
+		j.Certificates = append(append(j.Certificates, k.Certificate), k.Chain...)
 		sum := sha256.Sum256(k.Certificate.Raw) // x5t#S256, which go-jose does not derive
 		j.CertificateThumbprintSHA256 = sum[:]
 	}

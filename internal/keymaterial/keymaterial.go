@@ -66,6 +66,19 @@ type Key struct {
 	Private     crypto.Signer     // private keys only
 	Public      crypto.PublicKey  // RSA/EC keys (for a private key, its public half)
 	Certificate *x509.Certificate // when a public key was taken from a certificate
+	// Chain holds the certificates that issued Certificate, nearest first,
+	// for a JWK's x5c.
+	Chain []*x509.Certificate
+}
+
+// FromCertificate is the public key of a certificate (and the chain that
+// issued it) as key material, for JWKs made from a certificate.
+func FromCertificate(field string, c *x509.Certificate, chain []*x509.Certificate) (Key, error) {
+	k := Key{Type: PublicKey, Format: "X.509 certificate", Certificate: c, Chain: chain}
+	if err := describePublic(field, "", c.PublicKey, &k); err != nil {
+		return Key{}, err
+	}
+	return k, nil
 }
 
 // ParseType validates a key type name.

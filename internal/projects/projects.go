@@ -230,20 +230,21 @@ func (s *Service) Delete(ctx context.Context, p access.Principal, name string) e
 // contents describes what a project still holds ("3 keys and 1 JWK"), or
 // "" when it is empty. Members do not count.
 func contents(ctx context.Context, q *queries.Queries, projectID int64) (string, error) {
-	keys, err := q.CountKeysInProject(ctx, projectID)
-	if err != nil {
-		return "", err
-	}
-	jwks, err := q.CountJWKsInProject(ctx, projectID)
-	if err != nil {
-		return "", err
-	}
 	var parts []string
-	if keys > 0 {
-		parts = append(parts, fmt.Sprintf("%d key(s)", keys))
+	for _, c := range []struct {
+		count func(context.Context, int64) (int64, error)
+		what  string
+	}{{q.CountKeysInProject, "key(s)"}, {q.CountJWKsInProject, "JWK(s)"}, {q.CountCertificatesInProject, "certificate(s)"}} {
+		n, err := c.count(ctx, projectID)
+		if err != nil {
+			return "", err
+		}
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, c.what))
+		}
 	}
-	if jwks > 0 {
-		parts = append(parts, fmt.Sprintf("%d JWK(s)", jwks))
+	if len(parts) > 2 {
+		return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1], nil
 	}
 	return strings.Join(parts, " and "), nil
 }

@@ -59,12 +59,20 @@ type Op struct {
 func (o *Op) Now() time.Time { return o.w.clock.Now() }
 
 // Run runs fn as one transaction after loading the project and checking the
-// principal holds wr.Perms there. Any error rolls everything back and is
+// principal holds wr.Perms there (with no project: that the principal is an
+// admin). Any error rolls everything back and is
 // audited as a refusal of wr.Action on wr.Object; after a commit the
 // publications are announced (listeners, then webhooks in the background).
 func (w *Writer) Run(ctx context.Context, wr Write, fn func(q *queries.Queries, o *Op) error) error {
 	o := &Op{w: w, Principal: wr.Principal}
 	err := w.db.InTx(ctx, func(q *queries.Queries) error {
+		if wr.Project == "" {
+			// An instance-wide write (an environment's truststore): admins.
+			if err := access.RequireAdmin(wr.Principal); err != nil {
+				return err
+			}
+			return fn(q, o)
+		}
 		pr, err := projects.Visible(ctx, q, wr.Principal, wr.Project)
 		if err != nil {
 			return err

@@ -2,10 +2,12 @@ package secrets
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 
 	"github.com/keyward/keyward/internal/bundle"
+	"github.com/keyward/keyward/internal/certs"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/queries"
 )
@@ -20,7 +22,27 @@ type (
 // BundleContributors are this area's sections of the gateway bundle: the
 // deployed keys (with their material) and JWKs (secret ones included).
 func (s *Service) BundleContributors() []bundle.Contributor {
-	return []bundle.Contributor{keyContributor{s}, jwkContributor{s}}
+	return []bundle.Contributor{keyContributor{s}, jwkContributor{s}, certContributor{s}}
+}
+
+type certContributor struct{ s *Service }
+
+func (c certContributor) Contribute(ctx context.Context, q *queries.Queries, env queries.Environment, b *bundle.Bundle) error {
+	rows, err := q.ListDeployedCertificateConfigs(ctx, env.ID)
+	if err != nil {
+		return fmt.Errorf("deployed certificates: %w", err)
+	}
+	for _, r := range rows {
+		cert, err := x509.ParseCertificate(r.CertificateConfig.DeployedDer)
+		if err != nil {
+			return fmt.Errorf("certificate %q: %w", r.CertificateName, err)
+		}
+		b.Certificates = append(b.Certificates, bundle.Certificate{Project: r.ProjectName, Name: r.CertificateName,
+			Alias: r.CertificateConfig.Alias, SubjectDN: cert.Subject.String(), EndDate: cert.NotAfter,
+			SHA256: r.CertificateConfig.DeployedSha256, DeployedRevision: r.CertificateConfig.DeployedRevision.Int64,
+			PEM: string(certs.EncodePEM(cert)) + r.CertificateConfig.DeployedChainPem})
+	}
+	return nil
 }
 
 type keyContributor struct{ s *Service }

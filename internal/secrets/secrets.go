@@ -45,7 +45,7 @@ type Service struct {
 func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer, p *deploy.Publisher, cache *JWKSCache) *Service {
 	svc := &Service{db: d, audit: a, clock: c, sealer: s, writer: publish.NewWriter(d, a, c, p), jwkSets: cache,
 		fingerprintKey: s.DeriveKey(FingerprintLabel, 32)}
-	svc.sources = map[SourceType]sourceLoader{SourceKey: svc.loadKeySource}
+	svc.sources = map[SourceType]sourceLoader{SourceKey: svc.loadKeySource, SourceCertificate: svc.loadCertificateSource}
 	return svc
 }
 

@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"database/sql"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/keyward/keyward/internal/errs"
@@ -21,7 +20,13 @@ import (
 type SourceType string
 
 // The JWK source types.
-const SourceKey SourceType = "KEY"
+const (
+	SourceKey         SourceType = "KEY"
+	SourceCertificate SourceType = "CERTIFICATE"
+)
+
+// SourceTypes lists the source types, in the order messages name them.
+var SourceTypes = []SourceType{SourceKey, SourceCertificate}
 
 // SourceMaterial is what a JWK is built from in one environment: the key
 // material and, for a certificate, its chain (leaf first).
@@ -52,11 +57,10 @@ type sourceLoader func(ctx context.Context, q *queries.Queries, project queries.
 func (s *Service) sourceLoader(t SourceType) (sourceLoader, error) {
 	load, ok := s.sources[t]
 	if !ok {
-		known := make([]string, 0, len(s.sources))
-		for k := range s.sources {
-			known = append(known, string(k))
+		known := make([]string, len(SourceTypes))
+		for i, k := range SourceTypes {
+			known[i] = string(k)
 		}
-		slices.Sort(known)
 		return nil, errs.FieldErrorf("sourceType", "sourceType %q is not supported; use %s.", t, strings.Join(known, " or "))
 	}
 	return load, nil
@@ -89,6 +93,40 @@ func (s *Service) loadKeySource(ctx context.Context, q *queries.Queries, project
 		return nil, err
 	}
 	return keySource{key: key}, nil
+}
+
+// certSource is a certificate as a JWK source: the public key of its
+// certificate in each environment, with the chain as x5c.
+type certSource struct{ cert queries.Certificate }
+
+func (c certSource) SourceType() SourceType { return SourceCertificate }
+func (c certSource) SourceID() int64        { return c.cert.ID }
+func (c certSource) SourceName() string     { return c.cert.Name }
+func (c certSource) Secret() bool           { return false }
+
+func (c certSource) Material(ctx context.Context, s *Service, q *queries.Queries, env queries.Environment) (SourceMaterial, bool, error) {
+	cc, err := q.GetCertificateConfig(ctx, queries.GetCertificateConfigParams{CertificateID: c.cert.ID, EnvironmentID: env.ID})
+	if errors.Is(err, sql.ErrNoRows) {
+		return SourceMaterial{}, false, nil
+	} else if err != nil {
+		return SourceMaterial{}, false, err
+	}
+	pc, err := storedCert(cc)
+	if err != nil {
+		return SourceMaterial{}, false, err
+	}
+	m, err := certMaterial("sourceName", pc.cert, pc.chain)
+	return m, err == nil, err
+}
+
+func (s *Service) loadCertificateSource(ctx context.Context, q *queries.Queries, project queries.Project, name string) (JWKSource, error) {
+	c, err := q.GetCertificateByName(ctx, queries.GetCertificateByNameParams{ProjectID: project.ID, Name: name})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.FieldErrorf("sourceName", "Certificate %q does not exist in project %q.", name, project.Name)
+	} else if err != nil {
+		return nil, err
+	}
+	return certSource{cert: c}, nil
 }
 
 // relatedJWKs lists the JWKs connected to a source.
