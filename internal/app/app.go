@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/auth"
 	"github.com/keyward/keyward/internal/bundle"
+	"github.com/keyward/keyward/internal/certfetch"
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/db"
@@ -108,7 +109,7 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.JWKS = secrets.NewJWKSCache(d, a.Logger)
 	a.Publisher.Listen(a.JWKS.Listener)
 	a.Projects.Changed, a.Environments.Changed = a.JWKS.Refresh, a.JWKS.Refresh
-	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS)
+	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS, certfetch.New(certfetch.Policy{}))
 	a.Truststores = truststore.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher))
 	a.Bundles = bundle.NewService(d, a.Audit, append(a.Secrets.BundleContributors(), a.Truststores.Contributor())...)
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {

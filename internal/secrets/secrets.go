@@ -15,6 +15,7 @@ import (
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
+	"github.com/keyward/keyward/internal/certfetch"
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/deploy"
@@ -38,13 +39,15 @@ type Service struct {
 	fingerprintKey []byte
 	// sources loads the items JWKs are made from, by source type.
 	sources map[SourceType]sourceLoader
+	// fetcher reaches TLS servers for "Receive via HTTPS/LDAPS Connection".
+	fetcher *certfetch.Fetcher
 }
 
 // NewService returns the secrets Service; cache is the public JWKS served
 // at /jwks/, kept current after every publication.
-func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer, p *deploy.Publisher, cache *JWKSCache) *Service {
+func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer, p *deploy.Publisher, cache *JWKSCache, f *certfetch.Fetcher) *Service {
 	svc := &Service{db: d, audit: a, clock: c, sealer: s, writer: publish.NewWriter(d, a, c, p), jwkSets: cache,
-		fingerprintKey: s.DeriveKey(FingerprintLabel, 32)}
+		fingerprintKey: s.DeriveKey(FingerprintLabel, 32), fetcher: f}
 	svc.sources = map[SourceType]sourceLoader{SourceKey: svc.loadKeySource, SourceCertificate: svc.loadCertificateSource}
 	return svc
 }

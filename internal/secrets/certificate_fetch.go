@@ -1,0 +1,66 @@
+package secrets
+
+import (
+	"context"
+	"crypto/x509"
+
+	"github.com/keyward/keyward/internal/access"
+	"github.com/keyward/keyward/internal/certs"
+	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/truststore"
+	"github.com/keyward/keyward/queries"
+)
+
+// Fetched is the chain a TLS server presented, parsed, with the analysis
+// of its leaf against an environment's truststore (or the built-in roots
+// when no environment is named), and the chain as PEM for the wizard to
+// carry into the save.
+type Fetched struct {
+	URL      string
+	Host     string
+	Chain    []certs.Details
+	Analysis certs.Analysis
+	PEM      string
+}
+
+// FetchCertificates connects to rawURL (https, ldaps or ldap with StartTLS),
+// makes only the TLS handshake and describes the chain presented; it stores
+// nothing. It needs SECRETS:MANAGE in the project ("" for the API's
+// project-less fetch: any signed-in user, since nothing is stored), because
+// the server makes the connection.
+func (s *Service) FetchCertificates(ctx context.Context, p access.Principal, project, envName, field, rawURL string) (Fetched, error) {
+	var roots []*x509.Certificate
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		if project != "" {
+			if _, err := manager(ctx, q, p, project); err != nil {
+				return err
+			}
+		} else if !p.Authenticated() {
+			return errs.Errorf(errs.Unauthorized, "Please sign in.")
+		}
+		if envName == "" {
+			roots = certs.BuiltinRoots()
+			return nil
+		}
+		ts, err := truststore.Load(ctx, q, envName, s.clock.Now())
+		if err != nil {
+			return err
+		}
+		roots = ts.Trusted()
+		return nil
+	})
+	if err != nil {
+		return Fetched{}, err
+	}
+	res, err := s.fetcher.Fetch(ctx, field, rawURL)
+	if err != nil {
+		return Fetched{}, err
+	}
+	now := s.clock.Now()
+	out := Fetched{URL: res.URL, Host: res.Host, PEM: string(certs.EncodePEM(res.Chain...))}
+	for _, c := range res.Chain {
+		out.Chain = append(out.Chain, certs.Describe(c, now))
+	}
+	out.Analysis = certs.Analyze(res.Chain[0], res.Chain[1:], roots, res.Host, now)
+	return out, nil
+}
