@@ -49,17 +49,15 @@ func (s *Server) handleJWKList(c echo.Context) error {
 	return s.render(c, http.StatusOK, page)
 }
 
-// jwkFormPage builds the create form for the chosen source key and use: the
-// environments offered are the key's, and the algorithms those that fit it.
-func (s *Server) jwkFormPage(c echo.Context, project, source, use string) (*views.JWKFormPage, error) {
-	if err := s.Secrets.RequireManage(c.Request().Context(), principal(c), project); err != nil {
+// jwkFormPage builds the create form for the chosen source (a key or a
+// certificate) and use: the environments offered are the source's, and
+// the algorithms those that fit its key.
+func (s *Server) jwkFormPage(c echo.Context, project string, sourceType secrets.SourceType, source, use string) (*views.JWKFormPage, error) {
+	ctx, p := c.Request().Context(), principal(c)
+	if err := s.Secrets.RequireManage(ctx, p, project); err != nil {
 		return nil, err
 	}
 	perms, err := s.projectPerms(c, project)
-	if err != nil {
-		return nil, err
-	}
-	keys, err := s.Secrets.ListKeys(c.Request().Context(), principal(c), project, secrets.KeyFilter{Size: 200})
 	if err != nil {
 		return nil, err
 	}
@@ -67,28 +65,102 @@ func (s *Server) jwkFormPage(c echo.Context, project, source, use string) (*view
 		use = "sig"
 	}
 	page := &views.JWKFormPage{Project: project, CanDeploy: perms[access.SecretsDeploy], Form: views.NewForm(),
-		Uses: []string{"sig", "enc"}}
+		Uses: []string{"sig", "enc"}, SourceType: string(sourceType)}
 	page.Title, page.Nav = "Create JWK", "projects"
-	if source == "" && len(keys.Keys) > 0 {
-		source = keys.Keys[0].Name
+	for _, t := range secrets.SourceTypes {
+		page.SourceTypes = append(page.SourceTypes, string(t))
 	}
+	var fit *keymaterial.Key
+	if sourceType == secrets.SourceCertificate {
+		fit, err = s.jwkCertificateSources(c, project, page, &source)
+	} else {
+		fit, err = s.jwkKeySources(c, project, page, &source)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if fit != nil {
+		page.Algs = keymaterial.JWKAlgorithms(*fit, use)
+	}
+	page.Form.Values["sourceType"], page.Form.Values["sourceName"], page.Form.Values["use"] = string(sourceType), source, use
+	return page, nil
+}
+
+// jwkKeySources lists the project's keys as sources; *source defaults to
+// the first. It returns the chosen key's shape, for the algorithms.
+func (s *Server) jwkKeySources(c echo.Context, project string, page *views.JWKFormPage, source *string) (*keymaterial.Key, error) {
+	keys, err := s.Secrets.ListKeys(c.Request().Context(), principal(c), project, secrets.KeyFilter{Size: 200})
+	if err != nil {
+		return nil, err
+	}
+	if *source == "" && len(keys.Keys) > 0 {
+		*source = keys.Keys[0].Name
+	}
+	var fit *keymaterial.Key
 	for _, k := range keys.Keys {
 		sk := views.JWKSourceKey{Name: k.Name, Label: k.Name + " (" + k.KeyType + ", " + k.Algorithm + ")"}
 		for _, e := range k.Environments {
 			sk.Environments = append(sk.Environments, e.Environment)
 		}
-		page.Keys = append(page.Keys, sk)
-		if k.Name == source {
+		page.Sources = append(page.Sources, sk)
+		if k.Name == *source {
 			page.Chosen = sk.Environments
 			if len(k.Environments) > 0 {
 				e := k.Environments[0]
-				fit := keymaterial.Key{Algorithm: keymaterial.Algorithm(k.Algorithm), Bits: int(e.Bits), Curve: e.Curve}
-				page.Algs = keymaterial.JWKAlgorithms(fit, use)
+				fit = &keymaterial.Key{Algorithm: keymaterial.Algorithm(k.Algorithm), Bits: int(e.Bits), Curve: e.Curve}
 			}
 		}
 	}
-	page.Form.Values["sourceName"], page.Form.Values["use"] = source, use
-	return page, nil
+	return fit, nil
+}
+
+// jwkCertificateSources lists the project's certificates as sources;
+// *source defaults to the first. It returns the chosen certificate's
+// public key shape, for the algorithms.
+func (s *Server) jwkCertificateSources(c echo.Context, project string, page *views.JWKFormPage, source *string) (*keymaterial.Key, error) {
+	ctx, p := c.Request().Context(), principal(c)
+	list, err := s.Secrets.ListCertificates(ctx, p, project, secrets.CertificateFilter{Size: 200})
+	if err != nil {
+		return nil, err
+	}
+	if *source == "" && len(list.Certificates) > 0 {
+		*source = list.Certificates[0].Name
+	}
+	found := false
+	for _, cert := range list.Certificates {
+		sk := views.JWKSourceKey{Name: cert.Name, Label: cert.Name}
+		for i, e := range cert.Environments {
+			if i == 0 {
+				sk.Label += " (" + e.Subject + ")"
+			}
+			sk.Environments = append(sk.Environments, e.Environment)
+		}
+		page.Sources = append(page.Sources, sk)
+		if cert.Name == *source {
+			page.Chosen, found = sk.Environments, true
+		}
+	}
+	if !found {
+		return nil, nil
+	}
+	d, err := s.Secrets.GetCertificate(ctx, p, project, *source)
+	if err != nil || len(d.Environments) == 0 || d.Environments[0].Details == nil {
+		return nil, err
+	}
+	det := d.Environments[0].Details
+	alg := map[string]keymaterial.Algorithm{"RSA": keymaterial.RSA, "ECDSA": keymaterial.EC, "EC": keymaterial.EC}[det.PublicKeyAlgorithm]
+	if alg == "" {
+		return nil, nil
+	}
+	return &keymaterial.Key{Algorithm: alg, Bits: det.KeyBits, Curve: det.Curve}, nil
+}
+
+// jwkSourceType reads the source type asked for (KEY unless CERTIFICATE).
+func jwkSourceType(v string) secrets.SourceType {
+	if secrets.SourceType(v) == secrets.SourceCertificate {
+		return secrets.SourceCertificate
+	}
+	return secrets.SourceKey
 }
 
 func (s *Server) handleJWKNew(c echo.Context) error {
@@ -96,7 +168,7 @@ func (s *Server) handleJWKNew(c echo.Context) error {
 	if source == "" {
 		source = c.QueryParam("sourceName")
 	}
-	page, err := s.jwkFormPage(c, c.Param("project"), source, c.QueryParam("use"))
+	page, err := s.jwkFormPage(c, c.Param("project"), jwkSourceType(c.QueryParam("sourceType")), source, c.QueryParam("use"))
 	if err != nil {
 		return err
 	}
@@ -114,7 +186,7 @@ func (s *Server) handleJWKCreate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	in := secrets.JWKInput{Name: form.Get("name"), SourceType: secrets.SourceKey, SourceName: form.Get("sourceName"), Use: form.Get("use"),
+	in := secrets.JWKInput{Name: form.Get("name"), SourceType: jwkSourceType(form.Get("sourceType")), SourceName: form.Get("sourceName"), Use: form.Get("use"),
 		Alg: form.Get("alg"), Kid: form.Get("kid"), Environments: form["environments"]}
 	_, err = s.Secrets.CreateJWK(c.Request().Context(), principal(c), project, in, form.Get("action") == "deploy")
 	if err == nil {
@@ -123,7 +195,7 @@ func (s *Server) handleJWKCreate(c echo.Context) error {
 		}
 		return redirect(c, "/projects/"+project+"/jwks/"+in.Name)
 	}
-	page, perr := s.jwkFormPage(c, project, in.SourceName, in.Use)
+	page, perr := s.jwkFormPage(c, project, in.SourceType, in.SourceName, in.Use)
 	if perr != nil {
 		return perr
 	}

@@ -266,17 +266,27 @@ func (s *Server) handleKeyConfigPreview(c echo.Context) error {
 	row := f.row(index)
 	previewRow(&row, p)
 	row.Form = views.NewForm()
-	if isHTMX(c) {
-		h := c.Response().Header()
-		if c.FormValue("replace") != "" {
-			h.Set("HX-Retarget", "#"+row.ID())
-			h.Set("HX-Reswap", "outerHTML")
-		} else {
-			h.Set("HX-Retarget", "#config-rows")
-			h.Set("HX-Reswap", "beforeend")
-		}
-	}
+	answerRow(c, row.ID(), c.FormValue("replace") != "")
 	return s.render(c, http.StatusOK, &views.KeyConfigRowPage{Row: row, Standalone: !isHTMX(c)})
+}
+
+// answerRow sends a row dialog's Apply to the Configuration table (the
+// key and certificate wizards): an htmx answer replaces the row being
+// edited (rowID) or is appended to the table, and the "config-applied"
+// event tells static/app.js to close the dialog.
+func answerRow(c echo.Context, rowID string, replace bool) {
+	if !isHTMX(c) {
+		return
+	}
+	h := c.Response().Header()
+	if replace {
+		h.Set("HX-Retarget", "#"+rowID)
+		h.Set("HX-Reswap", "outerHTML")
+	} else {
+		h.Set("HX-Retarget", "#config-rows")
+		h.Set("HX-Reswap", "beforeend")
+	}
+	h.Set("HX-Trigger", "config-applied")
 }
 
 // keyConfigFailed shows the dialog's fields again with err beside the

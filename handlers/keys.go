@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/keyward/keyward/internal/access"
@@ -64,16 +63,10 @@ func (s *Server) handleKeyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := &views.KeyListPage{Project: project, CanManage: perms[access.SecretsManage], Total: list.Total, Page: list.Page,
-		Pages: max(1, int((list.Total+int64(list.Size)-1)/int64(list.Size))), Environments: envs,
-		Filter: views.KeyFilter{Search: f.Search, Type: f.Type, Algorithm: f.Algorithm, Environment: f.Environment}}
-	q := url.Values{}
-	for k, v := range map[string]string{"search": f.Search, "keyType": f.Type, "algorithm": f.Algorithm, "environment": f.Environment} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	page.QueryString = q.Encode()
+	page := &views.KeyListPage{Project: project, CanManage: perms[access.SecretsManage], Environments: envs,
+		Filter: views.KeyFilter{Search: f.Search, Type: f.Type, Algorithm: f.Algorithm, Environment: f.Environment},
+		Pager: views.NewPager(list.Total, list.Page, list.Size,
+			map[string]string{"search": f.Search, "keyType": f.Type, "algorithm": f.Algorithm, "environment": f.Environment})}
 	page.Title, page.Nav = "Keys · "+project, "projects"
 	for _, k := range list.Keys {
 		page.Keys = append(page.Keys, keyRow(k))

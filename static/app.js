@@ -105,6 +105,14 @@
 // posts to the server (htmx), which answers the row for the table (the
 // dialog then closes) or the fields again with the message beside one.
 // [data-remove-row=ROW] removes a row.
+//
+// The certificate dialog adds: a select's option[data-default] is chosen
+// when the row has no value for it; [data-clear-on-open] (the previewed
+// content) is removed and [data-placeholder] shown when the dialog opens;
+// on Edit of a row that carries content, [data-preview-on-edit] is clicked
+// so the dialog shows it parsed; a [data-pick-radio] writes its value to
+// the form's [data-pick] input; and [data-pkcs12-password] shows while the
+// chosen (or applied) file is a .p12 or .pfx.
 (function () {
   "use strict";
   var rowField = /^\w+\[(\d+)\]\.(\w+)$/;
@@ -141,14 +149,38 @@
       var val = v[el.name] || "";
       if (el.type === "radio") el.checked = val ? el.value === val : el.hasAttribute("data-default");
       else if (el.type === "file") el.value = "";
+      else if (el.tagName === "SELECT" && !val && el.querySelector("option[data-default]")) el.value = el.querySelector("option[data-default]").value;
       else el.value = val;
     });
     form.setAttribute("data-editing", current ? current.id : "");
     restrict(form);
     form.querySelectorAll("[data-shown-with]").forEach(function (e) { e.hidden = !v[e.getAttribute("data-shown-with")]; });
     form.querySelectorAll("[data-value-of]").forEach(function (e) { e.textContent = v[e.getAttribute("data-value-of")] || ""; });
+    form.querySelectorAll("[data-clear-on-open]").forEach(function (e) { e.remove(); });
+    form.querySelectorAll("[data-placeholder]").forEach(function (e) { e.hidden = false; });
+    pkcs12(form);
     dlg.showModal();
+    var preview = form.querySelector("[data-preview-on-edit]");
+    if (current && preview && (v.upload || v.content || v.chain)) preview.click();
   }
+  // The PKCS#12 password shows for a .p12 or .pfx file, chosen now or
+  // applied before.
+  function pkcs12(form) {
+    var pw = form.querySelector("[data-pkcs12-password]");
+    if (!pw) return;
+    var file = form.querySelector("[data-pkcs12-file]");
+    var applied = form.querySelector("input[name=file_name]");
+    var name = file && file.files && file.files.length ? file.files[0].name : (applied ? applied.value : "");
+    pw.hidden = !/\.(p12|pfx)$/i.test(name);
+  }
+  document.addEventListener("change", function (ev) {
+    var t = ev.target;
+    if (t.matches("[data-pkcs12-file]")) pkcs12(t.form);
+    if (t.matches("[data-pick-radio]")) {
+      var pick = t.form && t.form.querySelector("[data-pick]");
+      if (pick) pick.value = t.value;
+    }
+  });
   document.addEventListener("click", function (ev) {
     var t = ev.target;
     var add = t.closest("[data-row-new]");
@@ -182,20 +214,16 @@
       if (gone) gone.remove();
     }
   });
-  // A 422 answer is the dialog's fields again: the dialog stays open, its
-  // choices restricted as before.
+  // An answer that is the dialog's fields again (a 422, a preview, a
+  // fetched chain): the dialog stays open, its choices restricted as before.
   document.addEventListener("htmx:afterSwap", function (ev) {
     var form = ev.detail.elt && ev.detail.elt.closest && ev.detail.elt.closest("form[data-rows]");
-    if (form) restrict(form);
+    if (form) { restrict(form); pkcs12(form); }
   });
-  // The server answered the row (2xx): the dialog has done its work.
-  document.addEventListener("htmx:afterRequest", function (ev) {
-    var elt = ev.detail.elt;
-    var xhr = ev.detail.xhr;
-    if (!elt || !elt.matches || !elt.matches("form[data-rows]") || !xhr) return;
-    if (xhr.status >= 200 && xhr.status < 300) {
-      var dlg = elt.closest("dialog");
-      if (dlg) dlg.close();
-    }
+  // The server answered the row (HX-Trigger: config-applied, on the
+  // dialog's form): the dialog has done its work.
+  document.addEventListener("config-applied", function (ev) {
+    var dlg = ev.target && ev.target.closest && ev.target.closest("dialog");
+    if (dlg) dlg.close();
   });
 })();

@@ -14,16 +14,17 @@ import (
 type ConfirmDialog struct {
 	ID      string // the <dialog>'s id; its opener carries data-dialog-open=ID
 	Title   string
-	Message string         // the choice step's question
-	Detail  string         // what each choice does
-	Choices []DialogChoice // none: the dialog opens at the typed name
-	Field   string         // the hidden input a choice is written to, e.g. jwk_action
-	Default string         // Field's value until a choice is made
-	Warning string         // the confirmation step's first sentence
-	Noun    string         // "key", "JWK", "certificate": "Type the key's name"
-	Name    string         // what must be typed
-	Action  string         // the dialog holds a form posting here; "" when it sits inside the form it confirms
-	CSRF    string         // for Action's form
+	Message string            // the choice step's question
+	Detail  string            // what each choice does
+	Choices []DialogChoice    // none: the dialog opens at the typed name
+	Field   string            // the hidden input a choice is written to, e.g. jwk_action
+	Default string            // Field's value until a choice is made
+	Warning string            // the confirmation step's first sentence
+	Noun    string            // "key", "JWK", "certificate": "Type the key's name"
+	Name    string            // what must be typed
+	Action  string            // the dialog holds a form posting here; "" when it sits inside the form it confirms
+	CSRF    string            // for Action's form
+	Hidden  map[string]string // more inputs for Action's form, e.g. the environment a CA is removed from
 	Submit  DialogSubmit
 }
 

@@ -39,3 +39,14 @@ func (f *Form) Fail(field, message string) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// NextIndex is the index of a Configuration table row added after rows
+// (a key's or a certificate's): one past the highest, since rows removed
+// before a post leave gaps.
+func NextIndex[R interface{ RowIndex() int }](rows []R) int {
+	n := 0
+	for _, r := range rows {
+		n = max(n, r.RowIndex()+1)
+	}
+	return n
+}

@@ -25,6 +25,23 @@ type JWKRow struct {
 	Environments []JWKEnvRow
 }
 
+// SourceLink is the address of the JWK's source: a key's or a
+// certificate's page.
+func (r JWKRow) SourceLink(project string) string {
+	if r.SourceType == "CERTIFICATE" {
+		return "/projects/" + project + "/certificates/" + r.SourceName
+	}
+	return "/projects/" + project + "/keys/" + r.SourceName
+}
+
+// SourceNoun is "key" or "certificate".
+func (r JWKRow) SourceNoun() string {
+	if r.SourceType == "CERTIFICATE" {
+		return "certificate"
+	}
+	return "key"
+}
+
 // JWKEnvRow is a JWK in one environment.
 type JWKEnvRow struct {
 	Environment      string
@@ -34,21 +51,27 @@ type JWKEnvRow struct {
 	JWKSURL          string
 }
 
-// JWKFormPage creates a JWK from a key.
+// JWKFormPage creates a JWK from a key or a certificate.
 type JWKFormPage struct {
 	Base
-	Project   string
-	CanDeploy bool
-	Keys      []JWKSourceKey
-	Form      Form
-	Chosen    []string // environments ticked
-	Uses      []string
-	Algs      []string // the algorithms that fit the chosen key and use
+	Project     string
+	CanDeploy   bool
+	SourceType  string   // KEY or CERTIFICATE
+	SourceTypes []string // the choices
+	Sources     []JWKSourceKey
+	Form        Form
+	Chosen      []string // environments ticked
+	Uses        []string
+	Algs        []string // the algorithms that fit the chosen source and use
 }
 
 func (JWKFormPage) Template() string { return "jwk_form" }
 
-// JWKSourceKey is a key a JWK can be made from, with its environments.
+// FromCertificate reports whether the JWK is made from a certificate.
+func (p JWKFormPage) FromCertificate() bool { return p.SourceType == "CERTIFICATE" }
+
+// JWKSourceKey is a key or certificate a JWK can be made from, with its
+// environments.
 type JWKSourceKey struct {
 	Name         string
 	Label        string

@@ -1,10 +1,6 @@
 package views
 
-import (
-	"html/template"
-	"strconv"
-	"time"
-)
+import "time"
 
 // KeyListPage lists a project's keys with server-side search, filters and
 // paging.
@@ -14,25 +10,11 @@ type KeyListPage struct {
 	CanManage    bool
 	Filter       KeyFilter
 	Keys         []KeyRow
-	Total        int64
-	Page, Pages  int
 	Environments []string
-	QueryString  string // the filters, for paging links
+	Pager
 }
 
 func (KeyListPage) Template() string { return "keys" }
-
-// PageLink is the relative URL of page n with the filters in force. It is
-// a template.URL so that html/template keeps the query's "=" and "&" (it
-// would percent-encode them in a query string it cannot trust, and the
-// filters would be lost when paging); QueryString comes from url.Values.
-func (p KeyListPage) PageLink(n int) template.URL {
-	q := "?"
-	if p.QueryString != "" {
-		q += p.QueryString + "&"
-	}
-	return template.URL(q + "page=" + strconv.Itoa(n))
-}
 
 // KeyFilter is the list's filter form.
 type KeyFilter struct {
@@ -120,15 +102,8 @@ type KeyConfigRow struct {
 	Form             Form // the wizard's errors, by field ("configs[1].content")
 }
 
-// NextIndex is the index of a row added after rows: one past the highest,
-// since rows removed before a post leave gaps.
-func NextIndex(rows []KeyConfigRow) int {
-	n := 0
-	for _, r := range rows {
-		n = max(n, r.Index+1)
-	}
-	return n
-}
+// RowIndex is the row's index, for NextIndex.
+func (r KeyConfigRow) RowIndex() int { return r.Index }
 
 // Field names one input of the row, e.g. "configs[2].content".
 func (r KeyConfigRow) Field(name string) string {

@@ -108,6 +108,9 @@ var funcs = template.FuncMap{
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
 	"list": func(items ...string) []string { return items },
+	// Certificates (partials/cert_details.html).
+	"expiryOf":    ExpiryOf,
+	"fingerprint": Fingerprint,
 	"has": func(set []string, v string) bool {
 		for _, s := range set {
 			if s == v {
