@@ -35,12 +35,13 @@ func parseTarget(field, rawURL string) (target, error) {
 	if !strings.Contains(raw, "://") {
 		return target{}, bareHostError(field, raw)
 	}
+	scheme, _, _ := strings.Cut(raw, "://")
+	if _, ok := defaultPorts[strings.ToLower(scheme)]; !ok {
+		return target{}, errs.FieldErrorf(field, "%s.", schemeMessage)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return target{}, errs.FieldErrorf(field, "This is not a valid URL; write it as https://host[:port], ldaps://host[:port] or ldap://host[:port].")
-	}
-	if _, ok := defaultPorts[u.Scheme]; !ok {
-		return target{}, errs.FieldErrorf(field, "%s.", schemeMessage)
 	}
 	if u.User != nil {
 		return target{}, errs.FieldErrorf(field, "Remove the user name from the URL: Keyward only reads the certificates the server presents and sends no credentials.")
