@@ -199,6 +199,13 @@ func TestServerRefusingTheHandshake(t *testing.T) {
 	fetchErr(t, loopback, u, u+" refused the TLS handshake (tls: internal error).")
 }
 
+func TestServerPresentingAnUnparsableCertificate(t *testing.T) {
+	pki := newTestPKI(t)
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{[]byte("not DER")}, PrivateKey: pki.leafKey}}}
+	u := "ldaps://" + tlsServer(t, cfg, newReports())
+	fetchErr(t, loopback, u, u+" started a TLS handshake that did not complete (tls: failed to parse certificate from server: x509: malformed certificate).")
+}
+
 func TestConnectionRefused(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -109,7 +109,7 @@ func handshakeMessage(url string, err error, head []byte) string {
 	case head[0] == 0x15 && tlsRecord:
 		return fmt.Sprintf("%s refused the TLS handshake (%s).", url, tlsText(text))
 	case head[0] == 0x16 && tlsRecord && (len(head) < 6 || head[5] == 2):
-		return fmt.Sprintf("%s broke off the TLS handshake (%s).", url, tlsText(text))
+		return fmt.Sprintf("%s started a TLS handshake that did not complete (%s).", url, tlsText(text))
 	}
 	return fmt.Sprintf("%s did not start a TLS handshake: is this the right port?", url)
 }
