@@ -258,3 +258,41 @@ func TestAPITruststoreIsADeploy(t *testing.T) {
 		t.Errorf("after removal: %v", got)
 	}
 }
+
+// TestAPICertificateFetch: the chain a loopback TLS server presents comes
+// back leaf first with its PEM, which a create then stores with its URL;
+// refused and unreachable addresses are clear 400s about the url.
+func TestAPICertificateFetch(t *testing.T) {
+	w := newSecretsWorld(t)
+	chain := newTestChain(t, "edge.example.com")
+	url := tlsServer(t, chain)
+	r := w.must(w.vic, http.MethodPost, "/apiops/certificates/fetch", map[string]any{"url": url})
+	got := r.Body["chain"].([]any)
+	if len(got) != 2 || got[0].(map[string]any)["subjectDn"] != "CN=edge.example.com" || got[1].(map[string]any)["subjectDn"] != chain.intermediate.Subject.String() {
+		t.Fatalf("chain %v", got)
+	}
+	if r.Body["url"] != url || !strings.Contains(r.Body["pem"].(string), "BEGIN CERTIFICATE") {
+		t.Errorf("fetch answer %s", r.Raw)
+	}
+	if !strings.Contains(fmt.Sprint(r.Body["analysis"]), "hostname_mismatch") {
+		t.Errorf("no hostname mismatch for a certificate of edge.example.com fetched from 127.0.0.1: %v", r.Body["analysis"])
+	}
+	w.must(w.dora, http.MethodPost, certsPath, map[string]any{"name": "fetched", "certificateEnvironmentList": []any{map[string]any{
+		"environmentName": "production", "content": base64.StdEncoding.EncodeToString([]byte(r.Body["pem"].(string))), "url": url}}})
+	c := w.must(w.vic, http.MethodGet, certsPath+"fetched/", nil).Body["certificate"].(map[string]any)
+	e := c["certificateEnvironmentList"].([]any)[0].(map[string]any)
+	if e["source"] != "URL" || e["sourceUrl"] != url || e["sha256Thumbprint"] != sha256Hex(chain.leaf.Raw) || len(e["chain"].([]any)) != 1 {
+		t.Errorf("stored from the fetch: %v", e)
+	}
+	for _, c := range []struct{ url, says string }{
+		{"https://169.254.169.254", "link-local"},
+		{"ftp://example.com", "https://, ldaps:// or ldap://"},
+		{"https://127.0.0.1:1", "refused the connection"},
+	} {
+		r := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/certificates/fetch", Authorization: "Bearer " + w.vic, Body: map[string]any{"url": c.url}})
+		checkAPIAnswer(t, r, http.StatusBadRequest)
+		if r.Body["field"] != "url" || !strings.Contains(r.Body["error_description"].(string), c.says) {
+			t.Errorf("fetch %s: %s", c.url, r.Raw)
+		}
+	}
+}

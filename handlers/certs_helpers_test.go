@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"crypto/tls"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -15,6 +16,7 @@ import (
 // testChain is a root → intermediate → leaf chain for certificate tests.
 type testChain struct {
 	root, intermediate, leaf *x509.Certificate
+	leafKey                  *ecdsa.PrivateKey
 }
 
 // newTestChain makes a chain whose leaf is for dnsName, valid around the
@@ -47,10 +49,10 @@ func newTestChain(t testing.TB, dnsName string) testChain {
 	}
 	root, rootKey := mk(ca("Test Root CA", 1), nil, nil)
 	inter, interKey := mk(ca("Test Intermediate CA", 2), root, rootKey)
-	leaf, _ := mk(&x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: dnsName}, DNSNames: []string{dnsName},
+	leaf, leafKey := mk(&x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: dnsName}, DNSNames: []string{dnsName},
 		NotBefore: notBefore, NotAfter: notBefore.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, inter, interKey)
-	return testChain{root: root, intermediate: inter, leaf: leaf}
+	return testChain{root: root, intermediate: inter, leaf: leaf, leafKey: leafKey}
 }
 
 // pemOf encodes certificates as PEM.
@@ -60,4 +62,29 @@ func pemOf(certs ...*x509.Certificate) []byte {
 		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 	}
 	return out
+}
+
+// tlsServer serves TLS on loopback with the chain's leaf (and its
+// intermediate); it answers nothing else. It returns the https:// URL.
+func tlsServer(t testing.TB, c testChain) string {
+	t.Helper()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{{
+		Certificate: [][]byte{c.leaf.Raw, c.intermediate.Raw}, PrivateKey: c.leafKey}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				_ = conn.(*tls.Conn).Handshake()
+			}()
+		}
+	}()
+	return "https://" + ln.Addr().String()
 }

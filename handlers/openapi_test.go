@@ -459,6 +459,7 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodGet, "/apiops/environments/development/truststore/export?format=pem", nil},
 		{http.MethodDelete, "/apiops/environments/development/truststore/" + sha256Hex(chain.root.Raw) + "/", nil},
 		{http.MethodDelete, "/apiops/projects/payments/certificates/edge-tls/", nil},
+		{http.MethodPost, "/apiops/certificates/fetch", map[string]any{"url": tlsServer(t, chain), "environmentName": "development"}},
 	}
 	called := map[string]bool{"GET /apiops/openapi.json": true}
 	gatewayToken := ""
