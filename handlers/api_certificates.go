@@ -83,7 +83,7 @@ func certificateRoutes() []apiRoute {
 				queryParam("format", "With environment: pem (default), der or p7b.", &schema{Type: "string", Enum: []any{secrets.FormatPEM, secrets.FormatDER, secrets.FormatPKCS7}})),
 			Errors: []int{bad, missing}},
 		{Method: http.MethodPost, Path: "/apiops/certificates/fetch", Handler: handleBody((*Server).handleAPICertificateFetch),
-			Permission: "any user", ID: "fetchCertificates", Summary: "Fetch the certificate chain a TLS server presents",
+			Permission: "SECRETS:MANAGE in some project", ID: "fetchCertificates", Summary: "Fetch the certificate chain a TLS server presents",
 			Description: "Connects to an https://, ldaps:// or ldap:// (StartTLS) address, makes only the TLS handshake (10 s limit), " +
 				"and answers the chain leaf first, parsed and analysed against the environment's truststore (the built-in roots " +
 				"without one). Stores nothing. Loopback, link-local and other internal addresses are refused unless the administrator allowed them.",

@@ -266,7 +266,10 @@ func TestAPICertificateFetch(t *testing.T) {
 	w := newSecretsWorld(t)
 	chain := newTestChain(t, "edge.example.com")
 	url := tlsServer(t, chain)
-	r := w.must(w.vic, http.MethodPost, "/apiops/certificates/fetch", map[string]any{"url": url})
+	// vic only views: the server makes the connection, so fetching needs MANAGE somewhere.
+	refused := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/certificates/fetch", Authorization: "Bearer " + w.vic, Body: map[string]any{"url": url}})
+	checkAPIAnswer(t, refused, http.StatusForbidden)
+	r := w.must(w.manny, http.MethodPost, "/apiops/certificates/fetch", map[string]any{"url": url})
 	got := r.Body["chain"].([]any)
 	if len(got) != 2 || got[0].(map[string]any)["subjectDn"] != "CN=edge.example.com" || got[1].(map[string]any)["subjectDn"] != chain.intermediate.Subject.String() {
 		t.Fatalf("chain %v", got)
@@ -289,7 +292,7 @@ func TestAPICertificateFetch(t *testing.T) {
 		{"ftp://example.com", "https://, ldaps:// or ldap://"},
 		{"https://127.0.0.1:1", "refused the connection"},
 	} {
-		r := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/certificates/fetch", Authorization: "Bearer " + w.vic, Body: map[string]any{"url": c.url}})
+		r := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/certificates/fetch", Authorization: "Bearer " + w.manny, Body: map[string]any{"url": c.url}})
 		checkAPIAnswer(t, r, http.StatusBadRequest)
 		if r.Body["field"] != "url" || !strings.Contains(r.Body["error_description"].(string), c.says) {
 			t.Errorf("fetch %s: %s", c.url, r.Raw)
