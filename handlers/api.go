@@ -65,6 +65,9 @@ func bindRequest(c echo.Context, v any) error {
 	}
 	rv := reflect.ValueOf(v).Elem()
 	for _, f := range reflect.VisibleFields(rv.Type()) {
+		if !f.IsExported() {
+			continue
+		}
 		l, isList := rv.FieldByIndex(f.Index).Interface().(listField)
 		name, _, ok := jsonField(f)
 		switch {

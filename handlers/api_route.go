@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"mime"
 	"net/http"
 	"regexp"
 	"strings"
@@ -51,8 +52,52 @@ const (
 // apiHandler serves a route and knows its request and response types.
 type apiHandler struct {
 	Request  any // zero value of the JSON body type; nil for no body
-	Response any // zero value of the 200 body type
+	Form     any // zero value of the multipart/form-data body type, when the route takes one too
+	Response any // zero value of the 200 body type (a fileResponse for a download)
 	serve    func(s *Server, c echo.Context) (any, error)
+}
+
+// handleBodyOrForm adapts a handler whose body is JSON (Req) or, as the seed
+// product's certificate upload is, multipart/form-data: fromForm reads the
+// form into a Req. form is a zero value of the struct documenting the form's
+// fields.
+func handleBodyOrForm[Req, Form, Resp any](h func(*Server, echo.Context, Req) (Resp, error), fromForm func(echo.Context) (Req, error)) apiHandler {
+	var req Req
+	var form Form
+	var resp Resp
+	return apiHandler{Request: req, Form: form, Response: resp, serve: func(s *Server, c echo.Context) (any, error) {
+		var in Req
+		if strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEMultipartForm) {
+			var err error
+			if in, err = fromForm(c); err != nil {
+				return nil, err
+			}
+		} else if err := bindRequest(c, &in); err != nil {
+			return nil, err
+		}
+		return h(s, c, in)
+	}}
+}
+
+// download is a route's 200 that is a file: its content types (for the
+// document) and how it is sent.
+type download interface {
+	contentTypes() []string
+	send(c echo.Context) error
+}
+
+// fileResponse is a file to send as an attachment; each download route has
+// a type that embeds it and lists its content types.
+type fileResponse struct {
+	FileName    string
+	ContentType string
+	Body        []byte
+}
+
+func (f fileResponse) send(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": f.FileName}))
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.Blob(http.StatusOK, f.ContentType, f.Body)
 }
 
 // handle adapts a handler that takes no body.
@@ -92,6 +137,9 @@ func (r apiRoute) echoHandler(s *Server) echo.HandlerFunc {
 			if etagMatches(c.Request().Header.Get("If-None-Match"), tag) {
 				return c.NoContent(http.StatusNotModified)
 			}
+		}
+		if f, ok := resp.(download); ok {
+			return f.send(c)
 		}
 		return c.JSON(http.StatusOK, resp)
 	}

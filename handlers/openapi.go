@@ -181,6 +181,9 @@ func (r apiRoute) operation(b *schemaBuilder, tag string) *openAPIOperation {
 	if r.Handler.Request != nil {
 		out.RequestBody = &openAPIRequestBody{Required: true,
 			Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Request), asInput, where)}}}
+		if r.Handler.Form != nil {
+			out.RequestBody.Content[echo.MIMEMultipartForm] = openAPIMedia{Schema: b.schemaOf(reflect.TypeOf(r.Handler.Form), asInput, where)}
+		}
 	}
 	switch r.Security {
 	case noToken:
@@ -203,8 +206,17 @@ func (r apiRoute) operation(b *schemaBuilder, tag string) *openAPIOperation {
 // errors: the route's own, 401 and 403 where a token is needed, 400 and 413
 // where a body is read, and 500 everywhere.
 func (r apiRoute) responses(b *schemaBuilder, where string) map[string]*openAPIResponse {
-	out := map[string]*openAPIResponse{"200": {Description: "Success.",
-		Content: map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Response), asOutput, where)}}}}
+	out := map[string]*openAPIResponse{"200": {Description: "Success."}}
+	if file, ok := r.Handler.Response.(download); ok {
+		// A download: the body is the file, in one of these types.
+		out["200"].Description = "The file, as an attachment (Content-Disposition names it)."
+		out["200"].Content = map[string]openAPIMedia{}
+		for _, t := range file.contentTypes() {
+			out["200"].Content[t] = openAPIMedia{Schema: &schema{Type: "string", Format: "binary"}}
+		}
+	} else {
+		out["200"].Content = map[string]openAPIMedia{echo.MIMEApplicationJSON: {Schema: b.schemaOf(reflect.TypeOf(r.Handler.Response), asOutput, where)}}
+	}
 	if r.Conditional {
 		etag := map[string]*openAPIHeader{"ETag": {Description: "Identifies this content; send it back in If-None-Match.",
 			Required: true, Schema: &schema{Type: "string"}}}

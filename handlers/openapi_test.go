@@ -1,6 +1,9 @@
 package handlers_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -196,6 +199,14 @@ func TestOpenAPIOperationsDocumentAuthAndErrors(t *testing.T) {
 	}
 	for _, op := range doc.operations(t) {
 		responses := docObject(t, op.Spec, "responses")
+		if isDownload(op) {
+			for ct, m := range docObject(t, responses, "200", "content") {
+				if s := m.(map[string]any)["schema"].(map[string]any); s["type"] != "string" || s["format"] != "binary" || !strings.Contains(ct, "/") {
+					t.Errorf("%s: download %s is documented as %v", op, ct, s)
+				}
+			}
+			continue
+		}
 		success := doc.resolve(t, docObject(t, responses, "200", "content", "application/json", "schema"))
 		public := op.Path == "/apiops/openapi.json"
 		if public {
@@ -396,6 +407,7 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 	env.CreateUser("root", true)
 	env.CreateUser("dave", false)
 	root := env.Token("root")
+	chain := newTestChain(t, "edge.example.com")
 	calls := []struct {
 		method, path string
 		body         any
@@ -431,6 +443,23 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodDelete, "/apiops/environments/development/gatewayTokens/1/", nil},
 		{http.MethodDelete, "/apiops/projects/payments/jwks/session-jwk/", nil},
 		{http.MethodDelete, "/apiops/projects/payments/keys/signer/?jwkDeleteAction=DELETE", nil},
+		// Certificates and the truststore.
+		{http.MethodPost, "/apiops/projects/payments/certificates/", map[string]any{"name": "edge-tls", "certificateEnvironmentList": []any{
+			map[string]any{"environmentName": "development", "content": base64.StdEncoding.EncodeToString(pemOf(chain.leaf, chain.intermediate)), "alias": "edge"}}}},
+		{http.MethodGet, "/apiops/projects/payments/certificates/?expiresWithin=400d", nil},
+		{http.MethodGet, "/apiops/projects/payments/certificates/edge-tls/", nil},
+		{http.MethodPut, "/apiops/projects/payments/certificates/edge-tls/", map[string]any{"description": "edge",
+			"certificateEnvironmentList": []any{map[string]any{"environmentName": "development", "alias": "edge"}}}},
+		{http.MethodDelete, "/apiops/projects/payments/certificates/edge-tls/environments/development/", nil},
+		{http.MethodPost, "/apiops/projects/payments/certificates/edge-tls/environments/development/", nil},
+		{http.MethodGet, "/apiops/projects/payments/certificates/edge-tls/export/?environment=development&format=der", nil},
+		{http.MethodPost, "/apiops/environments/development/truststore/", map[string]any{"content": base64.StdEncoding.EncodeToString(pemOf(chain.root))}},
+		{http.MethodGet, "/apiops/environments/development/truststore/", nil},
+		{http.MethodPut, "/apiops/environments/development/truststore/builtInRoots/", map[string]any{"include": false}},
+		{http.MethodGet, "/apiops/environments/development/truststore/export?format=pem", nil},
+		{http.MethodDelete, "/apiops/environments/development/truststore/" + sha256Hex(chain.root.Raw) + "/", nil},
+		{http.MethodDelete, "/apiops/projects/payments/certificates/edge-tls/", nil},
+		{http.MethodPost, "/apiops/certificates/fetch", map[string]any{"url": tlsServer(t, chain), "environmentName": "development"}},
 	}
 	called := map[string]bool{"GET /apiops/openapi.json": true}
 	gatewayToken := ""
@@ -448,6 +477,13 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		called[op.String()] = true
 		if r.Status != http.StatusOK {
 			t.Errorf("%s %s: status %d, body %s", c.method, c.path, r.Status, r.Raw)
+			continue
+		}
+		if isDownload(op) {
+			if ct := r.Header.Get("Content-Type"); docObject(t, op.Spec, "responses", "200", "content")[ct] == nil ||
+				!strings.HasPrefix(r.Header.Get("Content-Disposition"), "attachment; filename=") || len(r.Raw) == 0 {
+				t.Errorf("%s %s: download answered %s, %q", c.method, c.path, ct, r.Header.Get("Content-Disposition"))
+			}
 			continue
 		}
 		s := docObject(t, op.Spec, "responses", "200", "content", "application/json", "schema")
@@ -572,4 +608,12 @@ func TestOpenAPIValidationCatchesDrift(t *testing.T) {
 	if err := env.CheckAPIResponse(short, http.StatusOK, resp.Header, edit(func(b, _ map[string]any) { b["resultCount"] = "1" })); err == nil {
 		t.Error("a drifted answer to /apiops/projects passed the check")
 	}
+}
+
+// isDownload reports whether an operation answers a file, not JSON.
+func isDownload(op docOperation) bool { return strings.Contains(op.Path, "/export") }
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

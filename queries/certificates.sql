@@ -59,10 +59,10 @@ WHERE certificates.project_id = sqlc.arg(project_id)
                   AND (instr(lower(c.subject), sqlc.arg(search)) > 0 OR instr(lower(c.issuer), sqlc.arg(search)) > 0)))
   AND (CAST(sqlc.arg(environment_id) AS INTEGER) = 0 OR EXISTS (
         SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id AND c.environment_id = sqlc.arg(environment_id)))
-  AND (CAST(sqlc.arg(filter_expiry) AS INTEGER) = 0 OR EXISTS (
-        SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id
-          AND (sqlc.arg(environment_id) = 0 OR c.environment_id = sqlc.arg(environment_id))
-          AND c.not_after < sqlc.arg(expires_before)))
+  AND (CAST(sqlc.arg(filter_expiry) AS INTEGER) = 0 OR certificates.id IN (
+        SELECT c.certificate_id FROM certificate_configs c
+        WHERE c.project_id = sqlc.arg(project_id) AND c.not_after < sqlc.arg(expires_before)
+          AND (sqlc.arg(environment_id) = 0 OR c.environment_id = sqlc.arg(environment_id))))
 ORDER BY certificates.name
 LIMIT sqlc.arg(lim) OFFSET sqlc.arg(off);
 
@@ -75,10 +75,10 @@ WHERE certificates.project_id = sqlc.arg(project_id)
                   AND (instr(lower(c.subject), sqlc.arg(search)) > 0 OR instr(lower(c.issuer), sqlc.arg(search)) > 0)))
   AND (CAST(sqlc.arg(environment_id) AS INTEGER) = 0 OR EXISTS (
         SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id AND c.environment_id = sqlc.arg(environment_id)))
-  AND (CAST(sqlc.arg(filter_expiry) AS INTEGER) = 0 OR EXISTS (
-        SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id
-          AND (sqlc.arg(environment_id) = 0 OR c.environment_id = sqlc.arg(environment_id))
-          AND c.not_after < sqlc.arg(expires_before)));
+  AND (CAST(sqlc.arg(filter_expiry) AS INTEGER) = 0 OR certificates.id IN (
+        SELECT c.certificate_id FROM certificate_configs c
+        WHERE c.project_id = sqlc.arg(project_id) AND c.not_after < sqlc.arg(expires_before)
+          AND (sqlc.arg(environment_id) = 0 OR c.environment_id = sqlc.arg(environment_id))));
 
 -- name: ListCertificateConfigsForCertificates :many
 SELECT certificate_configs.id, certificate_configs.certificate_id, certificate_configs.environment_id, certificate_configs.source,

@@ -92,10 +92,10 @@ WHERE certificates.project_id = ?1
                   AND (instr(lower(c.subject), ?2) > 0 OR instr(lower(c.issuer), ?2) > 0)))
   AND (CAST(?3 AS INTEGER) = 0 OR EXISTS (
         SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id AND c.environment_id = ?3))
-  AND (CAST(?4 AS INTEGER) = 0 OR EXISTS (
-        SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id
-          AND (?3 = 0 OR c.environment_id = ?3)
-          AND c.not_after < ?5))
+  AND (CAST(?4 AS INTEGER) = 0 OR certificates.id IN (
+        SELECT c.certificate_id FROM certificate_configs c
+        WHERE c.project_id = ?1 AND c.not_after < ?5
+          AND (?3 = 0 OR c.environment_id = ?3)))
 `
 
 type CountCertificatesParams struct {
@@ -442,10 +442,10 @@ WHERE certificates.project_id = ?1
                   AND (instr(lower(c.subject), ?2) > 0 OR instr(lower(c.issuer), ?2) > 0)))
   AND (CAST(?3 AS INTEGER) = 0 OR EXISTS (
         SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id AND c.environment_id = ?3))
-  AND (CAST(?4 AS INTEGER) = 0 OR EXISTS (
-        SELECT 1 FROM certificate_configs c WHERE c.certificate_id = certificates.id
-          AND (?3 = 0 OR c.environment_id = ?3)
-          AND c.not_after < ?5))
+  AND (CAST(?4 AS INTEGER) = 0 OR certificates.id IN (
+        SELECT c.certificate_id FROM certificate_configs c
+        WHERE c.project_id = ?1 AND c.not_after < ?5
+          AND (?3 = 0 OR c.environment_id = ?3)))
 ORDER BY certificates.name
 LIMIT ?7 OFFSET ?6
 `

@@ -109,7 +109,7 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.JWKS = secrets.NewJWKSCache(d, a.Logger)
 	a.Publisher.Listen(a.JWKS.Listener)
 	a.Projects.Changed, a.Environments.Changed = a.JWKS.Refresh, a.JWKS.Refresh
-	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS, certfetch.New(certfetch.Policy{}))
+	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS, certfetch.New(cfg.FetchPolicy()))
 	a.Truststores = truststore.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher))
 	a.Bundles = bundle.NewService(d, a.Audit, append(a.Secrets.BundleContributors(), a.Truststores.Contributor())...)
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {

@@ -92,8 +92,10 @@ type ZipFile struct {
 	Cert *x509.Certificate
 }
 
-func EncodePKCS7(certs []*x509.Certificate) ([]byte, error) { return nil, errs.Errorf(errs.Internal, "stub") }
-func ZipDER(files []ZipFile) ([]byte, error)                 { return nil, errs.Errorf(errs.Internal, "stub") }
+func EncodePKCS7(certs []*x509.Certificate) ([]byte, error) {
+	return nil, errs.Errorf(errs.Internal, "stub")
+}
+func ZipDER(files []ZipFile) ([]byte, error) { return nil, errs.Errorf(errs.Internal, "stub") }
 func TruststoreJKS(certs []NamedCert, password string, created time.Time) ([]byte, error) {
 	return nil, errs.Errorf(errs.Internal, "stub")
 }

@@ -7,10 +7,14 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/keyward/keyward/internal/certfetch"
 )
 
 // Config is the server's configuration.
@@ -25,6 +29,10 @@ type Config struct {
 	SessionIdle    time.Duration
 	SessionMaxAge  time.Duration
 	MaxRequestBody int64
+
+	// Certificate fetches from https://, ldaps:// and ldap:// URLs.
+	FetchDenyPrivate bool           // also refuse private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)
+	FetchAllow       []netip.Prefix // ranges a fetch may reach even when otherwise refused
 }
 
 // DBPath is the SQLite file inside the data directory.
@@ -55,8 +63,10 @@ func BindData(fs *flag.FlagSet, c *Config, getenv Getenv) {
 	fs.StringVar(&c.MasterKeyFile, "master-key-file", getenv("KEYWARD_MASTER_KEY_FILE"), "master key file, created with mode 0600 when missing (default DATA_DIR/master.key; env KEYWARD_MASTER_KEY_FILE)")
 }
 
-// BindServe registers the server's flags.
-func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (durations func() error) {
+// BindServe registers the server's flags. The returned finish, called after
+// parsing, converts and checks the values that are not plain strings
+// (durations, the fetch settings).
+func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (finish func() error) {
 	BindData(fs, c, getenv)
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on (env KEYWARD_ADDR)")
 	fs.StringVar(&c.BaseURL, "base-url", getenv("KEYWARD_BASE_URL"), "public URL of this server, used in printed links (default http://ADDR; env KEYWARD_BASE_URL)")
@@ -66,6 +76,10 @@ func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (durations func() err
 	idle := fs.String("session-idle-timeout", envOr(getenv, "KEYWARD_SESSION_IDLE_TIMEOUT", "30m"), "sign out after this long without a request (env KEYWARD_SESSION_IDLE_TIMEOUT)")
 	maxAge := fs.String("session-max-age", envOr(getenv, "KEYWARD_SESSION_MAX_AGE", "12h"), "sign out this long after signing in (env KEYWARD_SESSION_MAX_AGE)")
 	c.MaxRequestBody = 1 << 20
+	denyPrivateEnv := getenv("KEYWARD_FETCH_DENY_PRIVATE")
+	denyPrivate, denyPrivateErr := strconv.ParseBool(envOr(getenv, "KEYWARD_FETCH_DENY_PRIVATE", "false"))
+	fs.BoolVar(&c.FetchDenyPrivate, "fetch-deny-private", denyPrivate, "certificate fetches also refuse private addresses: 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 (env KEYWARD_FETCH_DENY_PRIVATE)")
+	allow := fs.String("fetch-allow", getenv("KEYWARD_FETCH_ALLOW"), "comma-separated IP addresses and CIDR prefixes that certificate fetches may reach even when refused otherwise, such as 127.0.0.1,10.20.0.0/16 (env KEYWARD_FETCH_ALLOW)")
 	return func() error {
 		var err error
 		if c.SessionIdle, err = time.ParseDuration(*idle); err != nil || c.SessionIdle < time.Minute {
@@ -73,6 +87,12 @@ func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (durations func() err
 		}
 		if c.SessionMaxAge, err = time.ParseDuration(*maxAge); err != nil || c.SessionMaxAge < c.SessionIdle {
 			return fmt.Errorf("--session-max-age %q must be a duration no shorter than --session-idle-timeout, such as 12h", *maxAge)
+		}
+		if denyPrivateErr != nil && !isSet(fs, "fetch-deny-private") {
+			return fmt.Errorf("--fetch-deny-private %q (from KEYWARD_FETCH_DENY_PRIVATE) must be true or false", denyPrivateEnv)
+		}
+		if c.FetchAllow, err = parseFetchAllow(*allow); err != nil {
+			return err
 		}
 		return nil
 	}
@@ -119,4 +139,46 @@ func (c *Config) Validate() error {
 // SecureCookies reports whether cookies always carry the Secure flag.
 func (c Config) SecureCookies() bool {
 	return c.CookieSecure == "always" || (c.CookieSecure == "auto" && strings.HasPrefix(c.BaseURL, "https://"))
+}
+
+// FetchPolicy is the address policy of certificate fetches.
+func (c Config) FetchPolicy() certfetch.Policy {
+	return certfetch.Policy{DenyPrivate: c.FetchDenyPrivate, Allow: c.FetchAllow}
+}
+
+// parseFetchAllow reads --fetch-allow: IP addresses and CIDR prefixes
+// separated by commas. IPv4-mapped IPv6 forms are turned into the IPv4 ones
+// they mean, since fetched addresses are compared unmapped.
+func parseFetchAllow(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if !strings.Contains(item, "/") {
+			var a netip.Addr
+			if a, err = netip.ParseAddr(item); err == nil && a.Zone() == "" {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else if err == nil {
+				err = fmt.Errorf("zone")
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("--fetch-allow %q must be comma-separated IP addresses or CIDR prefixes, such as 127.0.0.1,10.20.0.0/16: %q is neither", list, item)
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// isSet reports whether the command line gave the flag name.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -3,7 +3,9 @@ package config
 import (
 	"flag"
 	"io"
+	"net/netip"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -37,6 +39,9 @@ func TestDefaults(t *testing.T) {
 	if c.SecureCookies() {
 		t.Errorf("an http base URL must not force Secure cookies")
 	}
+	if p := c.FetchPolicy(); c.FetchDenyPrivate || c.FetchAllow != nil || p.DenyPrivate || p.Allow != nil || p.Timeout != 0 {
+		t.Errorf("fetch defaults: deny private %v, allow %v, policy %+v", c.FetchDenyPrivate, c.FetchAllow, p)
+	}
 	if c.DBPath() != filepath.Join("./data", "keyward.db") || c.KeyFile() != filepath.Join("./data", "master.key") {
 		t.Errorf("paths: %s %s", c.DBPath(), c.KeyFile())
 	}
@@ -60,6 +65,11 @@ func TestInvalidFlagsNameTheFlag(t *testing.T) {
 		{[]string{"--session-max-age", "forever"}, "--session-max-age"},
 		{[]string{"--session-idle-timeout", "2h", "--session-max-age", "1h"}, "--session-max-age"},
 		{[]string{"--data-dir", ""}, "--data-dir"},
+		{[]string{"--fetch-allow", "10.0.0.0/33"}, "--fetch-allow"},
+		{[]string{"--fetch-allow", "127.0.0.1,localhost"}, "--fetch-allow"},
+		{[]string{"--fetch-allow", "10.0.0"}, "--fetch-allow"},
+		{[]string{"--fetch-allow", "fe80::1%eth0"}, "--fetch-allow"},
+		{[]string{"--fetch-allow", "10.0.0.0/8/8"}, "--fetch-allow"},
 	} {
 		_, err := parseServe(tc.args, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -147,5 +157,71 @@ func TestBindDataOnly(t *testing.T) {
 	}
 	if fs.Lookup("addr") != nil {
 		t.Errorf("subcommands must not take server flags")
+	}
+}
+
+func TestFetchSettings(t *testing.T) {
+	prefixes := func(list ...string) []netip.Prefix {
+		var out []netip.Prefix
+		for _, p := range list {
+			out = append(out, netip.MustParsePrefix(p))
+		}
+		return out
+	}
+	env := map[string]string{
+		"KEYWARD_FETCH_DENY_PRIVATE": "true",
+		// Spaces, an empty item, a single address of each family, a
+		// prefix that is not masked and an IPv4-mapped one.
+		"KEYWARD_FETCH_ALLOW": " 127.0.0.1, 10.20.30.40/16,,::1,::ffff:192.0.2.0/120 ,2001:db8::/32",
+	}
+	c, err := parseServe(nil, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := prefixes("127.0.0.1/32", "10.20.0.0/16", "::1/128", "192.0.2.0/24", "2001:db8::/32")
+	if !c.FetchDenyPrivate || !reflect.DeepEqual(c.FetchAllow, want) {
+		t.Fatalf("from the environment: deny private %v, allow %v, want %v", c.FetchDenyPrivate, c.FetchAllow, want)
+	}
+	if p := c.FetchPolicy(); !p.DenyPrivate || !reflect.DeepEqual(p.Allow, want) || p.Timeout != 0 {
+		t.Errorf("policy %+v", p)
+	}
+
+	// Flags win over the environment.
+	c, err = parseServe([]string{"--fetch-deny-private=false", "--fetch-allow", "192.0.2.7"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.FetchDenyPrivate || !reflect.DeepEqual(c.FetchAllow, prefixes("192.0.2.7/32")) {
+		t.Errorf("flags: deny private %v, allow %v", c.FetchDenyPrivate, c.FetchAllow)
+	}
+	c, err = parseServe([]string{"--fetch-deny-private", "--fetch-allow", ""}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.FetchDenyPrivate || c.FetchAllow != nil {
+		t.Errorf("bare --fetch-deny-private and an empty --fetch-allow: %v %v", c.FetchDenyPrivate, c.FetchAllow)
+	}
+	for _, v := range []string{"1", "TRUE", "false", "0"} {
+		c, err := parseServe(nil, map[string]string{"KEYWARD_FETCH_DENY_PRIVATE": v})
+		if err != nil || c.FetchDenyPrivate != (v == "1" || v == "TRUE") {
+			t.Errorf("KEYWARD_FETCH_DENY_PRIVATE=%s: %v, %v", v, c, err)
+		}
+	}
+
+	// A bad environment value is reported under its flag's name, quoted,
+	// unless the flag overrides it.
+	_, err = parseServe(nil, map[string]string{"KEYWARD_FETCH_DENY_PRIVATE": "maybe"})
+	if err == nil || !strings.Contains(err.Error(), "--fetch-deny-private") || !strings.Contains(err.Error(), `"maybe"`) {
+		t.Errorf("bad KEYWARD_FETCH_DENY_PRIVATE: %v", err)
+	}
+	if _, err = parseServe([]string{"--fetch-deny-private=true"}, map[string]string{"KEYWARD_FETCH_DENY_PRIVATE": "maybe"}); err != nil {
+		t.Errorf("--fetch-deny-private overrides a bad KEYWARD_FETCH_DENY_PRIVATE: %v", err)
+	}
+	_, err = parseServe(nil, map[string]string{"KEYWARD_FETCH_ALLOW": "10.0.0.0/8;192.0.2.0/24"})
+	if err == nil || !strings.Contains(err.Error(), "--fetch-allow") || !strings.Contains(err.Error(), "10.0.0.0/8;192.0.2.0/24") {
+		t.Errorf("bad KEYWARD_FETCH_ALLOW: %v", err)
+	}
+	if _, err = parseServe([]string{"--fetch-allow", "10.0.0.0"}, nil); err != nil {
+		t.Errorf("a single address is a valid --fetch-allow: %v", err)
 	}
 }

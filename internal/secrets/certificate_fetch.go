@@ -25,9 +25,9 @@ type Fetched struct {
 
 // FetchCertificates connects to rawURL (https, ldaps or ldap with StartTLS),
 // makes only the TLS handshake and describes the chain presented; it stores
-// nothing. It needs SECRETS:MANAGE in the project ("" for the API's
-// project-less fetch: any signed-in user, since nothing is stored), because
-// the server makes the connection.
+// nothing. Because the server makes the connection, it needs
+// SECRETS:MANAGE: in the project, or (project "", the API's fetch) in at
+// least one project, or an admin.
 func (s *Service) FetchCertificates(ctx context.Context, p access.Principal, project, envName, field, rawURL string) (Fetched, error) {
 	var roots []*x509.Certificate
 	err := s.db.View(ctx, func(q *queries.Queries) error {
@@ -35,8 +35,8 @@ func (s *Service) FetchCertificates(ctx context.Context, p access.Principal, pro
 			if _, err := manager(ctx, q, p, project); err != nil {
 				return err
 			}
-		} else if !p.Authenticated() {
-			return errs.Errorf(errs.Unauthorized, "Please sign in.")
+		} else if err := fetchAllowed(ctx, q, p); err != nil {
+			return err
 		}
 		if envName == "" {
 			roots = certs.BuiltinRoots()
@@ -63,4 +63,23 @@ func (s *Service) FetchCertificates(ctx context.Context, p access.Principal, pro
 	}
 	out.Analysis = certs.Analyze(res.Chain[0], res.Chain[1:], roots, res.Host, now)
 	return out, nil
+}
+
+// fetchAllowed lets admins and members holding SECRETS:MANAGE somewhere
+// fetch without naming a project.
+func fetchAllowed(ctx context.Context, q *queries.Queries, p access.Principal) error {
+	if !p.Authenticated() {
+		return errs.Errorf(errs.Unauthorized, "Please sign in.")
+	}
+	if p.Admin {
+		return nil
+	}
+	names, err := q.ListProjectNamesWithPermission(ctx, queries.ListProjectNamesWithPermissionParams{UserID: p.UserID, Permission: string(access.SecretsManage)})
+	if err != nil {
+		return err
+	}
+	if len(names) == 0 {
+		return errs.Errorf(errs.Forbidden, "Fetching certificates needs the %s permission in at least one project, since Keyward makes the connection.", access.SecretsManage)
+	}
+	return nil
 }

@@ -71,6 +71,15 @@ func loadAPIDocument(e *echo.Echo) apiDocument {
 // know (every path also answers without its trailing slash) must answer
 // 401, 403 or 404 with an Error body. Addresses outside /apiops/ (the public
 // JWKS, web pages) are not the API's and pass unchecked.
+// Downloads (certificate and truststore exports) are documented as binary
+// strings in their own content types; kin-openapi reads them as files.
+func init() {
+	for _, t := range []string{"application/zip", "application/x-pem-file", "application/pkix-cert",
+		"application/x-pkcs7-certificates", "application/x-java-keystore", "application/x-pkcs12"} {
+		openapi3filter.RegisterBodyDecoder(t, openapi3filter.FileBodyDecoder)
+	}
+}
+
 func (e *Env) CheckAPIResponse(req *http.Request, status int, header http.Header, body []byte) error {
 	if !strings.HasPrefix(req.URL.Path, "/apiops/") {
 		return nil
