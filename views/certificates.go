@@ -99,11 +99,16 @@ func (e Expiry) Class() string {
 	return "ok"
 }
 
-// Label says it in words: "expired 3 days ago", "expires today", "12 days left".
+// Label says it in words: "expired 3 days ago", "expires today", "12 days
+// left". DaysLeft counts whole days down (-1 within a day of the end), so
+// a certificate that ended N and a half days ago has -N-1 and "expired N
+// days ago".
 func (e Expiry) Label() string {
 	switch {
-	case e.DaysLeft < -1:
-		return fmt.Sprintf("expired %d days ago", -e.DaysLeft)
+	case e.DaysLeft == -2:
+		return "expired 1 day ago"
+	case e.DaysLeft < -2:
+		return fmt.Sprintf("expired %d days ago", -e.DaysLeft-1)
 	case e.DaysLeft < 0:
 		return "expired"
 	case e.DaysLeft == 0:
