@@ -1,6 +1,8 @@
 package handlers_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"github.com/smallstep/pkcs7"
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/secrets"
@@ -524,11 +528,6 @@ func TestCertificateConfigPreviewErrors(t *testing.T) {
 	}
 }
 
-// cwPEMBlock is the PEM text of a DER certificate.
-func cwPEMBlock(der []byte) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-}
-
 // TestCertificateFetchInTheDialog: the URL's button answers the fields
 // with the chain the server presented, leaf first and picked, each
 // certificate summarised, the analysis, and the chain as the content in a
@@ -758,4 +757,382 @@ func TestCertificateCreateThroughTheWizard(t *testing.T) {
 	if p := kwSubmit(t, env, bob, "/projects/payments/certificates", cwWizard("bobs", "deploy", cwRow("production", string(pemOf(other.leaf)), "")), nil, false); p.Status != http.StatusForbidden {
 		t.Errorf("Save and Deploy without the permission: status %d", p.Status)
 	}
+}
+
+// TestCertificatePage: each environment's parsed content with copyable
+// fingerprints, its chain and analysis, deploy state and buttons, export
+// per environment and all, related JWKs with the link to make one, the
+// history, Edit and Delete; what a viewer and a stranger get.
+func TestCertificatePage(t *testing.T) {
+	env, admin := kwSite(t)
+	chain := newTestChain(t, "edge.example.com")
+	cwCreate(t, env, "edge", true, map[string][]byte{"production": pemOf(chain.leaf, chain.intermediate)})
+	cwCreate(t, env, "edge2", false, map[string][]byte{"staging": pemOf(cwSelfSigned(t, "stg.example.com", env.Clock.Now().AddDate(0, 0, 10)))})
+	for _, htmx := range []bool{false, true} {
+		p := admin.Get("/projects/payments/certificates/edge", htmx)
+		if p.Status != http.StatusOK {
+			t.Fatalf("GET page (htmx %v): status %d", htmx, p.Status)
+		}
+		checkFragment(t, "certificate page", p, !htmx)
+		art := p.Doc.Find("article#env-production")
+		if art.Length() != 1 {
+			t.Fatal("no production article")
+		}
+		if !strings.Contains(art.Find("header").Text(), "edge-production") || !strings.Contains(art.Find("header").Text(), "Paste from Clipboard") ||
+			art.Find(".deployment .badge.ok").Length() != 1 {
+			t.Errorf("header %q", strings.Join(strings.Fields(art.Find("header").Text()), " "))
+		}
+		details := art.Find("table.cert-details").First()
+		if !strings.Contains(details.Text(), "CN=edge.example.com") || !strings.Contains(details.Text(), "CN=Test Intermediate CA,O=Keyward Test") {
+			t.Errorf("details %q", strings.Join(strings.Fields(details.Text()), " "))
+		}
+		copies := details.Find("button[data-copy][data-copy-text]")
+		if copies.Length() != 2 || strings.ReplaceAll(copies.Eq(1).AttrOr("data-copy-text", ""), ":", "") != strings.ToUpper(sha256Hex(chain.leaf.Raw)) {
+			t.Errorf("fingerprint copy buttons: %d", copies.Length())
+		}
+		if got := art.Find("ol.chain > li").Length(); got != 1 || !strings.Contains(art.Find("ol.chain").Text(), "CN=Test Intermediate CA") {
+			t.Errorf("chain: %d", got)
+		}
+		if !strings.Contains(art.Find(".cert-analysis").Text(), "not trusted") {
+			t.Errorf("analysis %q", art.Find(".cert-analysis").Text())
+		}
+		for _, f := range []string{"pem", "der", "p7b"} {
+			if art.Find(`a[data-export="`+f+`"][href="/projects/payments/certificates/edge/export?environment=production&format=`+f+`"][hx-boost=false]`).Length() != 1 {
+				t.Errorf("no %s export link", f)
+			}
+		}
+		if p.Doc.Find(`a#certificate-export-all[href="/projects/payments/certificates/edge/export"]`).Length() != 1 ||
+			p.Doc.Find(`a#certificate-edit[href="/projects/payments/certificates/edge/edit"]`).Length() != 1 ||
+			p.Doc.Find(`button#certificate-delete-open[data-dialog-open="certificate-delete"]`).Length() != 1 {
+			t.Error("no Export all, Edit or Delete")
+		}
+		if art.Find(`form[action="/projects/payments/certificates/edge/environments/production/undeploy"]`).Length() != 1 ||
+			art.Find(`form[action$="/deploy"]`).Length() != 0 {
+			t.Error("a deployed environment offers Undeploy only")
+		}
+		if p.Doc.Find(`#related-jwks a#certificate-create-jwk[href="/projects/payments/jwks/new?sourceType=CERTIFICATE&source=edge"]`).Length() != 1 {
+			t.Error("no link to create a JWK from the certificate")
+		}
+		if !strings.Contains(p.Doc.Find("#history").Text(), "certificate.create") {
+			t.Errorf("history %q", p.Doc.Find("#history").Text())
+		}
+		d := p.Doc.Find("dialog#certificate-delete")
+		if d.Length() != 1 || d.Find(`[data-dialog-step="choose"]`).Length() != 0 || d.Find(`form[action="/projects/payments/certificates/edge/delete"]`).Length() != 1 {
+			t.Error("without JWKs, Delete goes straight to the typed name")
+		}
+	}
+	if art := admin.Get("/projects/payments/certificates/edge2", false).Doc.Find("article#env-staging"); art.Find(`form[action="/projects/payments/certificates/edge2/environments/staging/deploy"]`).Length() != 1 ||
+		art.Find(".badge.expiry.warn").Length() == 0 {
+		t.Error("an undeployed environment offers Deploy, and 10 days left is amber")
+	}
+	env.Grant("payments", "bob", access.SecretsView)
+	bob := env.Browser()
+	bob.Login("bob")
+	p := bob.Get("/projects/payments/certificates/edge", false)
+	if p.Status != http.StatusOK || p.Doc.Find("#certificate-edit, #certificate-delete-open, #certificate-create-jwk, .deployment form").Length() != 0 ||
+		p.Doc.Find("#certificate-export-all").Length() != 1 {
+		t.Errorf("viewer's page: status %d, manage controls shown", p.Status)
+	}
+	if p := admin.Get("/projects/payments/certificates/nope", false); p.Status != http.StatusNotFound {
+		t.Errorf("missing certificate: status %d", p.Status)
+	}
+	env.CreateUser("eve", false)
+	eve := env.Browser()
+	eve.Login("eve")
+	for _, path := range []string{"/projects/payments/certificates/edge", "/projects/payments/certificates/edge/edit", "/projects/payments/certificates/edge/export"} {
+		if p := eve.Get(path, false); p.Status != http.StatusNotFound {
+			t.Errorf("hidden project %s: status %d", path, p.Status)
+		}
+	}
+}
+
+// TestCertificateDeployAndUndeploy: the buttons deploy and undeploy one
+// environment; without DEPLOY_UNDEPLOY they are a 403.
+func TestCertificateDeployAndUndeploy(t *testing.T) {
+	env, admin := kwSite(t)
+	cwCreate(t, env, "edge", false, map[string][]byte{"production": pemOf(cwSelfSigned(t, "edge.example.com", env.Clock.Now().AddDate(1, 0, 0)))})
+	rev := kwRevision(t, env, "production")
+	p := admin.Post("/projects/payments/certificates/edge/environments/production/deploy", url.Values{}, false)
+	if p.Status != http.StatusSeeOther || kwRevision(t, env, "production") != rev+1 {
+		t.Fatalf("deploy: status %d, revision %d", p.Status, kwRevision(t, env, "production"))
+	}
+	if got := admin.Get("/projects/payments/certificates/edge", false).Doc.Find(".flash").Text(); !strings.Contains(got, "Certificate edge deployed to production.") {
+		t.Errorf("flash %q", got)
+	}
+	p = admin.Post("/projects/payments/certificates/edge/environments/production/undeploy", url.Values{}, true)
+	if p.Status != http.StatusNoContent || p.Header.Get("HX-Redirect") != "/projects/payments/certificates/edge" || kwRevision(t, env, "production") != rev+2 {
+		t.Errorf("undeploy: status %d, %v", p.Status, p.Header)
+	}
+	admin.Get("/projects/payments/certificates/edge", false)
+	p = admin.Post("/projects/payments/certificates/edge/environments/production/undeploy", url.Values{}, false)
+	if got := admin.Get("/projects/payments/certificates/edge", false).Doc.Find(".flash").Text(); p.Status != http.StatusSeeOther || !strings.Contains(got, "not deployed") {
+		t.Errorf("undeploy again: status %d, flash %q", p.Status, got)
+	}
+	env.Grant("payments", "bob", access.SecretsView, access.SecretsManage)
+	bob := env.Browser()
+	bob.Login("bob")
+	if p := bob.Post("/projects/payments/certificates/edge/environments/production/deploy", url.Values{}, false); p.Status != http.StatusForbidden {
+		t.Errorf("deploy without the permission: status %d", p.Status)
+	}
+}
+
+// TestCertificateExports: each format downloads as an attachment with its
+// type, and the body parses as what it says.
+func TestCertificateExports(t *testing.T) {
+	env, admin := kwSite(t)
+	chain := newTestChain(t, "edge.example.com")
+	cwCreate(t, env, "edge", false, map[string][]byte{"production": pemOf(chain.leaf, chain.intermediate), "staging": pemOf(chain.root)})
+	env.Grant("payments", "bob", access.SecretsView)
+	bob := env.Browser()
+	bob.Login("bob")
+	get := func(query string) testenv.Page { return bob.Get("/projects/payments/certificates/edge/export"+query, false) }
+
+	p := get("?environment=production&format=pem")
+	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "application/x-pem-file" || p.Header.Get("Content-Disposition") != `attachment; filename=edge-production.pem` {
+		t.Fatalf("PEM: %d %v", p.Status, p.Header)
+	}
+	block, _ := pem.Decode([]byte(p.Body))
+	if block == nil || block.Type != "CERTIFICATE" {
+		t.Fatalf("PEM body %q", p.Body)
+	}
+	if c, err := x509.ParseCertificate(block.Bytes); err != nil || !c.Equal(chain.leaf) {
+		t.Errorf("PEM parses to %v (%v)", c, err)
+	}
+	p = get("?environment=production&format=der")
+	if c, err := x509.ParseCertificate([]byte(p.Body)); err != nil || !c.Equal(chain.leaf) || p.Header.Get("Content-Type") != "application/pkix-cert" ||
+		!strings.Contains(p.Header.Get("Content-Disposition"), "edge-production.cer") {
+		t.Errorf("DER: %v %v", err, p.Header)
+	}
+	p = get("?environment=production&format=p7b")
+	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "application/x-pkcs7-certificates" || !strings.Contains(p.Header.Get("Content-Disposition"), "edge-production.p7b") {
+		t.Errorf("PKCS#7: %d %v", p.Status, p.Header)
+	} else if certs := cwPKCS7(t, []byte(p.Body)); len(certs) != 2 || !certs[0].Equal(chain.leaf) && !certs[1].Equal(chain.leaf) {
+		t.Errorf("PKCS#7 holds %d certificates", len(certs))
+	}
+	p = get("")
+	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "application/zip" || p.Header.Get("Content-Disposition") != `attachment; filename=edge.zip` {
+		t.Errorf("ZIP: %d %v", p.Status, p.Header)
+	} else {
+		files := cwUnzip(t, []byte(p.Body))
+		if len(files) != 2 {
+			t.Errorf("ZIP holds %v", files)
+		}
+		for name, want := range map[string]*x509.Certificate{"edge-production.cer": chain.leaf, "edge-staging.cer": chain.root} {
+			if c, err := x509.ParseCertificate(files[name]); err != nil || !c.Equal(want) {
+				t.Errorf("ZIP %s: %v", name, err)
+			}
+		}
+	}
+	for q, status := range map[string]int{"?environment=development&format=pem": http.StatusNotFound, "?environment=production&format=jks": http.StatusBadRequest} {
+		if p := get(q); p.Status != status {
+			t.Errorf("export%s: status %d, want %d", q, p.Status, status)
+		}
+	}
+}
+
+// TestCertificateEditJWKConnection: the edit page lists the stored rows
+// (certificates kept); with related JWKs, Save and Deploy opens the JWK
+// Connection dialog and needs its choice and the typed name; "Update
+// related JWKs" rebuilds the JWK from the new certificate. Apply (a plain
+// save) saves without deploying.
+func TestCertificateEditJWKConnection(t *testing.T) {
+	env, admin := kwSite(t)
+	first, second := cwRSACert(t, 0, "signer.example.com"), cwRSACert(t, 1, "signer.example.com")
+	cwCreate(t, env, "signer", true, map[string][]byte{"production": pemOf(first)})
+	cwCreateJWK(t, env, "signer-jwk", "signer", "RS256", "production")
+	if keys := kwJWKS(t, env, "production"); len(keys) != 1 || keys[0]["x5t#S256"] != base64.RawURLEncoding.EncodeToString(sha256Sum(first.Raw)) {
+		t.Fatalf("JWKS before: %v", keys)
+	}
+	for _, htmx := range []bool{false, true} {
+		p := admin.Get("/projects/payments/certificates/signer/edit", htmx)
+		if p.Status != http.StatusOK {
+			t.Fatalf("edit (htmx %v): status %d", htmx, p.Status)
+		}
+		checkFragment(t, "edit", p, !htmx)
+		row := p.Doc.Find("tr#config-0")
+		if row.Length() != 1 || row.AttrOr("data-row-locked", "x") != "" || row.Find(".badge.state-unchanged").Length() != 1 ||
+			row.Find(`input[name="configs[0].content"]`).Length() != 0 || row.Find("td.material .subject").Text() != "CN=signer.example.com" {
+			t.Errorf("stored row: %q", strings.Join(strings.Fields(row.Text()), " "))
+		}
+		if p.Doc.Find(`#certificate-form input[name=name][readonly]`).Length() != 1 || p.Doc.Find("#certificate-save").Text() != "Apply" {
+			t.Error("the name is not fixed, or the save button is not Apply")
+		}
+		if p.Doc.Find(`#certificate-save-deploy[data-dialog-open="jwk-connection"]`).Length() != 1 {
+			t.Error("Save and Deploy does not open the JWK Connection dialog")
+		}
+		d := p.Doc.Find("#certificate-form dialog#jwk-connection")
+		if !strings.Contains(d.Text(), "This Certificate is used in 1 JWK(s). What would you like to do?") ||
+			strings.Join(texts(&goquery.Document{Selection: d}, `[data-dialog-step="choose"] button`), "|") != "Update related JWKs|Update certificate only and disconnect|Cancel" {
+			t.Errorf("JWK Connection dialog %q", strings.Join(strings.Fields(d.Text()), " "))
+		}
+		if p.Doc.Find(`#cert-config-fields input[name=certificate][value=signer]`).Length() != 1 {
+			t.Error("the dialog does not know the certificate being edited")
+		}
+	}
+	admin.Get("/projects/payments/certificates/signer/edit", false)
+	newRow := cwRow("production", string(pemOf(second)), "signer-production")
+	// Save and Deploy without the choice, then without the typed name.
+	for _, extra := range []url.Values{{}, {"jwk_action": {"UPDATE"}, "confirm_name": {"wrong"}}} {
+		form := cwWizard("signer", "deploy", newRow)
+		for k, v := range extra {
+			form[k] = v
+		}
+		p := kwSubmit(t, env, admin, "/projects/payments/certificates/signer", form, nil, false)
+		if p.Status != http.StatusUnprocessableEntity || p.Doc.Find("#certificate-form-error").Text() == "" {
+			t.Errorf("Save and Deploy with %v: status %d %q", extra, p.Status, p.Doc.Find("#certificate-form-error").Text())
+		}
+	}
+	// Preview on the edit page: the row is "replaced".
+	f := cwPaste(0, "production", string(pemOf(second)), "BASE64PEM", "signer-production")
+	f.Set("certificate", "signer")
+	f.Set("replace", "1")
+	if p := cwPreview(t, env, admin, cwPreviewPath, f, nil, true); p.Doc.Find("tr#config-0 .badge.state-replaced").Length() != 1 ||
+		!strings.Contains(p.Doc.Find("tr#config-0").Text(), "r") || p.Doc.Find("tr#config-0").AttrOr("data-row-locked", "x") != "" {
+		t.Errorf("edit preview: %s", p.Body)
+	}
+	form := cwWizard("signer", "deploy", newRow)
+	form.Set("jwk_action", "UPDATE")
+	form.Set("confirm_name", "signer")
+	p := kwSubmit(t, env, admin, "/projects/payments/certificates/signer", form, nil, false)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("update: status %d %.500s", p.Status, p.Body)
+	}
+	if keys := kwJWKS(t, env, "production"); len(keys) != 1 || keys[0]["x5t#S256"] != base64.RawURLEncoding.EncodeToString(sha256Sum(second.Raw)) ||
+		keys[0]["n"] != kwRSAKey(t, 1).modulus() {
+		t.Errorf("JWKS after Update related JWKs: %v", keys)
+	}
+	// Apply: saves the alias without deploying.
+	admin.Get("/projects/payments/certificates/signer/edit", false)
+	keep := url.Values{"environment": {"production"}, "source": {"CLIPBOARD"}, "alias": {"renamed"}, "pick": {"0"}}
+	p = kwSubmit(t, env, admin, "/projects/payments/certificates/signer", cwWizard("signer", "save", keep), nil, true)
+	if p.Status != http.StatusNoContent || p.Header.Get("HX-Redirect") != "/projects/payments/certificates/signer" {
+		t.Fatalf("Apply: status %d %.300s", p.Status, p.Body)
+	}
+	page := admin.Get("/projects/payments/certificates/signer", false)
+	if !strings.Contains(page.Doc.Find(".flash").Text(), "Certificate signer saved.") || !strings.Contains(page.Doc.Find("#env-production header").Text(), "renamed") ||
+		page.Doc.Find("#env-production .badge.warn").Length() != 0 {
+		t.Errorf("after Apply: %q / %q", page.Doc.Find(".flash").Text(), page.Doc.Find("#env-production header").Text())
+	}
+}
+
+// TestCertificateDeleteDialog: with a related JWK, Delete is the JWK
+// Connection choice (Delete JWKS, Delete Disconnect), then the typed name;
+// a wrong name deletes nothing; Delete JWKS deletes the JWK too.
+func TestCertificateDeleteDialog(t *testing.T) {
+	env, admin := kwSite(t)
+	cwCreate(t, env, "signer", true, map[string][]byte{"production": pemOf(cwRSACert(t, 0, "signer.example.com"))})
+	cwCreateJWK(t, env, "signer-jwk", "signer", "RS256", "production")
+	p := admin.Get("/projects/payments/certificates/signer", true)
+	d := p.Doc.Find("dialog#certificate-delete")
+	if !strings.Contains(d.Text(), "This Certificate is used in 1 JWK(s). What would you like to do?") ||
+		strings.Join(texts(&goquery.Document{Selection: d}, `[data-dialog-step="choose"] button`), "|") != "Delete JWKS|Delete Disconnect|Cancel" ||
+		d.Find(`input[type=hidden][name=jwk_action][value=NULLIFY]`).Length() != 1 || d.Find(`button#certificate-delete-confirm[data-confirm-name=signer]`).Text() != "Delete" {
+		t.Errorf("delete dialog %q", strings.Join(strings.Fields(d.Text()), " "))
+	}
+	before := testenv.TakeSnapshot(t, env)
+	p = admin.Post("/projects/payments/certificates/signer/delete", url.Values{"jwk_action": {"DELETE"}, "confirm_name": {"signe"}}, false)
+	if p.Status != http.StatusSeeOther || p.Location() != "/projects/payments/certificates/signer" {
+		t.Errorf("wrong name: status %d %q", p.Status, p.Location())
+	}
+	if got := admin.Get("/projects/payments/certificates/signer", false).Doc.Find(".flash").Text(); !strings.Contains(got, "Type the certificate's name exactly to confirm.") {
+		t.Errorf("wrong name flash %q", got)
+	}
+	if d := before.Changes(t); d != "" {
+		t.Errorf("a wrong name changed the database: %s", d)
+	}
+	p = admin.Post("/projects/payments/certificates/signer/delete", url.Values{"jwk_action": {"DELETE"}, "confirm_name": {"signer"}}, false)
+	if p.Status != http.StatusSeeOther || p.Location() != "/projects/payments/certificates" {
+		t.Fatalf("delete: status %d %q", p.Status, p.Location())
+	}
+	if got := admin.Get("/projects/payments/certificates", false).Doc.Find(".flash").Text(); !strings.Contains(got, "Certificate signer deleted. Undeployed from 1 environment(s).") {
+		t.Errorf("flash %q", got)
+	}
+	if _, ok := kwJWK(t, env, "signer-jwk"); ok {
+		t.Error("Delete JWKS left the JWK")
+	}
+	if keys := kwJWKS(t, env, "production"); len(keys) != 0 {
+		t.Errorf("JWKS after the delete: %v", keys)
+	}
+}
+
+// TestJWKFormFromCertificate: the JWK form offers certificates as sources:
+// the algorithms fit the certificate's key, the environments are its own,
+// and the JWK it makes is published with x5c and x5t#S256.
+func TestJWKFormFromCertificate(t *testing.T) {
+	env, admin := kwSite(t)
+	chain := newTestChain(t, "edge.example.com")
+	cwCreate(t, env, "edge", true, map[string][]byte{"production": pemOf(chain.leaf, chain.intermediate)})
+	for _, htmx := range []bool{false, true} {
+		p := admin.Get("/projects/payments/jwks/new?sourceType=CERTIFICATE&source=edge", htmx)
+		if p.Status != http.StatusOK {
+			t.Fatalf("status %d", p.Status)
+		}
+		if p.Doc.Find(`select[name=sourceType] option[value=CERTIFICATE][selected]`).Length() != 1 ||
+			p.Doc.Find(`select[name=sourceName] option[value=edge][selected]`).Length() != 1 {
+			t.Error("the certificate is not the chosen source")
+		}
+		if got := texts(p.Doc, `select[name=alg] option`); strings.Join(got, ",") != "ES256" {
+			t.Errorf("algorithms %v", got)
+		}
+		if got := texts(p.Doc, `input[name=environments]`); len(got) != 1 || p.Doc.Find(`input[name=environments][value=production][checked]`).Length() != 1 {
+			t.Errorf("environments %v", got)
+		}
+	}
+	// Without certificates of its own, a project says so for that type.
+	if p := admin.Get("/projects/payments/jwks/new", false); p.Doc.Find("#no-source-keys").Length() != 1 {
+		t.Error("no key: the form does not say so")
+	}
+	admin.Get("/projects/payments/jwks/new?sourceType=CERTIFICATE", false)
+	p := admin.Post("/projects/payments/jwks", url.Values{"name": {"edge-jwk"}, "sourceType": {"CERTIFICATE"}, "sourceName": {"edge"},
+		"use": {"sig"}, "alg": {"ES256"}, "environments": {"production"}, "action": {"deploy"}}, false)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("create: status %d %.400s", p.Status, p.Body)
+	}
+	keys := kwJWKS(t, env, "production")
+	if len(keys) != 1 || keys[0]["x5t#S256"] != base64.RawURLEncoding.EncodeToString(sha256Sum(chain.leaf.Raw)) {
+		t.Fatalf("JWKS %v", keys)
+	}
+	if x5c, _ := keys[0]["x5c"].([]any); len(x5c) != 2 || x5c[0] != base64.StdEncoding.EncodeToString(chain.leaf.Raw) {
+		t.Errorf("x5c %v", keys[0]["x5c"])
+	}
+	page := admin.Get("/projects/payments/jwks/edge-jwk", false)
+	if page.Doc.Find(`#jwk-source a[href="/projects/payments/certificates/edge"]`).Length() != 1 || !strings.Contains(page.Doc.Find("#jwk-source").Text(), "certificate edge") {
+		t.Errorf("JWK source %q", page.Doc.Find("#jwk-source").Text())
+	}
+	if list := admin.Get("/projects/payments/jwks", false); list.Doc.Find(`#jwks a[href="/projects/payments/certificates/edge"]`).Length() != 1 {
+		t.Error("the JWK list does not link the certificate")
+	}
+	if got := admin.Get("/projects/payments/certificates/edge", false).Doc.Find("#related-jwks").Text(); !strings.Contains(got, "edge-jwk") {
+		t.Errorf("related JWKs %q", got)
+	}
+}
+
+// cwUnzip reads a ZIP's files.
+func cwUnzip(t *testing.T, body []byte) map[string][]byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("read ZIP: %v", err)
+	}
+	out := map[string][]byte{}
+	for _, f := range zr.File {
+		r, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r)
+		r.Close()
+		out[f.Name] = b
+	}
+	return out
+}
+
+// cwPKCS7 reads the certificates of a degenerate PKCS#7 SignedData.
+func cwPKCS7(t *testing.T, body []byte) []*x509.Certificate {
+	t.Helper()
+	p7, err := pkcs7.Parse(body)
+	if err != nil {
+		t.Fatalf("parse PKCS#7: %v", err)
+	}
+	return p7.Certificates
 }
