@@ -102,12 +102,7 @@ func authorityFindings(leaf *x509.Certificate, p path) []Finding {
 	top := p.certs[len(p.certs)-1]
 	switch {
 	case p.anchor != nil:
-		for _, c := range p.certs {
-			if weakHash(c.SignatureAlgorithm) != "" && !isSelfIssued(c) {
-				return nil // weaknessFindings reports the refused signature
-			}
-		}
-		return []Finding{newFinding(SeverityError, "unknown_authority", top, "The chain leads to the trusted root %q, but a signature on the way does not verify.", p.anchor.Subject.String())}
+		return linkFindings(p.checked())
 	case isSelfIssued(top) && top == leaf:
 		return []Finding{newFinding(SeverityError, "unknown_authority", leaf, "The certificate is self-signed and is not in the environment's truststore.")}
 	case isSelfIssued(top):
@@ -117,6 +112,26 @@ func authorityFindings(leaf *x509.Certificate, p path) []Finding {
 	default:
 		return []Finding{newFinding(SeverityError, "unknown_authority", top, "The chain ends at %q, whose issuer %q is not in the environment's truststore.", top.Subject.String(), top.Issuer.String())}
 	}
+}
+
+// linkFindings finds the link Verify refused in a chain whose names lead
+// to a trusted root: a signature with a hash Go refuses (weaknessFindings
+// reports it), an issuer that is not a CA, or a signature that does not
+// verify with the issuer's key.
+func linkFindings(chain []*x509.Certificate) []Finding {
+	for i := 0; i+1 < len(chain); i++ {
+		child, parent := chain[i], chain[i+1]
+		switch {
+		case weakHash(child.SignatureAlgorithm) != "":
+			return nil
+		case !parent.BasicConstraintsValid || !parent.IsCA || parent.KeyUsage != 0 && parent.KeyUsage&x509.KeyUsageCertSign == 0:
+			return []Finding{newFinding(SeverityError, "invalid_chain", parent, "The certificate %q issues certificates but is not a CA certificate, or its key usage does not allow signing certificates.", parent.Subject.String())}
+		case !signatureChecks(child, parent):
+			return []Finding{newFinding(SeverityError, "invalid_chain", child, "The signature of %q does not verify with the key of its issuer %q.", child.Subject.String(), parent.Subject.String())}
+		}
+	}
+	top := chain[len(chain)-1]
+	return []Finding{newFinding(SeverityError, "unknown_authority", top, "The chain leads to the trusted root %q, but Go's verifier does not accept it.", top.Subject.String())}
 }
 
 // path is the chain found by issuer names: the leaf, the intermediates it

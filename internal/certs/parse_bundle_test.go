@@ -141,6 +141,16 @@ func TestParsePKCS12FromOpenSSL(t *testing.T) {
 	}
 	_, err = certs.Parse(certs.Input{Field: field, FileName: "id.pfx", Content: der, Password: "pfx-pas"})
 	wantFieldError(t, err, "The PKCS#12 password is wrong.")
+
+	// Certificates without a key and without Java's trust mark (-nokeys):
+	// go-pkcs12 has no reader for that layout, and the user is told what
+	// to bring instead.
+	run(t, "openssl", "pkcs12", "-export", "-nokeys", "-in", chain, "-passout", "pass:pfx-pass", "-out", out)
+	if der, err = os.ReadFile(out); err != nil {
+		t.Fatal(err)
+	}
+	_, err = certs.Parse(certs.Input{Field: field, FileName: "cas.p12", Content: der, Password: "pfx-pass"})
+	wantFieldError(t, err, "not marked as trusted, a layout Keyward cannot read; export the certificates as PEM or PKCS#7 instead.")
 }
 
 func TestParsePKCS12Errors(t *testing.T) {
