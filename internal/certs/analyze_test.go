@@ -106,6 +106,8 @@ func TestAnalyzeValidity(t *testing.T) {
 	// Expired and incomplete: both are said.
 	a = certs.Analyze(expired.Leaf, nil, cs{expired.Root}, "", time.Now())
 	wantFindings(t, a, "error:missing_intermediate", "error:expired")
+	a = certs.Analyze(expired.Leaf, cs{expired.Intermediate}, cs{certtest.NewChain(t, certtest.Options{}).Root}, "", time.Now())
+	wantFindings(t, a, "error:unknown_authority", "error:expired")
 
 	early := certtest.NewChain(t, certtest.Options{NotYetValid: true})
 	a = certs.Analyze(early.Leaf, cs{early.Intermediate}, cs{early.Root}, "", time.Now())

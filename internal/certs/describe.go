@@ -94,7 +94,7 @@ func publicKeyInfo(c *x509.Certificate) (alg string, bits int, curve string) {
 // checks with its own key. It uses CheckSignature, not CheckSignatureFrom,
 // because a self-signed server certificate without the CA flag is still
 // self-signed; MD5 signatures, which crypto/x509 no longer checks, are
-// checked by hand (see weak.go).
+// checked by hand (see signatureChecks).
 func selfSigned(c *x509.Certificate) bool {
 	return bytes.Equal(c.RawSubject, c.RawIssuer) && signatureChecks(c, c)
 }

@@ -9,10 +9,7 @@ package certtest
 
 import (
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
@@ -22,7 +19,6 @@ import (
 	"math/big"
 	"net"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,7 +35,8 @@ const (
 
 // Options shape a chain. The zero value gives a valid ECDSA chain whose leaf
 // is for localhost, 127.0.0.1 and ::1, valid from an hour before now for 90
-// days.
+// days; the root (10 years) and the intermediate (5 years) became valid a
+// year before now, so that they cover an expired leaf too.
 type Options struct {
 	Key         KeyType
 	LeafRSABits int // with Key RSA: the leaf's key size (1024 for a weak key); 2048 by default
@@ -143,9 +140,9 @@ func NewChain(t testing.TB, opts Options) Chain {
 		c.Leaf = Issue(t, leaf, nil, c.LeafKey, c.LeafKey.Public())
 	} else {
 		c.RootKey, c.IntermediateKey = rootKey, interKey
-		root := CATemplate(fmt.Sprintf("Keyward Test Root CA %d", n), now.Add(-time.Hour), now.AddDate(10, 0, 0))
+		root := CATemplate(fmt.Sprintf("Keyward Test Root CA %d", n), now.AddDate(-1, 0, 0), now.AddDate(10, 0, 0))
 		c.Root = Issue(t, root, nil, c.RootKey, c.RootKey.Public())
-		inter := CATemplate(fmt.Sprintf("Keyward Test Intermediate CA %d", n), now.Add(-time.Hour), now.AddDate(5, 0, 0))
+		inter := CATemplate(fmt.Sprintf("Keyward Test Intermediate CA %d", n), now.AddDate(-1, 0, 0), now.AddDate(5, 0, 0))
 		inter.MaxPathLen, inter.MaxPathLenZero = 0, true
 		c.Intermediate = Issue(t, inter, c.Root, c.RootKey, c.IntermediateKey.Public())
 		c.Leaf = Issue(t, leaf, c.Intermediate, c.IntermediateKey, c.LeafKey.Public())
@@ -250,71 +247,4 @@ func parse(t testing.TB, der []byte) *x509.Certificate {
 		t.Fatalf("certtest: parse certificate: %v", err)
 	}
 	return c
-}
-
-// rsaKeys caches three RSA keys per size: generating a 2048-bit key costs
-// a good fraction of a second on a small machine, and chains never share
-// subject names, so reusing a key across chains cannot link them.
-var rsaKeys struct {
-	sync.Mutex
-	bySize map[int]*[3]*rsa.PrivateKey
-	next   int
-}
-
-// cachedRSA is key i (0, 1 or 2) of size bits.
-func cachedRSA(t testing.TB, bits, i int) *rsa.PrivateKey {
-	t.Helper()
-	rsaKeys.Lock()
-	defer rsaKeys.Unlock()
-	if rsaKeys.bySize == nil {
-		rsaKeys.bySize = map[int]*[3]*rsa.PrivateKey{}
-	}
-	set := rsaKeys.bySize[bits]
-	if set == nil {
-		set = new([3]*rsa.PrivateKey)
-		rsaKeys.bySize[bits] = set
-	}
-	if set[i] == nil {
-		k, err := rsa.GenerateKey(rand.Reader, bits)
-		if err != nil {
-			t.Fatalf("certtest: RSA %d key: %v", bits, err)
-		}
-		set[i] = k
-	}
-	return set[i]
-}
-
-// NewKey returns a fresh P-256 key, or one of three cached RSA keys of bits
-// (2048 when 0), handed out in turn.
-func NewKey(t testing.TB, kind KeyType, bits int) crypto.Signer {
-	t.Helper()
-	if kind == ECDSA {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatalf("certtest: ECDSA key: %v", err)
-		}
-		return k
-	}
-	if bits == 0 {
-		bits = 2048
-	}
-	rsaKeys.Lock()
-	i := rsaKeys.next % 3
-	rsaKeys.next++
-	rsaKeys.Unlock()
-	return cachedRSA(t, bits, i)
-}
-
-// chainKeys are a chain's root, intermediate and leaf keys, distinct from
-// each other.
-func chainKeys(t testing.TB, opts Options) (root, inter, leaf crypto.Signer) {
-	t.Helper()
-	if opts.Key == ECDSA {
-		return NewKey(t, ECDSA, 0), NewKey(t, ECDSA, 0), NewKey(t, ECDSA, 0)
-	}
-	bits := opts.LeafRSABits
-	if bits == 0 {
-		bits = 2048
-	}
-	return cachedRSA(t, 2048, 0), cachedRSA(t, 2048, 1), cachedRSA(t, bits, 2)
 }
