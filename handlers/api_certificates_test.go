@@ -11,7 +11,9 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"software.sslmate.com/src/go-pkcs12"
 	"strings"
@@ -293,6 +295,18 @@ func TestAPITruststoreIsADeploy(t *testing.T) {
 	if w.revision("production") != rev+2 || ts["builtInRoots"] != false || len(cas) != 1 || cas[0].(map[string]any)["alias"] != "test root" {
 		t.Errorf("revision %d (was %d), truststore %v", w.revision("production"), rev, ts)
 	}
+	// The JKS export, as keytool reads it: the added CA only (built-in roots left out).
+	jks := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: "/apiops/environments/production/truststore/export?format=jks&password=changeit", Authorization: "Bearer " + w.vic})
+	file := filepath.Join(t.TempDir(), "trust.jks")
+	if err := os.WriteFile(file, jks.Raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("keytool", "-list", "-keystore", file, "-storepass", "changeit").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1 entry") || !strings.Contains(string(out), "trustedCertEntry") {
+		t.Errorf("keytool -list: %v %s", err, out)
+	}
+	noPassword := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: "/apiops/environments/production/truststore/export?format=p12", Authorization: "Bearer " + w.vic})
+	checkAPIAnswer(t, noPassword, http.StatusBadRequest)
 	again := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/environments/production/truststore/", Authorization: "Bearer " + w.root, Body: add})
 	checkAPIAnswer(t, again, http.StatusBadRequest)
 	w.must(w.root, http.MethodDelete, "/apiops/environments/production/truststore/"+sha256Hex(chain.root.Raw)+"/", nil)
