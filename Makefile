@@ -17,15 +17,24 @@ build:
 generate:
 	$(SQLC) generate
 
-# test-deps installs Chromium (for the browser tests) with apt-get when it is
-# missing, and fails with a clear message when it cannot.
+# test-deps installs with apt-get what the tests run and is missing:
+# Chromium (browser tests), and openssl and keytool (default-jre-headless),
+# the independent readers internal/certs checks its exports with. It fails
+# with a clear message when it cannot install them.
+TEST_DEPS := chromium:chromium openssl:openssl keytool:default-jre-headless
+
 test-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@missing=""; \
+	for dep in $(TEST_DEPS); do \
+	  command -v "$${dep%%:*}" >/dev/null 2>&1 || missing="$$missing $${dep#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing chromium (browser tests)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || exit 1; \
+	    echo "installing$$missing (needed by the tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+	      { echo "could not install$$missing: install them and run make test again" >&2; exit 1; }; \
 	  else \
-	    echo "chromium is missing: install it (apt-get install chromium) and run make test again" >&2; exit 1; \
+	    echo "missing test dependencies:$$missing: install them (apt-get install$$missing) and run make test again" >&2; exit 1; \
 	  fi; \
 	fi
 

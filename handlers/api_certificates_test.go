@@ -1,13 +1,21 @@
 package handlers_test
 
 import (
+	"archive/zip"
 	"bytes"
 	"crypto/sha256"
-	"mime/multipart"
+	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"github.com/keyward/keyward/internal/certs/certtest"
+	"io"
+	"mime/multipart"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
+	"software.sslmate.com/src/go-pkcs12"
 	"strings"
 	"testing"
 )
@@ -111,6 +119,33 @@ func TestAPICertificateLifecycle(t *testing.T) {
 		}
 	}
 
+	// The ZIP holds each environment's certificate as DER, and the PKCS#7
+	// carries the chain, as openssl reads them.
+	zr := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: certsPath + "root-ca/export/", Authorization: "Bearer " + w.vic})
+	z, err := zip.NewReader(bytes.NewReader(zr.Raw), int64(len(zr.Raw)))
+	if err != nil || zr.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("ZIP export: %v %s", err, zr.Header.Get("Content-Type"))
+	}
+	var names []string
+	for _, f := range z.File {
+		names = append(names, f.Name)
+		rc, _ := f.Open()
+		der, _ := io.ReadAll(rc)
+		if c, err := x509.ParseCertificate(der); err != nil || !c.Equal(chain.root) {
+			t.Errorf("%s in the ZIP: %v", f.Name, err)
+		}
+	}
+	if !slices.Equal(names, []string{"root-ca-development.cer", "root-ca-production.cer"}) {
+		t.Errorf("ZIP entries %v", names)
+	}
+	p7 := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: certsPath + "edge-tls/export/?environment=production&format=p7b", Authorization: "Bearer " + w.vic})
+	cmd := exec.Command("openssl", "pkcs7", "-inform", "DER", "-print_certs", "-noout")
+	cmd.Stdin = bytes.NewReader(p7.Raw)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "subject=CN") || !strings.Contains(string(out), "edge.example.com") {
+		t.Errorf("openssl pkcs7 on the p7b export: %v %s", err, out)
+	}
+
 	// Delete with DELETE: the JWK goes too, and the JWKS is empty.
 	w.must(w.dora, http.MethodDelete, certsPath+"edge-tls/?jwkDeleteAction=DELETE", nil)
 	if got := listedNames(w.must(w.root, http.MethodGet, jwksPath, nil)); len(got) != 0 {
@@ -177,6 +212,16 @@ func TestAPICertificateBadInputChangesNothing(t *testing.T) {
 		{"pick out of range", "", certBody("c", map[string]any{"environmentName": "development", "content": base64.StdEncoding.EncodeToString(pemOf(other.leaf)), "pick": 3}),
 			400, list + "[0].pick", "Choose one of the 1"},
 		{"control character in an alias", "", certBody("c", certConfig("development", pemOf(other.leaf), "a\x07")), 400, list + "[0].alias", "control characters"},
+		{"a private key", "", certBody("c", certConfig("development", certtest.NewChain(t, certtest.Options{}).LeafKeyPEM(t), "")), 400, list + "[0].content", "Keys"},
+		{"truncated DER", "", certBody("c", map[string]any{"environmentName": "development", "fileName": "c.der",
+			"content": base64.StdEncoding.EncodeToString(other.leaf.Raw[:len(other.leaf.Raw)/2])}), 400, list + "[0].content", ""},
+		{"trailing bytes after DER", "", certBody("c", map[string]any{"environmentName": "development", "fileName": "c.der",
+			"content": base64.StdEncoding.EncodeToString(append(append([]byte{}, other.leaf.Raw...), "junk"...))}), 400, list + "[0].content", ""},
+		{"a negative serial", "", certBody("c", map[string]any{"environmentName": "development", "fileName": "c.der",
+			"content": base64.StdEncoding.EncodeToString(certtest.NegativeSerial(t))}), 400, list + "[0].content", "serial"},
+		{"over 256 KiB", "", certBody("c", certConfig("development", append(pemOf(other.leaf), make([]byte, 256<<10)...), "")), 400, list + "[0].content", "256 KiB"},
+		{"PKCS#12 with a wrong password", "", certBody("c", map[string]any{"environmentName": "development", "fileName": "c.p12", "password": "wrong",
+			"content": base64.StdEncoding.EncodeToString(pkcs12Of(t, other))}), 400, list + "[0].content", "password"},
 		{"null list", "", `{"name": "c", "certificateEnvironmentList": null}`, 400, list, "not null"},
 		{"empty list", "", certBody("c"), 400, list, "at least one environment"},
 		{"bad expiresWithin", certsPath + "?expiresWithin=soon", nil, 400, "expiresWithin", "such as 30d"},
@@ -250,6 +295,18 @@ func TestAPITruststoreIsADeploy(t *testing.T) {
 	if w.revision("production") != rev+2 || ts["builtInRoots"] != false || len(cas) != 1 || cas[0].(map[string]any)["alias"] != "test root" {
 		t.Errorf("revision %d (was %d), truststore %v", w.revision("production"), rev, ts)
 	}
+	// The JKS export, as keytool reads it: the added CA only (built-in roots left out).
+	jks := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: "/apiops/environments/production/truststore/export?format=jks&password=changeit", Authorization: "Bearer " + w.vic})
+	file := filepath.Join(t.TempDir(), "trust.jks")
+	if err := os.WriteFile(file, jks.Raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("keytool", "-list", "-keystore", file, "-storepass", "changeit").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "1 entry") || !strings.Contains(string(out), "trustedCertEntry") {
+		t.Errorf("keytool -list: %v %s", err, out)
+	}
+	noPassword := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: "/apiops/environments/production/truststore/export?format=p12", Authorization: "Bearer " + w.vic})
+	checkAPIAnswer(t, noPassword, http.StatusBadRequest)
 	again := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/environments/production/truststore/", Authorization: "Bearer " + w.root, Body: add})
 	checkAPIAnswer(t, again, http.StatusBadRequest)
 	w.must(w.root, http.MethodDelete, "/apiops/environments/production/truststore/"+sha256Hex(chain.root.Raw)+"/", nil)
@@ -298,4 +355,14 @@ func TestAPICertificateFetch(t *testing.T) {
 			t.Errorf("fetch %s: %s", c.url, r.Raw)
 		}
 	}
+}
+
+// pkcs12Of is a PKCS#12 file with the chain's leaf and key, password "right".
+func pkcs12Of(t *testing.T, c testChain) []byte {
+	t.Helper()
+	b, err := pkcs12.Modern2023.Encode(c.leafKey, c.leaf, []*x509.Certificate{c.intermediate}, "right")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

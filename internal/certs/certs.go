@@ -69,10 +69,17 @@ type Details struct {
 
 // Finding is one thing the chain analysis says about a certificate.
 type Finding struct {
-	Severity string `json:"severity"` // "error" (it will not verify) or "warning"
-	Code     string `json:"code"`     // expired, not_yet_valid, weak_signature, weak_key, ca_leaf, self_signed, hostname_mismatch, unknown_authority, missing_intermediate
-	Message  string `json:"message"`  // a sentence for people
+	Severity string `json:"severity"`          // "error" (it will not verify) or "warning"
+	Code     string `json:"code"`              // expired, not_yet_valid, weak_signature, weak_key, ca_leaf, self_signed, hostname_mismatch, unknown_authority, missing_intermediate, invalid_chain
+	Message  string `json:"message"`           // a sentence for people
+	Subject  string `json:"subject,omitempty"` // the certificate the finding is about, when it is about one
 }
+
+// Severities of a Finding.
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+)
 
 // Analysis is the chain analysis of a leaf against a truststore.
 type Analysis struct {
