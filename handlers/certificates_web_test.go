@@ -23,11 +23,11 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/smallstep/pkcs7"
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/testenv"
+	"github.com/smallstep/pkcs7"
 )
 
 // The web console's certificates pages (seed 001): the list, the wizard
@@ -367,7 +367,7 @@ func TestCertificateConfigPreview(t *testing.T) {
 		}
 		for name, want := range map[string]string{"configs[0].environment": "production", "configs[0].source": "CLIPBOARD",
 			"configs[0].content": leafPEM, "configs[0].encoding": "BASE64PEM", "configs[0].alias": "edge", "configs[0].pick": "0"} {
-			if got := row.Find(`input[type=hidden][name="` + name + `"]`).AttrOr("value", "<none>"); got != want {
+			if got := row.Find(`input[type=hidden][name="`+name+`"]`).AttrOr("value", "<none>"); got != want {
 				t.Errorf("hidden %s = %q, want %q", name, got, want)
 			}
 		}
@@ -395,7 +395,7 @@ func TestCertificateConfigPreview(t *testing.T) {
 	}
 	details := p.Doc.Find("#cert-preview table.cert-details")
 	for _, want := range []string{"CN=edge.example.com", "CN=Test Intermediate CA,O=Keyward Test", "DNS:edge.example.com", "ECDSA", "P-256",
-		"ECDSA-SHA256", "2027-01-01", "Server Authentication"} {
+		"ECDSA-SHA256", "2027-01-01", "serverAuth", "digitalSignature", "not a CA", "Authority key identifier"} {
 		if !strings.Contains(details.Text(), want) {
 			t.Errorf("the preview lacks %q: %s", want, strings.Join(strings.Fields(details.Text()), " "))
 		}
@@ -707,7 +707,7 @@ func TestCertificateCreateThroughTheWizard(t *testing.T) {
 		{"a name taken", cwWizard("edge-tls", "save", cwRow("production", string(pemOf(other.leaf)), "")), `input[name=name] + small.field-error`, `A certificate named "edge-tls" already exists`},
 		{"a reserved name", cwWizard("new", "save", cwRow("production", string(pemOf(other.leaf)), "")), `input[name=name] + small.field-error`, "reserved"},
 		{"no row", cwWizard("no-rows", "save"), "#step-configuration .form-error", "nvironment"},
-		{"not a certificate", cwWizard("bad", "save", cwRow("production", "hello", "")), "#config-0 td.material .field-error", "ertificate"},
+		{"not a certificate", cwWizard("bad", "save", cwRow("production", "hello", "")), "#config-0 td.material .field-error", "BEGIN CERTIFICATE"},
 		{"an alias taken", cwWizard("bad", "save", cwRow("production", string(pemOf(other.leaf)), "edge")), "#config-0 .field-error", `Alias "edge" is already used by certificate "edge-tls"`},
 		{"an unknown environment", cwWizard("bad", "save", cwRow("nowhere", string(pemOf(other.leaf)), "")), "#config-0 .field-error", `"nowhere"`},
 		{"a repeated environment", cwWizard("bad", "save", cwRow("production", string(pemOf(other.leaf)), ""), cwRow("production", string(pemOf(other.leaf)), "")),
@@ -879,13 +879,15 @@ func TestCertificateDeployAndUndeploy(t *testing.T) {
 // TestCertificateExports: each format downloads as an attachment with its
 // type, and the body parses as what it says.
 func TestCertificateExports(t *testing.T) {
-	env, admin := kwSite(t)
+	env, _ := kwSite(t)
 	chain := newTestChain(t, "edge.example.com")
 	cwCreate(t, env, "edge", false, map[string][]byte{"production": pemOf(chain.leaf, chain.intermediate), "staging": pemOf(chain.root)})
 	env.Grant("payments", "bob", access.SecretsView)
 	bob := env.Browser()
 	bob.Login("bob")
-	get := func(query string) testenv.Page { return bob.Get("/projects/payments/certificates/edge/export"+query, false) }
+	get := func(query string) testenv.Page {
+		return bob.Get("/projects/payments/certificates/edge/export"+query, false)
+	}
 
 	p := get("?environment=production&format=pem")
 	if p.Status != http.StatusOK || p.Header.Get("Content-Type") != "application/x-pem-file" || p.Header.Get("Content-Disposition") != `attachment; filename=edge-production.pem` {
@@ -1010,7 +1012,7 @@ func TestCertificateEditJWKConnection(t *testing.T) {
 	}
 	page := admin.Get("/projects/payments/certificates/signer", false)
 	if !strings.Contains(page.Doc.Find(".flash").Text(), "Certificate signer saved.") || !strings.Contains(page.Doc.Find("#env-production header").Text(), "renamed") ||
-		page.Doc.Find("#env-production .badge.warn").Length() != 0 {
+		page.Doc.Find("#env-production .deployment .badge.warn").Length() != 0 {
 		t.Errorf("after Apply: %q / %q", page.Doc.Find(".flash").Text(), page.Doc.Find("#env-production header").Text())
 	}
 }

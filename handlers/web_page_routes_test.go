@@ -24,7 +24,8 @@ var notPages = map[string]string{
 	"/readyz":                             "readiness probe, JSON",
 	"/metrics":                            "Prometheus metrics, text",
 	"/audit.csv":                          "the audit log as a CSV download",
-	"/":                                   "redirects to /projects",
+	"/projects/:project/certificates/:cert/export": "a certificate download: PEM, DER, PKCS#7 or a ZIP of every environment",
+	"/": "redirects to /projects",
 }
 
 // covers reports whether the notPages entry covers the route pattern.
@@ -57,7 +58,8 @@ type pageSample struct {
 
 // pageFixture is newSite plus what every page needs to show something: a
 // setup link (taken before any user exists), a deployed RSA key "signer"
-// with a JWK "signer-jwk" in production, and an API token of root.
+// with a JWK "signer-jwk" in production, a deployed certificate "edge" in
+// production, and an API token of root.
 func pageFixture(t *testing.T) (env *testenv.Env, admin, anon *testenv.Browser, setupToken string) {
 	t.Helper()
 	env = testenv.New(t)
@@ -84,6 +86,12 @@ func pageFixture(t *testing.T) (env *testenv.Env, admin, anon *testenv.Browser, 
 	if _, err := env.App.Secrets.CreateJWK(ctx, root, "payments", jwk, true); err != nil {
 		t.Fatal(err)
 	}
+	chain := newTestChain(t, "edge.example.com")
+	cert := secrets.CertificateInput{Name: "edge", ListField: "configs", Configs: []secrets.CertConfigInput{{Field: "configs[0]", Environment: "production",
+		Source: secrets.SourceClipboard, Encoding: "BASE64PEM", Content: pemOf(chain.leaf, chain.intermediate)}}}
+	if _, err := env.App.Secrets.CreateCertificate(ctx, root, "payments", cert, true); err != nil {
+		t.Fatal(err)
+	}
 	env.Token("root")
 	admin = env.Browser()
 	admin.Login("root")
@@ -98,24 +106,29 @@ func pageFixture(t *testing.T) (env *testenv.Env, admin, anon *testenv.Browser, 
 func TestEveryPageFullAndFragment(t *testing.T) {
 	env, admin, anon, setupToken := pageFixture(t)
 	samples := map[string]pageSample{
-		"/setup/:token":                      {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
-		"/login":                             {url: "/login", content: `form[action="/login"]`, anonymous: true},
-		"/projects":                          {url: "/projects", content: "#projects"},
-		"/projects/:project":                 {url: "/projects/payments", content: "#members"},
-		"/environments":                      {url: "/environments", content: "#environments"},
-		"/environments/:env":                 {url: "/environments/production", content: "#history"},
-		"/admin/users":                       {url: "/admin/users", content: "#users"},
-		"/admin/users/:username":             {url: "/admin/users/bob", content: "#password-reset"},
-		"/account":                           {url: "/account", content: "#tokens"},
-		"/audit":                             {url: "/audit", content: "#audit-results"},
-		"/projects/:project/keys":            {url: "/projects/payments/keys", content: "#keys"},
-		"/projects/:project/keys/new":        {url: "/projects/payments/keys/new", content: "#key-form"},
-		"/projects/:project/keys/algorithms": {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},
-		"/projects/:project/keys/:key":       {url: "/projects/payments/keys/signer", content: "#configurations"},
-		"/projects/:project/keys/:key/edit":  {url: "/projects/payments/keys/signer/edit", content: "#key-form"},
-		"/projects/:project/jwks":            {url: "/projects/payments/jwks", content: "#jwks"},
-		"/projects/:project/jwks/new":        {url: "/projects/payments/jwks/new", content: "#jwk-form"},
-		"/projects/:project/jwks/:jwk":       {url: "/projects/payments/jwks/signer-jwk", content: "#jwk-source"},
+		"/setup/:token":                              {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
+		"/login":                                     {url: "/login", content: `form[action="/login"]`, anonymous: true},
+		"/projects":                                  {url: "/projects", content: "#projects"},
+		"/projects/:project":                         {url: "/projects/payments", content: "#members"},
+		"/environments":                              {url: "/environments", content: "#environments"},
+		"/environments/:env":                         {url: "/environments/production", content: "#history"},
+		"/admin/users":                               {url: "/admin/users", content: "#users"},
+		"/admin/users/:username":                     {url: "/admin/users/bob", content: "#password-reset"},
+		"/account":                                   {url: "/account", content: "#tokens"},
+		"/audit":                                     {url: "/audit", content: "#audit-results"},
+		"/projects/:project/keys":                    {url: "/projects/payments/keys", content: "#keys"},
+		"/projects/:project/keys/new":                {url: "/projects/payments/keys/new", content: "#key-form"},
+		"/projects/:project/keys/algorithms":         {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},
+		"/projects/:project/keys/:key":               {url: "/projects/payments/keys/signer", content: "#configurations"},
+		"/projects/:project/keys/:key/edit":          {url: "/projects/payments/keys/signer/edit", content: "#key-form"},
+		"/projects/:project/jwks":                    {url: "/projects/payments/jwks", content: "#jwks"},
+		"/projects/:project/certificates":            {url: "/projects/payments/certificates", content: "#certificates"},
+		"/projects/:project/certificates/new":        {url: "/projects/payments/certificates/new", content: "#certificate-form"},
+		"/projects/:project/certificates/truststore": {url: "/projects/payments/certificates/truststore?environment=production", content: "#builtin-roots"},
+		"/projects/:project/certificates/:cert":      {url: "/projects/payments/certificates/edge", content: "#configurations"},
+		"/projects/:project/certificates/:cert/edit": {url: "/projects/payments/certificates/edge/edit", content: "#certificate-form"},
+		"/projects/:project/jwks/new":                {url: "/projects/payments/jwks/new", content: "#jwk-form"},
+		"/projects/:project/jwks/:jwk":               {url: "/projects/payments/jwks/signer-jwk", content: "#jwk-source"},
 	}
 	var patterns []string
 	for _, r := range env.Echo.Routes() {

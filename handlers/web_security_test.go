@@ -15,10 +15,12 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/keyward/keyward/internal/app"
+	"github.com/keyward/keyward/internal/certs"
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/testenv"
+	"github.com/keyward/keyward/internal/truststore"
 )
 
 // newEnvWith starts a Keyward like testenv.New, with the test configuration
@@ -142,8 +144,16 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 	if err := env.App.DB.Read.QueryRow("SELECT id FROM api_tokens").Scan(&tokenID); err != nil {
 		t.Fatal(err)
 	}
-	// A key, a JWK and a gateway token for the keys, JWKs and gateway-token
-	// forms to act on.
+	// A key, a JWK, a certificate with a CA in production's truststore and
+	// a gateway token for the keys, JWKs, certificates, truststore and
+	// gateway-token forms to act on.
+	chain := newTestChain(t, "edge.example.com")
+	cwCreate(t, env, "csrf-cert", false, map[string][]byte{"production": pemOf(chain.leaf)})
+	if _, _, err := env.App.Truststores.Add(context.Background(), env.Principal("root"), "production", truststore.AddInput{
+		Cert: certs.Input{Field: "content", Content: pemOf(chain.root), Encoding: certs.EncodingBase64PEM}, Source: "CLIPBOARD"}); err != nil {
+		t.Fatal(err)
+	}
+	rootSHA := sha256Hex(chain.root.Raw)
 	kwCreate(t, env, "payments", "csrf-key", "PRIVATE_KEY", "RSA", false, map[string][]byte{"production": []byte(kwRSAKey(t, 0).pem)})
 	kwCreateJWK(t, env, "csrf-jwk", "csrf-key", "production")
 	if _, err := env.App.Environments.CreateGatewayToken(context.Background(), env.Principal("root"), "production", "gw"); err != nil {
@@ -191,6 +201,23 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		{"/projects/:project/keys/:key/environments/:env/deploy", "/projects/payments/keys/csrf-key/environments/production/deploy", url.Values{}},
 		{"/projects/:project/keys/:key/environments/:env/undeploy", "/projects/payments/keys/csrf-key/environments/production/undeploy", url.Values{}},
 		{"/projects/:project/keys/:key/delete", "/projects/payments/keys/csrf-key/delete", url.Values{"confirm_name": {"csrf-key"}, "jwk_action": {"DELETE"}}},
+		// The certificate wizard posts multipart/form-data too.
+		{"/projects/:project/certificates", "/projects/payments/certificates", url.Values{"name": {"new-cert"}, "configs[0].environment": {"production"},
+			"configs[0].source": {"CLIPBOARD"}, "configs[0].encoding": {"BASE64PEM"}, "configs[0].content": {string(pemOf(chain.intermediate))}, "action": {"deploy"}}},
+		{"/projects/:project/certificates/config-preview", "/projects/payments/certificates/config-preview", url.Values{"environment": {"production"},
+			"source": {"CLIPBOARD"}, "encoding": {"BASE64PEM"}, "content": {string(pemOf(chain.intermediate))}}},
+		{"/projects/:project/certificates/fetch", "/projects/payments/certificates/fetch", url.Values{"environment": {"production"}, "url": {"https://127.0.0.1:1"}}},
+		{"/projects/:project/certificates/:cert", "/projects/payments/certificates/csrf-cert", url.Values{"description": {"changed"},
+			"configs[0].environment": {"production"}, "configs[0].source": {"CLIPBOARD"}, "action": {"deploy"}}},
+		{"/projects/:project/certificates/:cert/delete", "/projects/payments/certificates/csrf-cert/delete", url.Values{"confirm_name": {"csrf-cert"}, "jwk_action": {"DELETE"}}},
+		{"/projects/:project/certificates/:cert/environments/:env/deploy", "/projects/payments/certificates/csrf-cert/environments/production/deploy", url.Values{}},
+		{"/projects/:project/certificates/:cert/environments/:env/undeploy", "/projects/payments/certificates/csrf-cert/environments/production/undeploy", url.Values{}},
+		{"/projects/:project/certificates/truststore/cas", "/projects/payments/certificates/truststore/cas", url.Values{"environment": {"production"},
+			"source": {"CLIPBOARD"}, "encoding": {"BASE64PEM"}, "content": {string(pemOf(chain.intermediate))}}},
+		{"/projects/:project/certificates/truststore/cas/:sha/remove", "/projects/payments/certificates/truststore/cas/" + rootSHA + "/remove",
+			url.Values{"environment": {"production"}, "confirm_name": {"Test Root CA"}}},
+		{"/projects/:project/certificates/truststore/builtin-roots", "/projects/payments/certificates/truststore/builtin-roots", url.Values{"environment": {"production"}, "include": {"0"}}},
+		{"/projects/:project/certificates/truststore/export", "/projects/payments/certificates/truststore/export", url.Values{"environment": {"production"}, "format": {"pem"}}},
 	}
 
 	// Every POST route of the web console is in the list above.

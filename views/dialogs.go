@@ -22,6 +22,7 @@ type ConfirmDialog struct {
 	Warning string            // the confirmation step's first sentence
 	Noun    string            // "key", "JWK", "certificate": "Type the key's name"
 	Name    string            // what must be typed
+	Typed   string            // what Name is: "name" when empty, "alias"
 	Action  string            // the dialog holds a form posting here; "" when it sits inside the form it confirms
 	CSRF    string            // for Action's form
 	Hidden  map[string]string // more inputs for Action's form, e.g. the environment a CA is removed from

@@ -70,7 +70,7 @@ func (p TruststorePage) RemoveDialog(i int) ConfirmDialog {
 	c := p.Added[i]
 	d := DeleteDialog("ca-remove-"+itoa(i), "CA", c.Alias, "/projects/"+p.Project+"/certificates/truststore/cas/"+c.SHA256+"/remove", p.CSRF,
 		"Removing "+c.Subject+" from the truststore of "+p.Environment+" deploys the change: its gateways stop trusting chains it anchors.")
-	d.Title, d.Submit.Label = "Remove CA", "Remove"
+	d.Title, d.Submit.Label, d.Typed = "Remove CA", "Remove", "alias"
 	d.Hidden = map[string]string{"environment": p.Environment}
 	return d
 }
