@@ -93,12 +93,14 @@ var setupLink = regexp.MustCompile(`https?://\S+/setup/\S+`)
 // fresh data directory and JSON logs. At cleanup it stops the server with
 // SIGTERM and fails the test unless it exits 0; it prints the server's log
 // when the test failed, and fails the test when the server logged an error.
-func StartServer(t testing.TB) *Server {
+// Extra arguments are passed to "keyward serve", e.g. "--fetch-allow",
+// "127.0.0.0/8" for a test that fetches from a TLS server on loopback.
+func StartServer(t testing.TB, extra ...string) *Server {
 	t.Helper()
 	bin := binary(t)
 	addr := freeAddr(t)
 	s := &Server{URL: "http://" + addr, DataDir: filepath.Join(t.TempDir(), "data"), log: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin, "serve", "--addr", addr, "--data-dir", s.DataDir)
+	s.cmd = exec.Command(bin, append([]string{"serve", "--addr", addr, "--data-dir", s.DataDir}, extra...)...)
 	s.cmd.Env = append(environWithout("KEYWARD_"), "KEYWARD_LOG_FORMAT=json", "KEYWARD_LOG_LEVEL=info")
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
