@@ -373,3 +373,52 @@ CREATE TABLE truststore_cas (
 
 -- Whether the environment's truststore includes Mozilla's built-in roots.
 ALTER TABLE environments ADD COLUMN builtin_roots BOOLEAN NOT NULL DEFAULT TRUE;
+
+-- version: 6
+-- JWT signing keys (seed 004): the private key lives in the HSM (or the
+-- built-in software token); this table holds what Keyward knows about it
+-- (PKCS#11 has no creation time, so the created date lives here), and the
+-- environments whose JWKS publish its public key.
+
+CREATE TABLE signing_keys (
+    id          INTEGER  PRIMARY KEY,
+    project_id  INTEGER  NOT NULL REFERENCES projects (id),
+    cka_id      TEXT     NOT NULL UNIQUE, -- hex
+    label       TEXT     NOT NULL,
+    algorithm   TEXT     NOT NULL,        -- RSA or EC
+    bits        INTEGER  NOT NULL,
+    curve       TEXT     NOT NULL DEFAULT '',
+    origin      TEXT     NOT NULL,        -- GENERATED (CKA_LOCAL) or IMPORTED
+    backend     TEXT     NOT NULL,
+    public_der  BLOB     NOT NULL,        -- PKIX
+    kid         TEXT     NOT NULL,        -- RFC 7638 thumbprint
+    created_by  TEXT     NOT NULL,
+    created_at  DATETIME NOT NULL
+);
+CREATE INDEX signing_keys_project ON signing_keys (project_id, label);
+
+-- A signing key's public JWK published in an environment's JWKS.
+CREATE TABLE signing_key_publications (
+    id                INTEGER  PRIMARY KEY,
+    signing_key_id    INTEGER  NOT NULL REFERENCES signing_keys (id) ON DELETE CASCADE,
+    environment_id    INTEGER  NOT NULL REFERENCES environments (id),
+    jwk_json          TEXT     NOT NULL,
+    deployed_revision INTEGER  NOT NULL,
+    deployed_at       DATETIME NOT NULL,
+    UNIQUE (signing_key_id, environment_id)
+);
+CREATE INDEX signing_key_publications_environment ON signing_key_publications (environment_id);
+
+-- The built-in software token's keys: private keys sealed by internal/seal
+-- (bound to "soft-token/<id hex>"), never handed out.
+CREATE TABLE soft_token_keys (
+    id          BLOB     PRIMARY KEY,
+    label       TEXT     NOT NULL,
+    algorithm   TEXT     NOT NULL,
+    bits        INTEGER  NOT NULL,
+    curve       TEXT     NOT NULL DEFAULT '',
+    origin      TEXT     NOT NULL,
+    sealed_key  BLOB     NOT NULL,
+    public_der  BLOB     NOT NULL,
+    created_at  DATETIME NOT NULL
+);

@@ -50,6 +50,8 @@ func classify(err error) (status int, code, message string) {
 		return http.StatusForbidden, "access_denied", msg
 	case errs.TooMany:
 		return http.StatusTooManyRequests, "too_many_requests", msg
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable, "unavailable", msg
 	}
 	return http.StatusInternalServerError, "server_error", "Internal error."
 }

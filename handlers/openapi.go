@@ -247,7 +247,9 @@ var errorResponseNames = map[int]string{
 	http.StatusForbidden:             "Forbidden",
 	http.StatusNotFound:              "NotFound",
 	http.StatusRequestEntityTooLarge: "BodyTooLarge",
+	http.StatusTooManyRequests:       "TooManyRequests",
 	http.StatusInternalServerError:   "InternalError",
+	http.StatusServiceUnavailable:    "Unavailable",
 }
 
 func errorResponses() map[string]*openAPIResponse {
@@ -266,6 +268,9 @@ func errorResponses() map[string]*openAPIResponse {
 		"NotFound":      resp("The project, environment or other object named in the path does not exist.", "not_found", `Project "payments" does not exist.`),
 		"BodyTooLarge":  resp("The request body is larger than the server accepts (1 MiB by default); nothing was changed.", "bad_request", "The request body is too large."),
 		"InternalError": resp("An unexpected error; the description quotes a request id for the administrator.", "server_error", "Internal error. Quote request id 3f2a... to your administrator."),
+		"TooManyRequests": resp("Too many failed attempts (PINs, sign-ins): locked for a while; the description says until when.", "too_many_requests",
+			"Too many wrong PINs: deleting signing keys is locked until 16:05 UTC."),
+		"Unavailable": resp("The HSM does not answer; nothing was changed.", "unavailable", "The HSM is unavailable: ..."),
 	}
 }
 

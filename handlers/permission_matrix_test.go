@@ -32,14 +32,15 @@ const nonMemberStatus = http.StatusNotFound
 type permissionArea struct {
 	name                 string
 	view, manage, deploy access.Permission
+	sign                 access.Permission // SIGNING_KEYS:SIGN: signing without managing
 }
 
 // permissionAreas are the product's areas; TestPermissionAreasCoverEveryPermission
 // keeps them in step with internal/access.
 var permissionAreas = []permissionArea{
-	{"SECRETS", access.SecretsView, access.SecretsManage, access.SecretsDeploy},
-	{"SIGNING_KEYS", access.SigningKeysView, access.SigningKeysManage, access.SigningKeysDeploy},
-	{"KEY_SETS", access.KeySetsView, access.KeySetsManage, access.KeySetsDeploy},
+	{"SECRETS", access.SecretsView, access.SecretsManage, access.SecretsDeploy, ""},
+	{"SIGNING_KEYS", access.SigningKeysView, access.SigningKeysManage, access.SigningKeysDeploy, access.SigningKeysSign},
+	{"KEY_SETS", access.KeySetsView, access.KeySetsManage, access.KeySetsDeploy, ""},
 	{name: "AUDIT", view: access.AuditView},
 }
 
@@ -51,7 +52,7 @@ var (
 // perms lists the area's permissions.
 func (a permissionArea) perms() []access.Permission {
 	var out []access.Permission
-	for _, p := range []access.Permission{a.view, a.manage, a.deploy} {
+	for _, p := range []access.Permission{a.view, a.manage, a.deploy, a.sign} {
 		if p != "" {
 			out = append(out, p)
 		}
@@ -66,6 +67,7 @@ const (
 	needView   need = iota + 1 // reads: VIEW
 	needManage                 // changes that publish nothing: MANAGE
 	needDeploy                 // changes that deploy or undeploy: MANAGE and DEPLOY_UNDEPLOY
+	needSign                   // signing with a key: SIGN (MANAGE is not enough)
 )
 
 // required lists the permissions a route of need n asks for.
@@ -77,6 +79,8 @@ func (a permissionArea) required(n need) []access.Permission {
 		return []access.Permission{a.manage}
 	case needDeploy:
 		return []access.Permission{a.manage, a.deploy}
+	case needSign:
+		return []access.Permission{a.sign}
 	}
 	panic(fmt.Sprintf("unknown need %d", n))
 }
@@ -133,6 +137,9 @@ func matrixRoles(t *testing.T, env *testenv.Env, project string, a permissionAre
 	}
 	if a.deploy != "" {
 		roles = append(roles, role(string(a.manage)+" and DEPLOY_UNDEPLOY", "deployer", true, false, a.view, a.manage, a.deploy))
+	}
+	if a.sign != "" {
+		roles = append(roles, role(string(a.sign)+" only", "signer", true, false, a.view, a.sign))
 	}
 	return append(roles, role("admin", "admin", false, true))
 }

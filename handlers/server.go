@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/secrets"
+	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/truststore"
 	"github.com/keyward/keyward/views"
 	"github.com/prometheus/client_golang/prometheus"
@@ -33,6 +34,7 @@ type Deps struct {
 	Secrets      *secrets.Service
 	Bundles      *bundle.Service
 	Truststores  *truststore.Service
+	Signing      *signing.Service
 	Audit        *audit.Log
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore

@@ -200,6 +200,43 @@ type Setting struct {
 	Value string
 }
 
+type SigningKey struct {
+	ID        int64
+	ProjectID int64
+	CkaID     string
+	Label     string
+	Algorithm string
+	Bits      int64
+	Curve     string
+	Origin    string
+	Backend   string
+	PublicDer []byte
+	Kid       string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+type SigningKeyPublication struct {
+	ID               int64
+	SigningKeyID     int64
+	EnvironmentID    int64
+	JwkJson          string
+	DeployedRevision int64
+	DeployedAt       time.Time
+}
+
+type SoftTokenKey struct {
+	ID        []byte
+	Label     string
+	Algorithm string
+	Bits      int64
+	Curve     string
+	Origin    string
+	SealedKey []byte
+	PublicDer []byte
+	CreatedAt time.Time
+}
+
 type TruststoreCa struct {
 	ID            int64
 	EnvironmentID int64

@@ -29,16 +29,19 @@ const (
 	SigningKeysView   Permission = "SIGNING_KEYS:VIEW"
 	SigningKeysManage Permission = "SIGNING_KEYS:MANAGE"
 	SigningKeysDeploy Permission = "SIGNING_KEYS:DEPLOY_UNDEPLOY"
-	KeySetsView       Permission = "KEY_SETS:VIEW"
-	KeySetsManage     Permission = "KEY_SETS:MANAGE"
-	KeySetsDeploy     Permission = "KEY_SETS:DEPLOY_UNDEPLOY"
-	AuditView         Permission = "AUDIT:VIEW"
+	// SigningKeysSign lets a caller sign JWTs with the project's keys
+	// without being able to manage them (a service's token).
+	SigningKeysSign Permission = "SIGNING_KEYS:SIGN"
+	KeySetsView     Permission = "KEY_SETS:VIEW"
+	KeySetsManage   Permission = "KEY_SETS:MANAGE"
+	KeySetsDeploy   Permission = "KEY_SETS:DEPLOY_UNDEPLOY"
+	AuditView       Permission = "AUDIT:VIEW"
 )
 
 // All lists every permission in display order.
 var All = []Permission{
 	SecretsView, SecretsManage, SecretsDeploy,
-	SigningKeysView, SigningKeysManage, SigningKeysDeploy,
+	SigningKeysView, SigningKeysManage, SigningKeysDeploy, SigningKeysSign,
 	KeySetsView, KeySetsManage, KeySetsDeploy,
 	AuditView,
 }
@@ -47,7 +50,7 @@ var All = []Permission{
 var Presets = map[string][]Permission{
 	// Auditor reads everything but secret material, and the audit log.
 	"auditor":  {SecretsView, SigningKeysView, KeySetsView, AuditView},
-	"operator": {SecretsView, SecretsManage, SecretsDeploy, SigningKeysView, SigningKeysManage, SigningKeysDeploy, KeySetsView, KeySetsManage, KeySetsDeploy},
+	"operator": {SecretsView, SecretsManage, SecretsDeploy, SigningKeysView, SigningKeysManage, SigningKeysDeploy, SigningKeysSign, KeySetsView, KeySetsManage, KeySetsDeploy},
 	"owner":    All,
 }
 

@@ -43,6 +43,7 @@ const (
 	ObjectJWK         ObjectType = "jwk"
 	ObjectCertificate ObjectType = "certificate"
 	ObjectTrustedCA   ObjectType = "truststore"
+	ObjectSigningKey  ObjectType = "signing_key"
 )
 
 // Object names an item of this type in the audit log: "key/<name>".
@@ -53,7 +54,7 @@ func (t ObjectType) Action(verb string) string { return string(t) + "." + verb }
 
 // InJWKS reports whether deploying an item of this type can change a
 // public JWKS (so the JWKS cache is rebuilt after it).
-func (t ObjectType) InJWKS() bool { return t == ObjectJWK }
+func (t ObjectType) InJWKS() bool { return t == ObjectJWK || t == ObjectSigningKey }
 
 // Change is one object published to (or withdrawn from) one environment.
 type Change struct {

@@ -20,6 +20,7 @@ const (
 	Unauthorized Code = "unauthorized" // 401 unauthorized_client
 	Forbidden    Code = "forbidden"    // 403 access_denied
 	TooMany      Code = "too_many"     // 429: login throttling
+	Unavailable  Code = "unavailable"  // 503: the HSM does not answer
 	Internal     Code = "internal"     // 500
 )
 

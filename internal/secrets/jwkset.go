@@ -91,6 +91,14 @@ func (c *JWKSCache) Rebuild(ctx context.Context) error {
 		if rows, err = q.ListAllDeployedPublicJWKs(ctx); err != nil {
 			return err
 		}
+		// Published signing keys are public JWKs of their project's JWKS too.
+		signing, err := q.ListAllSigningKeyPublications(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range signing {
+			rows = append(rows, queries.ListAllDeployedPublicJWKsRow{DeployedJson: r.JwkJson, Kid: r.Kid, ProjectName: r.ProjectName, EnvironmentName: r.EnvironmentName})
+		}
 		if projects, err = q.ListProjects(ctx); err != nil {
 			return err
 		}
