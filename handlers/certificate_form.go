@@ -371,6 +371,9 @@ func (s *Server) handleCertificateConfigPreview(c echo.Context) error {
 	}
 	if c.FormValue("step") == "preview" || (len(p.Certificates) > 1 && !f.Picked) {
 		d.Preview, d.Picked = dialogPreview(p, f), true
+		if d.Preview.TrustEnv != "" {
+			d.Preview.InTruststore = s.addedCAs(c, d.Preview.TrustEnv)
+		}
 		return s.render(c, http.StatusOK, &views.CertConfigDialogPage{Dialog: d, Standalone: !isHTMX(c)})
 	}
 	row := f.row(d.Index)
@@ -400,6 +403,23 @@ func (s *Server) deployedRevision(c echo.Context, project, name, env string) int
 		}
 	}
 	return 0
+}
+
+// addedCAs are the SHA-256s of the CAs added to env's truststore, for an
+// admin's "Trust this CA" (nil otherwise).
+func (s *Server) addedCAs(c echo.Context, env string) map[string]bool {
+	if env == "" || !principal(c).Admin {
+		return nil
+	}
+	t, err := s.Truststores.Get(c.Request().Context(), principal(c), env, "")
+	if err != nil {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, ca := range t.Added {
+		out[ca.SHA256] = true
+	}
+	return out
 }
 
 // dialogPreview is the dialog's Content for a preview; a fetched chain's
@@ -440,7 +460,8 @@ func (s *Server) handleCertificateFetch(c echo.Context) error {
 	}
 	f.URL, f.Chain, f.Pick, f.Picked = got.URL, got.PEM, 0, true
 	d = f.dialog(d)
-	d.Preview = &views.CertPreview{Certificates: got.Chain, Analysis: got.Analysis, Fetched: got.Host, TrustEnv: f.Environment}
+	d.Preview = &views.CertPreview{Certificates: got.Chain, Analysis: got.Analysis, Fetched: got.Host, TrustEnv: f.Environment,
+		InTruststore: s.addedCAs(c, f.Environment)}
 	return s.render(c, http.StatusOK, &views.CertConfigDialogPage{Dialog: d, Standalone: !isHTMX(c)})
 }
 

@@ -601,6 +601,9 @@ func TestCertificateFetchInTheDialog(t *testing.T) {
 	if a := p.Doc.Find("#cert-preview .cert-analysis").Text(); !strings.Contains(a, "trusted") || strings.Contains(a, "not trusted") {
 		t.Errorf("analysis after trusting the intermediate: %q", a)
 	}
+	if p.Doc.Find(".trust-ca button").Length() != 0 || !strings.Contains(p.Doc.Find(".trust-ca").Text(), "In the truststore of production.") {
+		t.Errorf("a CA already trusted is offered again: %q", p.Doc.Find(".trust-ca").Text())
+	}
 
 	// Unreachable, refused or malformed: the message beside the URL (422).
 	for _, c := range []struct{ url, want string }{

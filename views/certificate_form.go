@@ -155,8 +155,9 @@ type CertPreview struct {
 	Notice       string
 	Analysis     certs.Analysis
 	State        string
-	Fetched      string // the host the chain was fetched from, for a URL
-	TrustEnv     string // the environment a CA of the chain can be trusted in ("" without one)
+	Fetched      string          // the host the chain was fetched from, for a URL
+	TrustEnv     string          // the environment a CA of the chain can be trusted in ("" without one)
+	InTruststore map[string]bool // SHA-256s of TrustEnv's added CAs: those are trusted already
 }
 
 // Picked is the picked certificate's details.

@@ -257,6 +257,7 @@ func certsCreateThroughWizard(t *testing.T, b *Browser, url string, c certChain)
 	if got := b.Text("#cert-preview .cert-analysis .verdict"); !strings.Contains(got, "CN=Browser Test Issuing CA") || strings.Contains(got, "not trusted") {
 		t.Errorf("analysis after trusting the CA: %q", got)
 	}
+	b.WaitText("#cert-preview .trust-ca", "In the truststore of production.")
 	// Picking the intermediate and back updates the pick that is posted.
 	b.Click("#cert-preview input[data-pick-radio][value='1']")
 	if value(b, certDialog+" input[data-pick]") != "1" {
