@@ -71,7 +71,7 @@ func signingKeyRoutes() []apiRoute {
 		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/signingKeys/{ckaId}/sign", Handler: handleBody((*Server).handleAPISign),
 			Permission: "SIGNING_KEYS:SIGN", ID: "signJWT", Summary: "Sign a JWT with a signing key",
 			Description: "Answers a compact JWS whose header names the key's kid; iat and exp are added when expiresIn is given. Audited.",
-			Params: key, Errors: []int{bad, missing}},
+			Params:      key, Errors: []int{bad, missing}},
 	}
 }
 

@@ -60,9 +60,9 @@ func ValidateLabel(field, what, s string, max int) error {
 }
 
 // reservedItemNames are the words the web console's addresses use beside
-// item names (/projects/p/keys/new, …/keys/algorithms, …/keys/config-preview):
+// item names (/projects/p/keys/new, …/config-preview, …/certificates/truststore, …/fetch):
 // an item so named could not be opened in the browser.
-var reservedItemNames = map[string]bool{"new": true, "algorithms": true, "config-preview": true}
+var reservedItemNames = map[string]bool{"new": true, "algorithms": true, "config-preview": true, "truststore": true, "fetch": true}
 
 // ValidateItem is Validate for the items of a project (keys, JWKs,
 // certificates, …), which also refuses the reserved words.

@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"crypto/x509"
+	"math"
 	"strings"
 	"time"
 
@@ -66,12 +67,10 @@ type CertificatePage struct {
 	Page, Size   int
 }
 
+// daysLeft is whole days until notAfter, rounded down (as certs.Describe
+// counts them): -3 exactly three days after the end.
 func daysLeft(notAfter, now time.Time) int {
-	d := notAfter.Sub(now)
-	if d < 0 {
-		return -int((-d).Hours()/24) - 1
-	}
-	return int(d.Hours() / 24)
+	return int(math.Floor(notAfter.Sub(now).Hours() / 24))
 }
 
 // ListCertificates returns a page of a project's certificates (one read
@@ -230,6 +229,8 @@ type CertificatePreview struct {
 	Notice       string
 	Analysis     certs.Analysis
 	State        string // new, replaced or unchanged against what is stored
+	// DeployedRevision is the stored configuration's, 0 when not deployed.
+	DeployedRevision int64
 }
 
 // PreviewCertificateConfig checks one configuration as a save would and
@@ -281,7 +282,7 @@ func (s *Service) PreviewCertificateConfig(ctx context.Context, p access.Princip
 		}
 		out.Analysis = certs.Analyze(prepared.Parsed.cert, prepared.Parsed.chain, ts.Trusted(), hostOf(in.URL), now)
 		if cc, ok := current[prepared.Env.Name]; ok {
-			out.State = ConfigReplaced
+			out.State, out.DeployedRevision = ConfigReplaced, cc.DeployedRevision.Int64
 			if cc.Sha256 == out.Certificates[in.Pick].SHA256 {
 				out.State = ConfigUnchanged
 			}
