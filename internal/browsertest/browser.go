@@ -304,6 +304,17 @@ func (b *Browser) Select(sel, value string) {
 	if !ok {
 		b.fail("select %s has no option %q", sel, value)
 	}
+	// A select with hx-trigger="change" re-renders part of the page: let
+	// that finish before the next step touches the elements it replaces.
+	b.WaitHTMXIdle()
+}
+
+// WaitHTMXIdle waits until no htmx request, swap or settle is under way.
+func (b *Browser) WaitHTMXIdle() {
+	b.t.Helper()
+	b.waitFor("htmx to finish its requests", func() bool {
+		return b.evalQuiet(`String(document.querySelectorAll(".htmx-request, .htmx-swapping, .htmx-settling").length === 0)`) == "true"
+	})
 }
 
 // Click clicks the element sel with the mouse once it is visible.
@@ -350,6 +361,16 @@ func (b *Browser) WaitLoaded() {
 	b.t.Helper()
 	b.waitFor("the page to finish loading", func() bool {
 		return b.evalQuiet(`document.readyState`) == "complete"
+	})
+}
+
+// WaitHTMXReady waits until htmx has processed the element sel (boosted
+// links and buttons, hx-* attributes), so that a click is htmx's.
+func (b *Browser) WaitHTMXReady(sel string) {
+	b.t.Helper()
+	b.waitFor("htmx to process "+sel, func() bool {
+		return b.evalQuiet(`String((function(){var e=document.querySelector(%s);if(!e)return false;`+
+			`var f=e.closest('form');var d=e['htmx-internal-data']||(f&&f['htmx-internal-data']);return !!d;})())`, sel) == "true"
 	})
 }
 

@@ -51,6 +51,9 @@ func assertPage(t *testing.T, b *Browser, where string, allowed ...string) {
 func boostedClick(t *testing.T, b *Browser, click, sel, text string) {
 	t.Helper()
 	Eval[bool](b, `(window.__keywardMarker = true)`)
+	// Under load, htmx may not have processed content it has just swapped
+	// in: a click then is a plain navigation. Wait until it has.
+	b.WaitHTMXReady(click)
 	b.Click(click)
 	b.WaitText(sel, text)
 	if !Eval[bool](b, `window.__keywardMarker === true`) {
