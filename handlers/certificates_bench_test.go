@@ -64,6 +64,20 @@ func BenchmarkCertificateList(b *testing.B) {
 		}
 	}
 	b.Run("GET_healthz", func(b *testing.B) { serve(b, "/healthz", "") })
+	// The web page, over loopback HTTP with a signed-in session (goquery
+	// parses each answer, as the tests do).
+	web := env.Browser()
+	web.Login("root")
+	page := func(b *testing.B, path string) {
+		for b.Loop() {
+			if p := web.Get(path, true); p.Status != http.StatusOK {
+				b.Fatalf("GET %s: %d", path, p.Status)
+			}
+		}
+	}
+	b.Run("web/first-page", func(b *testing.B) { page(b, "/projects/payments/certificates") })
+	b.Run("web/expiring-30d", func(b *testing.B) { page(b, "/projects/payments/certificates?expiry=30") })
+	b.Run("web/healthz", func(b *testing.B) { page(b, "/healthz") })
 	b.Run("API/first-page", func(b *testing.B) { serve(b, "/apiops/projects/payments/certificates/", token) })
 	b.Run("API/expiresWithin-30d", func(b *testing.B) { serve(b, "/apiops/projects/payments/certificates/?expiresWithin=30d", token) })
 }
