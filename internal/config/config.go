@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -33,6 +34,14 @@ type Config struct {
 	// Certificate fetches from https://, ldaps:// and ldap:// URLs.
 	FetchDenyPrivate bool           // also refuse private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)
 	FetchAllow       []netip.Prefix // ranges a fetch may reach even when otherwise refused
+
+	// The HSM that holds signing keys (PKCS#11); without a module, the
+	// built-in software token.
+	HSMModule      string // path of the PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so
+	HSMTokenLabel  string
+	HSMPINFile     string
+	HSMPIN         string `json:"-"` // from KEYWARD_HSM_PIN or the PIN file; never logged
+	HSMMaxSessions int
 }
 
 // DBPath is the SQLite file inside the data directory.
@@ -80,6 +89,7 @@ func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (finish func() error)
 	denyPrivate, denyPrivateErr := strconv.ParseBool(envOr(getenv, "KEYWARD_FETCH_DENY_PRIVATE", "false"))
 	fs.BoolVar(&c.FetchDenyPrivate, "fetch-deny-private", denyPrivate, "certificate fetches also refuse private addresses: 10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7 (env KEYWARD_FETCH_DENY_PRIVATE)")
 	allow := fs.String("fetch-allow", getenv("KEYWARD_FETCH_ALLOW"), "comma-separated IP addresses and CIDR prefixes that certificate fetches may reach even when refused otherwise, such as 127.0.0.1,10.20.0.0/16 (env KEYWARD_FETCH_ALLOW)")
+	BindHSM(fs, c, getenv)
 	return func() error {
 		var err error
 		if c.SessionIdle, err = time.ParseDuration(*idle); err != nil || c.SessionIdle < time.Minute {
@@ -94,8 +104,45 @@ func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (finish func() error)
 		if c.FetchAllow, err = parseFetchAllow(*allow); err != nil {
 			return err
 		}
+		return c.finishHSM(getenv)
+	}
+}
+
+// BindHSM registers the HSM flags (serve and the hsm commands take them).
+func BindHSM(fs *flag.FlagSet, c *Config, getenv Getenv) {
+	fs.StringVar(&c.HSMModule, "hsm-module", getenv("KEYWARD_HSM_MODULE"), "PKCS#11 module of the HSM holding signing keys, such as /usr/lib/softhsm/libsofthsm2.so; without one, the built-in software token (env KEYWARD_HSM_MODULE)")
+	fs.StringVar(&c.HSMTokenLabel, "hsm-token-label", getenv("KEYWARD_HSM_TOKEN_LABEL"), "label of the HSM token to use (env KEYWARD_HSM_TOKEN_LABEL)")
+	fs.StringVar(&c.HSMPINFile, "hsm-pin-file", getenv("KEYWARD_HSM_PIN_FILE"), "file holding the token's user PIN; or set KEYWARD_HSM_PIN (env KEYWARD_HSM_PIN_FILE)")
+	sessions, _ := strconv.Atoi(envOr(getenv, "KEYWARD_HSM_MAX_SESSIONS", "4"))
+	fs.IntVar(&c.HSMMaxSessions, "hsm-max-sessions", sessions, "PKCS#11 sessions kept open, at least 2 (env KEYWARD_HSM_MAX_SESSIONS)")
+}
+
+// finishHSM reads the PIN and checks the HSM settings go together.
+func (c *Config) finishHSM(getenv Getenv) error {
+	if c.HSMModule == "" {
+		if c.HSMTokenLabel != "" || c.HSMPINFile != "" {
+			return fmt.Errorf("--hsm-token-label and --hsm-pin-file need --hsm-module (the PKCS#11 library of the HSM)")
+		}
 		return nil
 	}
+	if c.HSMTokenLabel == "" {
+		return fmt.Errorf("--hsm-module needs --hsm-token-label: the label of the token to use")
+	}
+	if c.HSMMaxSessions < 2 {
+		return fmt.Errorf("--hsm-max-sessions %d must be at least 2", c.HSMMaxSessions)
+	}
+	c.HSMPIN = getenv("KEYWARD_HSM_PIN")
+	if c.HSMPINFile != "" {
+		b, err := os.ReadFile(c.HSMPINFile)
+		if err != nil {
+			return fmt.Errorf("--hsm-pin-file: %w", err)
+		}
+		c.HSMPIN = strings.TrimRight(string(b), "\r\n")
+	}
+	if c.HSMPIN == "" {
+		return fmt.Errorf("--hsm-module needs the token's user PIN: --hsm-pin-file or KEYWARD_HSM_PIN")
+	}
+	return nil
 }
 
 // Validate checks the server configuration.

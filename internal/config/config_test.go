@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"os"
 	"net/netip"
 	"path/filepath"
 	"reflect"
@@ -225,3 +226,41 @@ func TestFetchSettings(t *testing.T) {
 		t.Errorf("a single address is a valid --fetch-allow: %v", err)
 	}
 }
+
+// TestHSMSettings: without a module the software token is used; a module
+// needs a token label and a PIN (from the file, trailing newline dropped,
+// or KEYWARD_HSM_PIN), and each missing piece is named.
+func TestHSMSettings(t *testing.T) {
+	c, err := parseServe(nil, nil)
+	if err != nil || c.HSMModule != "" || c.HSMMaxSessions != 4 {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	pinFile := filepath.Join(t.TempDir(), "pin")
+	if err := writeFile(pinFile, "5678\n"); err != nil {
+		t.Fatal(err)
+	}
+	c, err = parseServe([]string{"--hsm-module", "/usr/lib/softhsm/libsofthsm2.so", "--hsm-token-label", "keyward", "--hsm-pin-file", pinFile}, nil)
+	if err != nil || c.HSMPIN != "5678" || c.HSMTokenLabel != "keyward" {
+		t.Fatalf("module with a PIN file: %+v %v", c, err)
+	}
+	c, err = parseServe([]string{"--hsm-module", "/m.so", "--hsm-token-label", "k"}, map[string]string{"KEYWARD_HSM_PIN": "1111"})
+	if err != nil || c.HSMPIN != "1111" {
+		t.Fatalf("PIN from the environment: %v", err)
+	}
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--hsm-module", "/m.so"}, "--hsm-token-label"},
+		{[]string{"--hsm-module", "/m.so", "--hsm-token-label", "k"}, "user PIN"},
+		{[]string{"--hsm-token-label", "k"}, "need --hsm-module"},
+		{[]string{"--hsm-module", "/m.so", "--hsm-token-label", "k", "--hsm-max-sessions", "1", "--hsm-pin-file", pinFile}, "at least 2"},
+		{[]string{"--hsm-module", "/m.so", "--hsm-token-label", "k", "--hsm-pin-file", "/nonexistent/pin"}, "--hsm-pin-file"},
+	} {
+		if _, err := parseServe(c.args, nil); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%v: %v, want a message naming %q", c.args, err, c.says)
+		}
+	}
+}
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
