@@ -100,6 +100,7 @@ func importTemplates(id []byte, label string, key crypto.Signer) (private, publi
 		pkcs11.NewAttribute(pkcs11.CKA_SENSITIVE, true),
 		pkcs11.NewAttribute(pkcs11.CKA_EXTRACTABLE, false),
 		pkcs11.NewAttribute(pkcs11.CKA_SIGN, true),
+		pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
 	}
 	switch k := key.(type) {
 	case *rsa.PrivateKey:
@@ -107,7 +108,6 @@ func importTemplates(id []byte, label string, key crypto.Signer) (private, publi
 		e := big.NewInt(int64(k.E)).Bytes()
 		private = append(common(pkcs11.CKO_PRIVATE_KEY, pkcs11.CKK_RSA), protect...)
 		private = append(private,
-			pkcs11.NewAttribute(pkcs11.CKA_DECRYPT, false),
 			pkcs11.NewAttribute(pkcs11.CKA_MODULUS, k.N.Bytes()),
 			pkcs11.NewAttribute(pkcs11.CKA_PUBLIC_EXPONENT, e),
 			pkcs11.NewAttribute(pkcs11.CKA_PRIVATE_EXPONENT, k.D.Bytes()),

@@ -34,9 +34,9 @@ func keyAttributes(id []byte, label string, alg hsm.Algorithm) (public, private 
 	set(private, crypto11.CkaSign, true)
 	set(private, crypto11.CkaSensitive, true)
 	set(private, crypto11.CkaExtractable, false)
+	set(private, crypto11.CkaDecrypt, false)
 	if alg == hsm.RSA {
 		set(public, crypto11.CkaEncrypt, false)
-		set(private, crypto11.CkaDecrypt, false)
 	}
 	return public, private, err
 }
@@ -177,7 +177,7 @@ type tokenSigner struct {
 func (s *tokenSigner) Public() crypto.PublicKey { return s.key.Public() }
 
 func (s *tokenSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
-	sig, err := s.key.Sign(rand, digest, hsm.SignerOpts(opts))
+	sig, err := s.key.Sign(rand, digest, opts) // opts already mapped by signers.Signer
 	if err == nil {
 		return sig, nil
 	}
