@@ -21,6 +21,15 @@ func pemError(format string, args ...any) error {
 	return errs.FieldErrorf("privateKeyPem", format, args...)
 }
 
+// Parse validates an import request and returns its private key, for the
+// backends' Import.
+func (r ImportRequest) Parse() (crypto.Signer, error) {
+	if err := ValidateLabel(r.Label); err != nil {
+		return nil, err
+	}
+	return ParsePrivateKeyPEM(r.PrivateKeyPEM, r.Algorithm)
+}
+
 // ParsePrivateKeyPEM parses an import request's PEM: one unencrypted PKCS#1
 // ("RSA PRIVATE KEY"), PKCS#8 ("PRIVATE KEY") or SEC1 ("EC PRIVATE KEY")
 // block, optionally preceded by the "EC PARAMETERS" block openssl writes,

@@ -25,10 +25,7 @@ var oidP256, _ = asn1.Marshal(asn1.ObjectIdentifier{1, 2, 840, 10045, 3, 1, 7})
 // the same CKA_ID and CKA_LABEL, without which crypto11 does not find the
 // pair. The token marks both CKA_LOCAL false.
 func (m *Manager) Import(ctx context.Context, req hsm.ImportRequest) (hsm.KeyInfo, error) {
-	if err := hsm.ValidateLabel(req.Label); err != nil {
-		return hsm.KeyInfo{}, err
-	}
-	key, err := hsm.ParsePrivateKeyPEM(req.PrivateKeyPEM, req.Algorithm)
+	key, err := req.Parse()
 	if err != nil {
 		return hsm.KeyInfo{}, err
 	}

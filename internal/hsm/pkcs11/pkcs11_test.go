@@ -154,14 +154,7 @@ func TestPrivateMaterialStaysInToken(t *testing.T) {
 func TestDeletedElsewhere(t *testing.T) {
 	m := openToken(t)
 	ctx := context.Background()
-	ki, err := m.Generate(ctx, hsm.GenerateRequest{Label: "ec", Algorithm: hsm.EC, Curve: hsm.CurveP256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Signer(ctx, ki.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ki, s := ecSigner(t, m)
 	k, err := m.find(ctx, ki.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -190,14 +183,7 @@ func TestPoolTimeout(t *testing.T) {
 	}
 	defer m.Close()
 	ctx := context.Background()
-	ki, err := m.Generate(ctx, hsm.GenerateRequest{Label: "ec", Algorithm: hsm.EC, Curve: hsm.CurveP256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := m.Signer(ctx, ki.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s := ecSigner(t, m)
 	done := make(chan error, 1)
 	go func() {
 		_, err := m.Generate(ctx, hsm.GenerateRequest{Label: "slow", Algorithm: hsm.RSA, Bits: 4096})
@@ -232,11 +218,7 @@ func TestPoolTimeout(t *testing.T) {
 func TestClosed(t *testing.T) {
 	m := openToken(t)
 	ctx := context.Background()
-	ki, err := m.Generate(ctx, hsm.GenerateRequest{Label: "ec", Algorithm: hsm.EC, Curve: hsm.CurveP256})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := m.Signer(ctx, ki.ID)
+	_, s := ecSigner(t, m)
 	m.Close()
 	if _, err := m.List(ctx); !errors.Is(err, hsm.ErrUnavailable) {
 		t.Errorf("List after Close: %v, want hsm.ErrUnavailable", err)
@@ -245,6 +227,21 @@ func TestClosed(t *testing.T) {
 	if _, err := s.Sign(rand.Reader, digest[:], crypto.SHA256); err == nil {
 		t.Error("a signer still signs after Close")
 	}
+}
+
+// ecSigner generates an EC key and returns it with its signer.
+func ecSigner(t *testing.T, m *Manager) (hsm.KeyInfo, crypto.Signer) {
+	t.Helper()
+	ctx := context.Background()
+	ki, err := m.Generate(ctx, hsm.GenerateRequest{Label: "ec", Algorithm: hsm.EC, Curve: hsm.CurveP256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := m.Signer(ctx, ki.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ki, s
 }
 
 // testECPEM returns a fresh P-256 key as PKCS#8 PEM.

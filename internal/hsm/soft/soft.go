@@ -85,10 +85,7 @@ func (m *Manager) Generate(ctx context.Context, req hsm.GenerateRequest) (hsm.Ke
 
 // Import implements hsm.KeyManager.
 func (m *Manager) Import(ctx context.Context, req hsm.ImportRequest) (hsm.KeyInfo, error) {
-	if err := hsm.ValidateLabel(req.Label); err != nil {
-		return hsm.KeyInfo{}, err
-	}
-	key, err := hsm.ParsePrivateKeyPEM(req.PrivateKeyPEM, req.Algorithm)
+	key, err := req.Parse()
 	if err != nil {
 		return hsm.KeyInfo{}, err
 	}
