@@ -50,15 +50,23 @@ func New(cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, configureError(cfg, err)
 	}
-	raw, err := rawModule(cfg.Module)
-	if err == nil {
-		var slot uint
-		if slot, _, err = findSlot(raw, cfg.TokenLabel); err == nil {
-			return &Manager{cfg: cfg, c11: c11, raw: raw, slot: slot}, nil
-		}
+	raw, slot, err := rawSlot(cfg)
+	if err != nil {
+		c11.Close()
+		return nil, err
 	}
-	c11.Close()
-	return nil, err
+	return &Manager{cfg: cfg, c11: c11, raw: raw, slot: slot}, nil
+}
+
+// rawSlot returns the process-wide handle on cfg's module and the slot of
+// its token.
+func rawSlot(cfg Config) (*pkcs11.Ctx, uint, error) {
+	raw, err := rawModule(cfg.Module)
+	if err != nil {
+		return nil, 0, err
+	}
+	slot, _, err := findSlot(raw, cfg.TokenLabel)
+	return raw, slot, err
 }
 
 // configureError turns crypto11.Configure's errors into the sentences an
