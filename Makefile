@@ -18,10 +18,12 @@ generate:
 	$(SQLC) generate
 
 # test-deps installs with apt-get what the tests run and is missing:
-# Chromium (browser tests), and openssl and keytool (default-jre-headless),
-# the independent readers internal/certs checks its exports with. It fails
-# with a clear message when it cannot install them.
-TEST_DEPS := chromium:chromium openssl:openssl keytool:default-jre-headless
+# Chromium (browser tests), openssl and keytool (default-jre-headless),
+# the independent readers internal/certs checks its exports with, and
+# SoftHSM2 (softhsm2-util and libsofthsm2.so), the PKCS#11 token
+# internal/hsm/pkcs11 is tested against; those tests fail, never skip,
+# without it. It fails with a clear message when it cannot install them.
+TEST_DEPS := chromium:chromium openssl:openssl keytool:default-jre-headless softhsm2-util:softhsm2
 
 test-deps:
 	@missing=""; \
