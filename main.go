@@ -23,6 +23,7 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/app"
 	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/hsm/pkcs11"
 )
 
 //go:embed schema.sql
@@ -38,6 +39,10 @@ Usage:
   keyward backup FILE                                  write a consistent copy of the database
   keyward audit verify                                 check the audit log's hash chain (exit 0 when intact)
   keyward healthcheck                                  exit 0 when the local server's /healthz answers (for containers)
+  keyward hsm info [--hsm-module PATH --hsm-token-label L]
+                                                       describe the key manager holding signing keys
+  keyward hsm check-pin --hsm-module PATH --hsm-token-label L
+                                                       exit 0 when the PIN on stdin is the token's user PIN
   keyward version                                      print the version
 
 Every command takes --data-dir (env KEYWARD_DATA_DIR, default ./data).
@@ -75,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = cmdAudit(ctx, args, stdout, getenv)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, getenv)
+	case "hsm":
+		err = cmdHSM(ctx, args, stdin, stdout, getenv)
 	case "version":
 		fmt.Fprintln(stdout, "keyward", app.Version)
 		return 0
@@ -312,4 +319,52 @@ func cmdHealthcheck(ctx context.Context, getenv config.Getenv) error {
 		return fmt.Errorf("healthcheck: /healthz answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// cmdHSM runs "keyward hsm info" (the key manager signing keys live in) and
+// "keyward hsm check-pin" (the child process that tests a PKCS#11 user PIN:
+// in the server's own process the token is already logged in, so a second
+// login cannot tell a wrong PIN; the PIN comes on stdin).
+func cmdHSM(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, getenv config.Getenv) error {
+	if len(args) == 0 {
+		return fmt.Errorf("usage: keyward hsm info|check-pin [flags]")
+	}
+	switch args[0] {
+	case "check-pin":
+		module, label, err := pkcs11.ParseCheckPINArgs(args[1:])
+		if err != nil {
+			return err
+		}
+		if code := pkcs11.RunCheckPIN(stdin, module, label); code != 0 {
+			return exitError(code)
+		}
+		return nil
+	case "info":
+		cfg := config.Config{}
+		fs := flag.NewFlagSet("keyward hsm info", flag.ContinueOnError)
+		config.BindHSM(fs, &cfg, getenv)
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		if cfg.HSMModule == "" {
+			fmt.Fprintln(stdout, "backend: Built-in software token — no HSM configured (give --hsm-module to use a PKCS#11 HSM)")
+			return nil
+		}
+		if err := cfg.FinishHSM(getenv); err != nil {
+			return err
+		}
+		km, err := pkcs11.New(pkcs11.Config{Module: cfg.HSMModule, TokenLabel: cfg.HSMTokenLabel, PIN: cfg.HSMPIN, MaxSessions: cfg.HSMMaxSessions})
+		if err != nil {
+			return err
+		}
+		defer km.Close()
+		info, err := km.Info(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "backend: %s\nmodule: %s\ntoken: %s\nmanufacturer: %s\nmodel: %s\nserial: %s\nPIN flags: %s\n",
+			info.Backend, cfg.HSMModule, info.Label, info.Manufacturer, info.Model, info.Serial, strings.Join(info.PINFlags, ", "))
+		return nil
+	}
+	return fmt.Errorf("unknown hsm command %q: use info or check-pin", args[0])
 }

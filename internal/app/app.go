@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,10 +24,14 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/hsm"
+	"github.com/keyward/keyward/internal/hsm/pkcs11"
+	"github.com/keyward/keyward/internal/hsm/soft"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/internal/seal"
 	"github.com/keyward/keyward/internal/secrets"
+	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/truststore"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
@@ -52,6 +58,8 @@ type App struct {
 	Secrets      *secrets.Service
 	Bundles      *bundle.Service
 	Truststores  *truststore.Service
+	KeyManager   hsm.KeyManager
+	Signing      *signing.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
 }
@@ -112,6 +120,11 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS, certfetch.New(cfg.FetchPolicy()))
 	a.Truststores = truststore.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher))
 	a.Bundles = bundle.NewService(d, a.Audit, append(a.Secrets.BundleContributors(), a.Truststores.Contributor())...)
+	if a.KeyManager, err = openKeyManager(ctx, cfg, d, sealer, opt.Clock); err != nil {
+		d.Close()
+		return nil, err
+	}
+	a.Signing = signing.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher), a.KeyManager)
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -135,9 +148,27 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Audit: a.Audit,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, Audit: a.Audit,
 		Views: r, Sessions: store, Registry: reg,
 	}), nil
+}
+
+// openKeyManager opens the HSM named by --hsm-module, or else the built-in
+// software token (its keys sealed in the database, its PIN hash in the
+// settings).
+func openKeyManager(ctx context.Context, cfg config.Config, d *db.DB, sealer *seal.Sealer, c clock.Clock) (hsm.KeyManager, error) {
+	if cfg.HSMModule != "" {
+		km, err := pkcs11.New(pkcs11.Config{Module: cfg.HSMModule, TokenLabel: cfg.HSMTokenLabel, PIN: cfg.HSMPIN, MaxSessions: cfg.HSMMaxSessions})
+		if err != nil {
+			return nil, fmt.Errorf("HSM: %w", err)
+		}
+		return km, nil
+	}
+	hash, err := d.Queries().GetSetting(ctx, signing.SoftPINSetting)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("software token: %w", err)
+	}
+	return soft.New(soft.Config{Store: signing.NewSoftStore(d, c), Sealer: sealer, PINHash: hash})
 }
 
 // Close stops the webhook deliveries under way (each records that it was
@@ -145,6 +176,11 @@ func (a *App) Handler() (*echo.Echo, error) {
 func (a *App) Close() error {
 	if !a.Publisher.Close(10 * time.Second) {
 		a.Logger.Warn("closing with webhook deliveries still under way; their outcome stays \"pending\"")
+	}
+	if a.KeyManager != nil {
+		if err := a.KeyManager.Close(); err != nil {
+			a.Logger.Warn("closing the key manager", "error", err.Error())
+		}
 	}
 	return a.DB.Close()
 }

@@ -104,7 +104,7 @@ func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (finish func() error)
 		if c.FetchAllow, err = parseFetchAllow(*allow); err != nil {
 			return err
 		}
-		return c.finishHSM(getenv)
+		return c.FinishHSM(getenv)
 	}
 }
 
@@ -117,8 +117,8 @@ func BindHSM(fs *flag.FlagSet, c *Config, getenv Getenv) {
 	fs.IntVar(&c.HSMMaxSessions, "hsm-max-sessions", sessions, "PKCS#11 sessions kept open, at least 2 (env KEYWARD_HSM_MAX_SESSIONS)")
 }
 
-// finishHSM reads the PIN and checks the HSM settings go together.
-func (c *Config) finishHSM(getenv Getenv) error {
+// FinishHSM reads the PIN and checks the HSM settings go together.
+func (c *Config) FinishHSM(getenv Getenv) error {
 	if c.HSMModule == "" {
 		if c.HSMTokenLabel != "" || c.HSMPINFile != "" {
 			return fmt.Errorf("--hsm-token-label and --hsm-pin-file need --hsm-module (the PKCS#11 library of the HSM)")

@@ -69,7 +69,7 @@ func (s *Service) DeleteKey(ctx context.Context, p access.Principal, project, ck
 				return nil, ferr
 			}
 		}
-		return nil, s.audit.Refuse(ctx, e, err)
+		return nil, s.audit.Refuse(ctx, e, hsmErr(err))
 	}
 	s.pinSucceeded(ctx, subjects)
 	var result *publish.Result

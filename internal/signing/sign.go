@@ -104,7 +104,7 @@ func (s *Service) sign(ctx context.Context, key queries.SigningKey, in SignInput
 	}
 	signer, err := s.keys.Signer(ctx, id)
 	if err != nil {
-		return Signed{}, "", err
+		return Signed{}, "", hsmErr(err)
 	}
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", key.Kid)
 	for k, v := range in.Header {
@@ -119,7 +119,7 @@ func (s *Service) sign(ctx context.Context, key queries.SigningKey, in SignInput
 	}
 	obj, err := js.Sign(payload)
 	if err != nil {
-		return Signed{}, "", fmt.Errorf("sign with %s: %w", key.CkaID, err)
+		return Signed{}, "", hsmErr(fmt.Errorf("sign with %s: %w", key.CkaID, err))
 	}
 	tok, err := obj.CompactSerialize()
 	if err != nil {

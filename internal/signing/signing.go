@@ -31,11 +31,16 @@ import (
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/hsm"
+	"github.com/keyward/keyward/internal/hsm/soft"
 	"github.com/keyward/keyward/internal/names"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/queries"
 )
+
+// SoftPINSetting is the settings row holding the software token's user
+// PIN hash (argon2id), set once by an admin.
+const SoftPINSetting = "soft_token_pin_hash"
 
 // typeSigningKey is the area's item type; its publications change JWKS.
 const typeSigningKey = deploy.ObjectSigningKey
@@ -141,7 +146,7 @@ func (s *Service) CreateKey(ctx context.Context, p access.Principal, project str
 			return errs.FieldErrorf("generationType", "generationType %q is not one of AUTO or IMPORT.", in.GenerationType)
 		}
 		if err != nil {
-			return err
+			return hsmErr(err)
 		}
 		backend, err := s.keys.Info(ctx)
 		if err != nil {
@@ -365,4 +370,39 @@ func (s *Service) Publish(ctx context.Context, p access.Principal, project, ckaI
 		return nil
 	})
 	return result, err
+}
+
+// hsmErr turns an unreachable HSM into a 503 with a clear message; other
+// errors pass through.
+func hsmErr(err error) error {
+	if err != nil && errors.Is(err, hsm.ErrUnavailable) && errs.CodeOf(err) == errs.Internal {
+		return errs.Errorf(errs.Unavailable, "The HSM is unavailable (%v); nothing was changed. Try again, or ask an administrator.", err)
+	}
+	return err
+}
+
+// SetSoftPIN sets the built-in software token's user PIN, once (admins).
+// A PKCS#11 token has its own PIN, set with its tools.
+func (s *Service) SetSoftPIN(ctx context.Context, p access.Principal, pin string) error {
+	e := audit.For(p, "hsm.pin.set")
+	if err := access.RequireAdmin(p); err != nil {
+		return s.audit.Refuse(ctx, e, err)
+	}
+	m, ok := s.keys.(*soft.Manager)
+	if !ok {
+		return s.audit.Refuse(ctx, e, errs.Errorf(errs.Conflict, "The HSM's PIN is the token's own: set it with the HSM's tools."))
+	}
+	hash, err := soft.HashPIN(pin)
+	if err != nil {
+		return s.audit.Refuse(ctx, e, err)
+	}
+	if err := m.SetPINHash(hash); err != nil {
+		return s.audit.Refuse(ctx, e, err)
+	}
+	return s.db.InTx(ctx, func(q *queries.Queries) error {
+		if err := q.PutSetting(ctx, queries.PutSettingParams{Name: SoftPINSetting, Value: hash}); err != nil {
+			return err
+		}
+		return s.audit.Append(ctx, q, e)
+	})
 }
