@@ -34,6 +34,7 @@ var signingKeysAPI = apiResource{
 			"header": {Type: "object", Description: "Optional extra protected header members (not alg or kid)."},
 			"alg":    {Description: "RS256 (default for RSA), RS384, RS512, PS256, PS384, PS512; ES256 for ECDSA."}}},
 		{Name: "TokenBackend", Type: backendDTO{}},
+		{Name: "SoftTokenPIN", Type: softPINDTO{}, Required: []string{"pin"}},
 	},
 	Routes: signingKeyRoutes(),
 }
@@ -47,6 +48,10 @@ func signingKeyRoutes() []apiRoute {
 	return []apiRoute{
 		{Method: http.MethodGet, Path: "/apiops/hsm/", Handler: handle((*Server).handleAPIBackend), Permission: "any user", ID: "getBackend",
 			Summary: "The key manager signing keys live in (the HSM or the built-in software token)"},
+		{Method: http.MethodPut, Path: "/apiops/hsm/pin/", Handler: handleBody((*Server).handleAPISetSoftPIN), Permission: "admins", ID: "setSoftTokenPIN",
+			Summary:     "Set the built-in software token's user PIN (once)",
+			Description: "Deleting a signing key asks for this PIN. A PKCS#11 HSM has its own PIN, set with its tools: this answers bad_request there.",
+			Errors:      []int{bad}},
 		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/signingKeys/", Handler: handle((*Server).handleAPISigningKeyList),
 			Permission: "SIGNING_KEYS:VIEW", ID: "listSigningKeys", Summary: "List a project's signing keys",
 			Params: append(append(project[:1:1], queryParam("search", "Only keys whose label or CKA_ID contains this.", &schema{Type: "string"})), pageParams(50, 200)...),
@@ -100,6 +105,14 @@ func (s *Server) handleAPIBackend(c echo.Context) (backendResponse, error) {
 	}
 	t, err := s.Signing.Backend(c.Request().Context())
 	return backendResponse{Backend: toBackend(t)}, err
+}
+
+type softPINDTO struct {
+	PIN string `json:"pin" doc:"4 to 128 characters."`
+}
+
+func (s *Server) handleAPISetSoftPIN(c echo.Context, dto softPINDTO) (apiOK, error) {
+	return apiOK{}, s.Signing.SetSoftPIN(c.Request().Context(), principal(c), dto.PIN)
 }
 
 type signingKeyCreateDTO struct {
@@ -203,7 +216,7 @@ func (s *Server) handleAPISigningKeyPublish(c echo.Context) (deployedResponse, e
 
 type signRequestDTO struct {
 	Claims    json.RawMessage `json:"claims"`
-	Header    map[string]any  `json:"header"`
+	Header    json.RawMessage `json:"header"`
 	Alg       string          `json:"alg"`
 	ExpiresIn string          `json:"expiresIn" doc:"Optional lifetime such as 10m: adds iat and exp."`
 }
@@ -216,7 +229,13 @@ type signResponse struct {
 }
 
 func (s *Server) handleAPISign(c echo.Context, dto signRequestDTO) (signResponse, error) {
+	var header map[string]any
+	if len(dto.Header) > 0 && string(dto.Header) != "null" {
+		if err := json.Unmarshal(dto.Header, &header); err != nil {
+			return signResponse{}, errs.FieldErrorf("header", "header must be a JSON object of extra protected header members.")
+		}
+	}
 	out, err := s.Signing.Sign(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("ckaId"),
-		signing.SignInput{Claims: dto.Claims, Header: dto.Header, Alg: dto.Alg, ExpiresIn: dto.ExpiresIn})
+		signing.SignInput{Claims: dto.Claims, Header: header, Alg: dto.Alg, ExpiresIn: dto.ExpiresIn})
 	return signResponse{Token: out.Token, Kid: out.Kid, Alg: out.Alg}, err
 }

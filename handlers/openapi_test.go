@@ -461,17 +461,31 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodDelete, "/apiops/environments/development/truststore/" + sha256Hex(chain.root.Raw) + "/", nil},
 		{http.MethodDelete, "/apiops/projects/payments/certificates/edge-tls/", nil},
 		{http.MethodPost, "/apiops/certificates/fetch", map[string]any{"url": tlsServer(t, chain), "environmentName": "development"}},
+		// Signing keys, on the built-in software token ({cka} is the key just created).
+		{http.MethodGet, "/apiops/hsm/", nil},
+		{http.MethodPut, "/apiops/hsm/pin/", map[string]any{"pin": "2468"}},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/", map[string]any{"label": "tokens", "algorithm": "ECDSA", "curve": "P-256"}},
+		{http.MethodGet, "/apiops/projects/payments/signingKeys/", nil},
+		{http.MethodGet, "/apiops/projects/payments/signingKeys/{cka}/", nil},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/{cka}/environments/development/", nil},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/{cka}/sign", map[string]any{"claims": map[string]any{"sub": "svc"}, "expiresIn": "5m"}},
+		{http.MethodDelete, "/apiops/projects/payments/signingKeys/{cka}/environments/development/", nil},
+		{http.MethodDelete, "/apiops/projects/payments/signingKeys/{cka}/", map[string]any{"pin": "2468"}},
 	}
 	called := map[string]bool{"GET /apiops/openapi.json": true}
-	gatewayToken := ""
+	gatewayToken, cka := "", ""
 	for _, c := range calls {
 		token := root
 		if strings.HasSuffix(c.path, "/bundle") {
 			token = gatewayToken
 		}
+		c.path = strings.Replace(c.path, "{cka}", cka, 1)
 		r := env.API(token, c.method, c.path, c.body)
-		if v, ok := r.Body["token"].(string); ok {
+		if v, ok := r.Body["token"].(string); ok && strings.HasPrefix(v, "kw_gw_") {
 			gatewayToken = v
+		}
+		if k, ok := r.Body["signingKey"].(map[string]any); ok {
+			cka = k["ckaId"].(string)
 		}
 		path, _, _ := strings.Cut(c.path, "?")
 		op := findDocOperation(t, doc, c.method, path)

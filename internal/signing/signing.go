@@ -113,49 +113,36 @@ func parseAlgorithm(in CreateInput) (hsm.GenerateRequest, error) {
 
 // CreateKey generates a key inside the token (AUTO) or imports a PEM
 // private key (IMPORT), and records it. SIGNING_KEYS:MANAGE.
+//
+// The token is called between two transactions, never inside one: the
+// software token keeps its keys in the same database, whose one writer a
+// transaction holds. The first checks the permission and the input (a
+// refusal is audited and the token untouched); the second records the key.
 func (s *Service) CreateKey(ctx context.Context, p access.Principal, project string, in CreateInput) (Key, error) {
 	var out Key
 	wr := publish.Write{Principal: p, Project: project, Action: "signing_key.create", Object: "signing-key/" + in.Label,
 		Perms: []access.Permission{access.SigningKeysManage}}
-	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
-		if strings.TrimSpace(in.Label) == "" {
-			return errs.FieldErrorf("label", "The label is required.")
-		}
-		if err := names.ValidateLabel("label", "The label", in.Label, 200); err != nil {
-			return err
-		}
-		req, err := parseAlgorithm(in)
-		if err != nil {
-			return err
-		}
-		var info hsm.KeyInfo
-		switch strings.ToUpper(in.GenerationType) {
-		case "", GenerateAuto:
-			info, err = s.keys.Generate(ctx, req)
-		case GenerateImport:
-			if strings.TrimSpace(in.PrivateKeyPEM) == "" {
-				return errs.FieldErrorf("privateKeyPem", "Paste the private key in PEM form to import it.")
-			}
-			info, err = s.keys.Import(ctx, hsm.ImportRequest{Label: in.Label, PrivateKeyPEM: []byte(in.PrivateKeyPEM)})
-			if err == nil && info.Algorithm != req.Algorithm {
-				err = errs.FieldErrorf("privateKeyPem", "This is %s key, but the algorithm chosen is %s.", articled(info.Algorithm), in.Algorithm)
-			} else if err == nil && info.Algorithm == hsm.RSA && info.Bits != req.Bits {
-				err = errs.FieldErrorf("privateKeyPem", "This RSA key is %d bits, but the key length chosen is %d.", info.Bits, req.Bits)
-			}
-		default:
-			return errs.FieldErrorf("generationType", "generationType %q is not one of AUTO or IMPORT.", in.GenerationType)
-		}
-		if err != nil {
-			return hsmErr(err)
-		}
-		backend, err := s.keys.Info(ctx)
-		if err != nil {
-			return err
-		}
-		der, kid, err := publicParts(info.Public)
-		if err != nil {
-			return err
-		}
+	var req hsm.GenerateRequest
+	if err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
+		var err error
+		req, err = validateCreate(in)
+		return err
+	}); err != nil {
+		return out, err
+	}
+	info, err := s.makeKey(ctx, in, req)
+	if err != nil {
+		return out, s.audit.Refuse(ctx, refusal(p, project, in.Label), hsmErr(err))
+	}
+	backend, err := s.keys.Info(ctx)
+	if err != nil {
+		return out, hsmErr(err)
+	}
+	der, kid, err := publicParts(info.Public)
+	if err != nil {
+		return out, err
+	}
+	err = s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
 		row, err := q.CreateSigningKey(ctx, queries.CreateSigningKeyParams{ProjectID: o.Project.ID, CkaID: ckaHex(info.ID), Label: info.Label,
 			Algorithm: string(info.Algorithm), Bits: int64(info.Bits), Curve: info.Curve, Origin: string(info.Origin), Backend: backend.Backend,
 			PublicDer: der, Kid: kid, CreatedBy: p.Username, CreatedAt: s.clock.Now()})
@@ -170,11 +157,50 @@ func (s *Service) CreateKey(ctx context.Context, p access.Principal, project str
 	return out, err
 }
 
-func articled(a hsm.Algorithm) string {
-	if a == hsm.RSA {
-		return "an RSA"
+func refusal(p access.Principal, project, label string) audit.Entry {
+	e := audit.For(p, "signing_key.create")
+	e.Project, e.Object = project, "signing-key/"+label
+	return e
+}
+
+// validateCreate checks a create request before the token is called.
+func validateCreate(in CreateInput) (hsm.GenerateRequest, error) {
+	if strings.TrimSpace(in.Label) == "" {
+		return hsm.GenerateRequest{}, errs.FieldErrorf("label", "The label is required.")
 	}
-	return "an ECDSA"
+	if err := names.ValidateLabel("label", "The label", in.Label, 200); err != nil {
+		return hsm.GenerateRequest{}, err
+	}
+	req, err := parseAlgorithm(in)
+	if err != nil {
+		return req, err
+	}
+	switch strings.ToUpper(in.GenerationType) {
+	case "", GenerateAuto:
+	case GenerateImport:
+		if strings.TrimSpace(in.PrivateKeyPEM) == "" {
+			return req, errs.FieldErrorf("privateKeyPem", "Paste the private key in PEM form to import it.")
+		}
+	default:
+		return req, errs.FieldErrorf("generationType", "generationType %q is not one of AUTO or IMPORT.", in.GenerationType)
+	}
+	return req, nil
+}
+
+// makeKey has the token generate or import the key.
+func (s *Service) makeKey(ctx context.Context, in CreateInput, req hsm.GenerateRequest) (hsm.KeyInfo, error) {
+	if strings.ToUpper(in.GenerationType) != GenerateImport {
+		return s.keys.Generate(ctx, req)
+	}
+	// Check the PEM against what was chosen before the token keeps it.
+	key, err := hsm.ParsePrivateKeyPEM([]byte(in.PrivateKeyPEM), req.Algorithm)
+	if err != nil {
+		return hsm.KeyInfo{}, err
+	}
+	if k, ok := key.Public().(*rsa.PublicKey); ok && k.N.BitLen() != req.Bits {
+		return hsm.KeyInfo{}, errs.FieldErrorf("privateKeyPem", "This RSA key is %d bits, but the key length chosen is %d.", k.N.BitLen(), req.Bits)
+	}
+	return s.keys.Import(ctx, hsm.ImportRequest{Label: in.Label, PrivateKeyPEM: []byte(in.PrivateKeyPEM), Algorithm: req.Algorithm})
 }
 
 func sizeOf(k queries.SigningKey) string {
