@@ -9,6 +9,7 @@ import (
 
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/secrets"
+	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/testenv"
 )
 
@@ -59,7 +60,8 @@ type pageSample struct {
 // pageFixture is newSite plus what every page needs to show something: a
 // setup link (taken before any user exists), a deployed RSA key "signer"
 // with a JWK "signer-jwk" in production, a deployed certificate "edge" in
-// production, and an API token of root.
+// production, an EC signing key "jwt-signer" (signingCKA reads its CKA_ID)
+// and an API token of root.
 func pageFixture(t *testing.T) (env *testenv.Env, admin, anon *testenv.Browser, setupToken string) {
 	t.Helper()
 	env = testenv.New(t)
@@ -92,6 +94,9 @@ func pageFixture(t *testing.T) (env *testenv.Env, admin, anon *testenv.Browser, 
 	if _, err := env.App.Secrets.CreateCertificate(ctx, root, "payments", cert, true); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := env.App.Signing.CreateKey(ctx, root, "payments", signing.CreateInput{Label: "jwt-signer", Algorithm: "ECDSA", GenerationType: signing.GenerateAuto}); err != nil {
+		t.Fatal(err)
+	}
 	env.Token("root")
 	admin = env.Browser()
 	admin.Login("root")
@@ -105,30 +110,36 @@ func pageFixture(t *testing.T) (env *testenv.Env, admin, anon *testenv.Browser, 
 // route without a sample (or a reason not to be a page) fails the test.
 func TestEveryPageFullAndFragment(t *testing.T) {
 	env, admin, anon, setupToken := pageFixture(t)
+	cka := signingCKA(t, env, "jwt-signer")
 	samples := map[string]pageSample{
-		"/setup/:token":                              {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
-		"/login":                                     {url: "/login", content: `form[action="/login"]`, anonymous: true},
-		"/projects":                                  {url: "/projects", content: "#projects"},
-		"/projects/:project":                         {url: "/projects/payments", content: "#members"},
-		"/environments":                              {url: "/environments", content: "#environments"},
-		"/environments/:env":                         {url: "/environments/production", content: "#history"},
-		"/admin/users":                               {url: "/admin/users", content: "#users"},
-		"/admin/users/:username":                     {url: "/admin/users/bob", content: "#password-reset"},
-		"/account":                                   {url: "/account", content: "#tokens"},
-		"/audit":                                     {url: "/audit", content: "#audit-results"},
-		"/projects/:project/keys":                    {url: "/projects/payments/keys", content: "#keys"},
-		"/projects/:project/keys/new":                {url: "/projects/payments/keys/new", content: "#key-form"},
-		"/projects/:project/keys/algorithms":         {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},
-		"/projects/:project/keys/:key":               {url: "/projects/payments/keys/signer", content: "#configurations"},
-		"/projects/:project/keys/:key/edit":          {url: "/projects/payments/keys/signer/edit", content: "#key-form"},
-		"/projects/:project/jwks":                    {url: "/projects/payments/jwks", content: "#jwks"},
-		"/projects/:project/certificates":            {url: "/projects/payments/certificates", content: "#certificates"},
-		"/projects/:project/certificates/new":        {url: "/projects/payments/certificates/new", content: "#certificate-form"},
-		"/projects/:project/certificates/truststore": {url: "/projects/payments/certificates/truststore?environment=production", content: "#builtin-roots"},
-		"/projects/:project/certificates/:cert":      {url: "/projects/payments/certificates/edge", content: "#configurations"},
-		"/projects/:project/certificates/:cert/edit": {url: "/projects/payments/certificates/edge/edit", content: "#certificate-form"},
-		"/projects/:project/jwks/new":                {url: "/projects/payments/jwks/new", content: "#jwk-form"},
-		"/projects/:project/jwks/:jwk":               {url: "/projects/payments/jwks/signer-jwk", content: "#jwk-source"},
+		"/setup/:token":                               {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
+		"/login":                                      {url: "/login", content: `form[action="/login"]`, anonymous: true},
+		"/projects":                                   {url: "/projects", content: "#projects"},
+		"/projects/:project":                          {url: "/projects/payments", content: "#members"},
+		"/environments":                               {url: "/environments", content: "#environments"},
+		"/environments/:env":                          {url: "/environments/production", content: "#history"},
+		"/admin/users":                                {url: "/admin/users", content: "#users"},
+		"/admin/users/:username":                      {url: "/admin/users/bob", content: "#password-reset"},
+		"/account":                                    {url: "/account", content: "#tokens"},
+		"/audit":                                      {url: "/audit", content: "#audit-results"},
+		"/projects/:project/keys":                     {url: "/projects/payments/keys", content: "#keys"},
+		"/projects/:project/keys/new":                 {url: "/projects/payments/keys/new", content: "#key-form"},
+		"/projects/:project/keys/algorithms":          {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},
+		"/projects/:project/keys/:key":                {url: "/projects/payments/keys/signer", content: "#configurations"},
+		"/projects/:project/keys/:key/edit":           {url: "/projects/payments/keys/signer/edit", content: "#key-form"},
+		"/projects/:project/jwks":                     {url: "/projects/payments/jwks", content: "#jwks"},
+		"/projects/:project/certificates":             {url: "/projects/payments/certificates", content: "#certificates"},
+		"/projects/:project/certificates/new":         {url: "/projects/payments/certificates/new", content: "#certificate-form"},
+		"/projects/:project/certificates/truststore":  {url: "/projects/payments/certificates/truststore?environment=production", content: "#builtin-roots"},
+		"/projects/:project/certificates/:cert":       {url: "/projects/payments/certificates/edge", content: "#configurations"},
+		"/projects/:project/certificates/:cert/edit":  {url: "/projects/payments/certificates/edge/edit", content: "#certificate-form"},
+		"/projects/:project/jwks/new":                 {url: "/projects/payments/jwks/new", content: "#jwk-form"},
+		"/projects/:project/jwks/:jwk":                {url: "/projects/payments/jwks/signer-jwk", content: "#jwk-source"},
+		"/projects/:project/signing-keys":             {url: "/projects/payments/signing-keys", content: "#signing-keys"},
+		"/projects/:project/signing-keys/new":         {url: "/projects/payments/signing-keys/new", content: "#signing-key-form"},
+		"/projects/:project/signing-keys/label-check": {url: "/projects/payments/signing-keys/label-check?label=jwt-signer", content: "#label-hint", part: true},
+		"/projects/:project/signing-keys/:cka":        {url: "/projects/payments/signing-keys/" + cka, content: "#public-key"},
+		"/admin/hsm":                                  {url: "/admin/hsm", content: "#token-info"},
 	}
 	var patterns []string
 	for _, r := range env.Echo.Routes() {

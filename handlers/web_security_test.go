@@ -19,6 +19,7 @@ import (
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/testenv"
 	"github.com/keyward/keyward/internal/truststore"
 )
@@ -159,6 +160,12 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 	if _, err := env.App.Environments.CreateGatewayToken(context.Background(), env.Principal("root"), "production", "gw"); err != nil {
 		t.Fatal(err)
 	}
+	csrfSigner, err := env.App.Signing.CreateKey(context.Background(), env.Principal("root"), "payments",
+		signing.CreateInput{Label: "csrf-signer", Algorithm: "ECDSA", GenerationType: signing.GenerateAuto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signerPath := "/projects/payments/signing-keys/" + csrfSigner.CkaID
 	var gatewayTokenID int64
 	if err := env.App.DB.Read.QueryRow("SELECT id FROM gateway_tokens").Scan(&gatewayTokenID); err != nil {
 		t.Fatal(err)
@@ -218,6 +225,13 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 			url.Values{"environment": {"production"}, "confirm_name": {"Test Root CA"}}},
 		{"/projects/:project/certificates/truststore/builtin-roots", "/projects/payments/certificates/truststore/builtin-roots", url.Values{"environment": {"production"}, "include": {"0"}}},
 		{"/projects/:project/certificates/truststore/export", "/projects/payments/certificates/truststore/export", url.Values{"environment": {"production"}, "format": {"pem"}}},
+		// Signing keys: the PIN is set before the delete that asks for it.
+		{"/admin/hsm/pin", "/admin/hsm/pin", url.Values{"pin": {"4711-csrf"}, "pin2": {"4711-csrf"}}},
+		{"/projects/:project/signing-keys", "/projects/payments/signing-keys", url.Values{"label": {"new-signer"}, "algorithm": {"ECDSA"},
+			"generationType": {"AUTO"}, "curve": {"P-256"}}},
+		{"/projects/:project/signing-keys/:cka/environments/:env/publish", signerPath + "/environments/production/publish", url.Values{}},
+		{"/projects/:project/signing-keys/:cka/environments/:env/unpublish", signerPath + "/environments/production/unpublish", url.Values{}},
+		{"/projects/:project/signing-keys/:cka/delete", signerPath + "/delete", url.Values{"pin": {"4711-csrf"}}},
 	}
 
 	// Every POST route of the web console is in the list above.

@@ -23,12 +23,15 @@
     }
   });
   // A submit button with data-confirm-name only enables when the input
-  // whose data-confirm-for names it holds exactly that name.
+  // whose data-confirm-for names it holds exactly that name; one without
+  // (a confirmation that asks for a PIN the server checks) once the input
+  // is not empty.
   document.addEventListener("input", function (ev) {
     var input = ev.target;
     if (!input.matches("[data-confirm-for]")) return;
     var btn = document.getElementById(input.getAttribute("data-confirm-for"));
-    if (btn) btn.disabled = input.value !== btn.getAttribute("data-confirm-name");
+    if (!btn) return;
+    btn.disabled = btn.hasAttribute("data-confirm-name") ? input.value !== btn.getAttribute("data-confirm-name") : input.value === "";
   });
 })();
 // Confirm dialogs (views/partials/confirm_dialog.html): [data-dialog-open=ID]
@@ -86,6 +89,29 @@
       if (input) input.focus();
     }
   });
+  // A dialog the server answered again with a refusal inside (a wrong
+  // PIN) opens as the page loads, at its confirmation step.
+  function autoOpen(root) {
+    if (!root || !root.querySelectorAll) return;
+    var found = Array.prototype.slice.call(root.querySelectorAll("dialog[data-dialog-autoopen]"));
+    if (root.matches && root.matches("dialog[data-dialog-autoopen]")) found.push(root);
+    found.forEach(function (d) {
+      d.removeAttribute("data-dialog-autoopen");
+      if (d.open) return;
+      d.querySelectorAll("[data-dialog-step]").forEach(function (s) {
+        s.hidden = s.getAttribute("data-dialog-step") !== "confirm";
+      });
+      d.showModal();
+      var input = d.querySelector("[data-confirm-for]");
+      if (input) input.focus();
+    });
+  }
+  document.addEventListener("htmx:load", function (ev) { autoOpen(ev.detail && ev.detail.elt); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { autoOpen(document); });
+  } else {
+    autoOpen(document);
+  }
   // Closing a dialog (Cancel or Escape) forgets its choice, so a later
   // submit does not carry it. "close" does not bubble. The event is queued,
   // so it can arrive after the dialog was opened again and a new choice

@@ -27,6 +27,25 @@ type ConfirmDialog struct {
 	CSRF    string            // for Action's form
 	Hidden  map[string]string // more inputs for Action's form, e.g. the environment a CA is removed from
 	Submit  DialogSubmit
+	// Affected lists what relies on the item, shown above the
+	// confirmation under AffectedTitle (a signing key's JWKS).
+	AffectedTitle string
+	Affected      []string
+	// Secret, when its Name is set, asks for a secret the server checks
+	// (a token's user PIN) instead of the typed name: a password input,
+	// never filled back in, and the submit enabled once it is not empty.
+	Secret DialogSecret
+	// Error is a refusal not about one field (too many wrong PINs).
+	Error string
+	// Open shows the dialog as the page loads: the server refused its
+	// confirmation and answers the page again with the message inside.
+	Open bool
+}
+
+// DialogSecret is the secret a confirmation asks for, with the message
+// beside it after a refusal.
+type DialogSecret struct {
+	Name, Label, Hint, Error string
 }
 
 // DialogChoice is one button of the choice step.
