@@ -261,6 +261,16 @@ func (s *Server) handleSigningKeyShow(c echo.Context) error {
 	return s.render(c, http.StatusOK, page)
 }
 
+// signingKeyName is "label (CKA_ID …)" for messages, or the CKA_ID alone
+// when the key cannot be read.
+func (s *Server) signingKeyName(c echo.Context, project, cka string) string {
+	k, err := s.Signing.GetKey(c.Request().Context(), principal(c), project, cka)
+	if err != nil {
+		return cka
+	}
+	return k.Label + " (CKA_ID " + k.CkaID + ")"
+}
+
 // handleSigningKeyPublish puts the key's public JWK in an environment's
 // JWKS, or takes it out: a deploy. A refusal other than a missing
 // permission is flashed on the key's page.
@@ -282,7 +292,7 @@ func (s *Server) handleSigningKeyPublish(c echo.Context) error {
 	if unpublish {
 		verb = "taken out of the JWKS of " + env
 	}
-	if err := s.setFlash(c, "success", "Signing key "+cka+" "+verb+"."+deploymentSummary(res)); err != nil {
+	if err := s.setFlash(c, "success", "Signing key "+s.signingKeyName(c, project, cka)+" "+verb+"."+deploymentSummary(res)); err != nil {
 		return err
 	}
 	return redirect(c, signingKeyPath(project, cka))
@@ -294,9 +304,10 @@ func (s *Server) handleSigningKeyPublish(c echo.Context) error {
 // (429), said in the dialog.
 func (s *Server) handleSigningKeyDelete(c echo.Context) error {
 	project, cka := c.Param("project"), c.Param("cka")
+	name := s.signingKeyName(c, project, cka)
 	res, err := s.Signing.DeleteKey(c.Request().Context(), principal(c), project, cka, c.FormValue("pin"))
 	if err == nil {
-		if err := s.setFlash(c, "success", "Signing key "+cka+" deleted from the token."+deploymentSummary(res)); err != nil {
+		if err := s.setFlash(c, "success", "Signing key "+name+" deleted from the token."+deploymentSummary(res)); err != nil {
 			return err
 		}
 		return redirect(c, "/projects/"+project+"/signing-keys")

@@ -418,7 +418,7 @@ func TestSigningKeyPublish(t *testing.T) {
 		t.Fatalf("publish: status %d location %q", p.Status, p.Location())
 	}
 	page := admin.Get(path, false)
-	if got := page.Doc.Find(".flash-success").Text(); !strings.Contains(got, "published in the JWKS of production. Deployed to 1 environment(s).") {
+	if got := page.Doc.Find(".flash-success").Text(); !strings.Contains(got, "Signing key ec (CKA_ID "+k.CkaID+") published in the JWKS of production. Deployed to 1 environment(s).") {
 		t.Errorf("flash %q", got)
 	}
 	if page.Doc.Find("#publish-production .state").Text() != "published" || page.Doc.Find(`#publish-production form[action$="/unpublish"]`).Length() != 1 {
@@ -561,7 +561,7 @@ func TestSigningKeyDelete(t *testing.T) {
 		t.Fatalf("delete with the right PIN: status %d %s", p.Status, p.Doc.Find("main").Text())
 	}
 	list := admin.Get(p.Location(), false)
-	if got := list.Doc.Find(".flash-success").Text(); !strings.Contains(got, "Signing key "+k.CkaID+" deleted from the token. Undeployed from 1 environment(s).") {
+	if got := list.Doc.Find(".flash-success").Text(); !strings.Contains(got, "Signing key doomed (CKA_ID "+k.CkaID+") deleted from the token. Undeployed from 1 environment(s).") {
 		t.Errorf("flash %q", got)
 	}
 	if list.Doc.Find("#signing-key-"+k.CkaID).Length() != 0 || list.Doc.Find("#no-signing-keys").Length() != 1 {

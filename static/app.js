@@ -10,16 +10,23 @@
     var src = document.getElementById(btn.getAttribute("data-copy"));
     var text = src ? (src.value !== undefined && src.tagName !== "CODE" && src.tagName !== "PRE" ? src.value : src.textContent) : btn.getAttribute("data-copy-text");
     var done = function () {
-      var old = btn.textContent;
+      // A second click while "Copied" shows keeps the first label.
+      if (!btn.hasAttribute("data-copy-label")) btn.setAttribute("data-copy-label", btn.textContent);
       btn.textContent = "Copied";
-      setTimeout(function () { btn.textContent = old; }, 1500);
+      clearTimeout(btn.copyTimer);
+      btn.copyTimer = setTimeout(function () { btn.textContent = btn.getAttribute("data-copy-label"); btn.removeAttribute("data-copy-label"); }, 1500);
     };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done);
-    } else {
+    // Without the asynchronous clipboard (or when the browser refuses it),
+    // a selected textarea and the copy command.
+    var fallback = function () {
       var ta = document.createElement("textarea");
       ta.value = text; document.body.appendChild(ta); ta.select();
       try { document.execCommand("copy"); done(); } finally { ta.remove(); }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, fallback);
+    } else {
+      fallback();
     }
   });
   // A submit button with data-confirm-name only enables when the input

@@ -195,7 +195,7 @@ func (p SigningKeyPage) SignExample() string {
 		alg = "ES256"
 	}
 	return "curl -X POST " + p.SignURL + " \\\n" +
-		"  -H 'Authorization: Bearer $KEYWARD_TOKEN' -H 'Content-Type: application/json' \\\n" +
+		"  -H \"Authorization: Bearer $KEYWARD_TOKEN\" -H 'Content-Type: application/json' \\\n" +
 		`  -d '{"claims": {"sub": "client-42", "aud": "payments"}, "alg": "` + alg + `", "expiresIn": "10m"}'`
 }
 
@@ -205,13 +205,16 @@ func (p SigningKeyPage) DeleteDialog() ConfirmDialog {
 	d := ConfirmDialog{ID: "signing-key-delete", Title: "Delete key " + p.Key.Label, Noun: "signing key", Name: p.Key.Label,
 		Action: "/projects/" + p.Project + "/signing-keys/" + p.Key.CkaID + "/delete", CSRF: p.CSRF,
 		AffectedTitle: "What relies on it:",
-		Warning: "Deleting destroys the private key in the token and cannot be undone: everything above stops at once. " +
-			"Tokens it signed no longer verify once the key leaves the JWKS.",
+		Warning: "Deleting destroys the private key with CKA_ID " + p.Key.CkaID + " in the token and cannot be undone: " +
+			"everything above stops at once. Tokens it signed no longer verify once the key leaves the JWKS.",
 		Secret: DialogSecret{Name: "pin", Label: "User PIN", Hint: "The token's user PIN. After 5 wrong PINs, deleting keys is locked for 15 minutes.",
 			Error: p.PINError},
 		Error:  p.DeleteError,
 		Open:   p.PINError != "" || p.DeleteError != "",
 		Submit: DialogSubmit{ID: "signing-key-delete-confirm", Label: "Delete Key", Class: "contrast"}}
+	if p.Token.Soft && !p.Token.PINSet {
+		d.Secret.Hint = "The software token has no user PIN yet: an administrator must set it on the Key storage page first."
+	}
 	for _, e := range p.Key.Published {
 		d.Affected = append(d.Affected, "The JWKS of "+e+": verifiers there stop accepting tokens signed with kid "+p.Key.Kid+".")
 	}
