@@ -30,7 +30,9 @@ func TestMain(m *testing.M) {
 
 // softHSMToken makes a throwaway SoftHSM2 token (its own SOFTHSM2_CONF in a
 // temporary directory) and returns the module's path.
-func softHSMToken(t *testing.T, label, pin string) string {
+func softHSMToken(t *testing.T, label, pin string) string { return softHSMTokenB(t, label, pin) }
+
+func softHSMTokenB(t testing.TB, label, pin string) string {
 	t.Helper()
 	var module string
 	for _, p := range []string{"/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"} {
