@@ -9,7 +9,6 @@ import (
 
 	"github.com/keyward/keyward/internal/certs"
 	"github.com/keyward/keyward/internal/errs"
-	"github.com/keyward/keyward/internal/keymaterial"
 	"github.com/keyward/keyward/internal/names"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/labstack/echo/v4"
@@ -214,18 +213,9 @@ func certificateInput(name, description string, configs []certificateEnvironment
 		if c.FileName == "" {
 			c.FileName = "certificate.crt" // PEM or DER, told apart by the content
 		}
-		switch {
-		case e.Content == nil && update:
-		case e.Content == nil || *e.Content == "":
-			return in, errs.FieldErrorf(field+".content", "The content is required (the certificate file, base64-encoded).")
-		case rawContent:
-			c.Content = []byte(*e.Content)
-		default:
-			raw, err := keymaterial.DecodeBase64(*e.Content)
-			if err != nil {
-				return in, errs.FieldErrorf(field+".content", "The content is not valid base64.")
-			}
-			c.Content = raw
+		var err error
+		if c.Content, err = entryContent(field+".content", "the certificate file", e.Content, update, rawContent); err != nil {
+			return in, err
 		}
 		in.Configs = append(in.Configs, c)
 	}

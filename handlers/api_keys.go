@@ -144,20 +144,32 @@ func keyInput(name, description, keyType, algorithm string, configs []keyEnviron
 	for i, e := range configs {
 		field := fmt.Sprintf("%s[%d]", keyListField, i)
 		c := secrets.ConfigInput{Field: field, Environment: e.EnvironmentName, Alias: e.Alias, Source: secrets.SourceAPI}
-		switch {
-		case e.Content == nil && update:
-		case e.Content == nil || *e.Content == "":
-			return in, errs.FieldErrorf(field+".content", "The content is required (the key material, base64-encoded).")
-		default:
-			raw, err := keymaterial.DecodeBase64(*e.Content)
-			if err != nil {
-				return in, errs.FieldErrorf(field+".content", "The content is not valid base64.")
-			}
-			c.Content = raw
+		var err error
+		if c.Content, err = entryContent(field+".content", "the key material", e.Content, update, false); err != nil {
+			return in, err
 		}
 		in.Configs = append(in.Configs, c)
 	}
 	return in, nil
+}
+
+// entryContent decodes one list entry's base64 content (as is when raw:
+// a multipart upload's file). On update a missing content is nil: keep
+// the environment's material.
+func entryContent(field, what string, content *string, update, raw bool) ([]byte, error) {
+	switch {
+	case content == nil && update:
+		return nil, nil
+	case content == nil || *content == "":
+		return nil, errs.FieldErrorf(field, "The content is required (%s, base64-encoded).", what)
+	case raw:
+		return []byte(*content), nil
+	}
+	b, err := keymaterial.DecodeBase64(*content)
+	if err != nil {
+		return nil, errs.FieldErrorf(field, "The content is not valid base64.")
+	}
+	return b, nil
 }
 
 // keyDTO is a key in API answers: metadata only, never material.

@@ -104,11 +104,19 @@ func New(t testing.TB) *Env {
 }
 
 // NewAt starts a Keyward on the data directory dir (which may hold data).
-func NewAt(t testing.TB, dir string) *Env {
+func NewAt(t testing.TB, dir string) *Env { return NewWith(t, dir, nil) }
+
+// NewWith is NewAt with the configuration changed by edit first (an HSM
+// module, for instance).
+func NewWith(t testing.TB, dir string, edit func(*config.Config)) *Env {
 	t.Helper()
 	fc := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 	logs := &SyncBuffer{}
-	a, err := app.Open(context.Background(), Config(dir), SchemaSQL(t), app.Options{Clock: fc, LogOutput: logs})
+	cfg := Config(dir)
+	if edit != nil {
+		edit(&cfg)
+	}
+	a, err := app.Open(context.Background(), cfg, SchemaSQL(t), app.Options{Clock: fc, LogOutput: logs})
 	if err != nil {
 		t.Fatalf("open app: %v", err)
 	}

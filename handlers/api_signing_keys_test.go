@@ -1,0 +1,244 @@
+package handlers_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/keyward/keyward/internal/access"
+)
+
+const signingPath = "/apiops/projects/payments/signingKeys/"
+
+// signingWorld is a secrets world whose members also hold signing-key
+// permissions: vic VIEW, manny MANAGE, dora MANAGE+DEPLOY_UNDEPLOY, and
+// sam (a service) SIGN only; the software token's PIN is 2468.
+func signingWorld(t *testing.T) (*secretsWorld, string) {
+	t.Helper()
+	w := newSecretsWorld(t)
+	w.env.Grant("payments", "vic", access.SigningKeysView)
+	w.env.Grant("payments", "manny", access.SigningKeysView, access.SigningKeysManage)
+	w.env.Grant("payments", "dora", access.SigningKeysView, access.SigningKeysManage, access.SigningKeysDeploy)
+	w.env.CreateUser("sam", false)
+	w.env.Grant("payments", "sam", access.SigningKeysSign)
+	w.must(w.root, http.MethodPut, "/apiops/hsm/pin/", map[string]any{"pin": "2468"})
+	return w, w.env.Token("sam")
+}
+
+func ecPEM(t *testing.T) (string, *ecdsa.PrivateKey) {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), k
+}
+
+// TestAPISigningKeyLifecycle: keys generated and imported in the software
+// token, listed (a shared label told apart by CKA_ID), published in the
+// JWKS, JWTs signed by a SIGN-only service and verified against the
+// published JWKS with go-jose, then deleted only with the right PIN; no
+// private key byte ever appears in the database, the logs or an answer.
+func TestAPISigningKeyLifecycle(t *testing.T) {
+	w, sam := signingWorld(t)
+	if b := w.must(w.vic, http.MethodGet, "/apiops/hsm/", nil).Body["backend"].(map[string]any); b["backend"] != "Built-in software token — no HSM configured" {
+		t.Errorf("backend %v", b)
+	}
+	rsaKey := w.must(w.manny, http.MethodPost, signingPath, map[string]any{"label": "tokens", "algorithm": "RSA", "keyLength": 2048}).Body["signingKey"].(map[string]any)
+	importPEM, ecKey := ecPEM(t)
+	ec := w.must(w.manny, http.MethodPost, signingPath, map[string]any{"label": "tokens", "algorithm": "ECDSA", "curve": "prime256v1",
+		"generationType": "IMPORT", "privateKeyPem": importPEM}).Body["signingKey"].(map[string]any)
+	if rsaKey["generationType"] != "AUTO" || rsaKey["keyLength"] != float64(2048) || ec["generationType"] != "IMPORT" || ec["curve"] != "P-256" ||
+		!strings.HasPrefix(ec["publicKeyPem"].(string), "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("created %v / %v", rsaKey, ec)
+	}
+	// The imported key's public half is the one given.
+	block, _ := pem.Decode([]byte(ec["publicKeyPem"].(string)))
+	if pub, err := x509.ParsePKIXPublicKey(block.Bytes); err != nil || !pub.(*ecdsa.PublicKey).Equal(&ecKey.PublicKey) {
+		t.Errorf("imported public key %v", err)
+	}
+	list := w.must(w.vic, http.MethodGet, signingPath, nil)
+	if list.Body["resultCount"] != float64(2) || list.Body["backend"] == "" {
+		t.Errorf("list %s", list.Raw)
+	}
+	rsaID, ecID := rsaKey["ckaId"].(string), ec["ckaId"].(string)
+
+	// Publish the RSA key: a deploy, and its kid in the JWKS.
+	rev := w.revision("production")
+	w.must(w.dora, http.MethodPost, signingPath+rsaID+"/environments/production/", nil)
+	set := w.jwks("payments", "production")
+	if w.revision("production") != rev+1 || !slices.Contains(set.kids(), rsaKey["kid"].(string)) {
+		t.Fatalf("after publishing: revision %d→%d, JWKS %v", rev, w.revision("production"), set.kids())
+	}
+
+	// A service holding only SIGN signs; the token verifies against the JWKS.
+	for _, alg := range []string{"RS256", "PS256"} {
+		r := w.must(sam, http.MethodPost, signingPath+rsaID+"/sign", map[string]any{"claims": map[string]any{"sub": "client-7", "aud": "payments"},
+			"alg": alg, "expiresIn": "10m"})
+		verifyAgainstJWKS(t, w, r.Body["token"].(string), alg, "client-7")
+	}
+	w.must(w.dora, http.MethodPost, signingPath+ecID+"/environments/production/", nil)
+	r := w.must(sam, http.MethodPost, signingPath+ecID+"/sign", map[string]any{"claims": map[string]any{"sub": "client-8"}})
+	verifyAgainstJWKS(t, w, r.Body["token"].(string), "ES256", "client-8")
+	if refused := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: signingPath + rsaID + "/sign", Authorization: "Bearer " + w.manny,
+		Body: map[string]any{"claims": map[string]any{}}}); refused.Status != http.StatusForbidden || !strings.Contains(string(refused.Raw), "SIGNING_KEYS:SIGN") {
+		t.Errorf("MANAGE without SIGN signed: %s", refused.Raw)
+	}
+
+	// Delete: a wrong PIN deletes nothing; the right one removes the key
+	// and its JWKS entry.
+	wrong := apiSend(t, w.env, apiRequest{Method: http.MethodDelete, Path: signingPath + rsaID + "/", Authorization: "Bearer " + w.dora, Body: map[string]any{"pin": "0000"}})
+	checkAPIAnswer(t, wrong, http.StatusBadRequest)
+	if wrong.Body["field"] != "pin" || w.must(w.vic, http.MethodGet, signingPath, nil).Body["resultCount"] != float64(2) {
+		t.Fatalf("wrong PIN: %s", wrong.Raw)
+	}
+	w.must(w.dora, http.MethodDelete, signingPath+rsaID+"/", map[string]any{"pin": "2468"})
+	if kids := w.jwks("payments", "production").kids(); slices.Contains(kids, rsaKey["kid"].(string)) || len(kids) != 1 {
+		t.Errorf("JWKS after deleting the RSA key: %v", kids)
+	}
+	gone := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: signingPath + rsaID + "/sign", Authorization: "Bearer " + sam, Body: map[string]any{"claims": map[string]any{}}})
+	checkAPIAnswer(t, gone, http.StatusNotFound)
+
+	// The imported private key is nowhere in clear.
+	scalar := string(ecKey.D.FillBytes(make([]byte, 32))) // the private scalar itself
+	secretLine := strings.Split(importPEM, "\n")[1]
+	files, _ := filepath.Glob(filepath.Join(w.env.Dir, "*"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if strings.Contains(string(b), secretLine) || strings.Contains(string(b), scalar) {
+			t.Errorf("%s holds the imported private key", filepath.Base(f))
+		}
+	}
+	if strings.Contains(w.env.Logs.String(), secretLine) {
+		t.Error("the logs hold the imported private key")
+	}
+	for _, path := range []string{signingPath, signingPath + ecID + "/"} {
+		if body := string(w.must(w.root, http.MethodGet, path, nil).Raw); strings.Contains(body, secretLine) || strings.Contains(body, `"d":`) {
+			t.Errorf("GET %s shows private material", path)
+		}
+	}
+}
+
+// verifyAgainstJWKS checks a token's signature with the key of its kid in
+// the public JWKS, as a gateway would.
+func verifyAgainstJWKS(t *testing.T, w *secretsWorld, token, alg, sub string) {
+	t.Helper()
+	resp, err := http.Get(w.env.URL("/jwks/payments/production"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set jose.JSONWebKeySet
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
+	if err != nil {
+		t.Fatalf("%s token: %v", alg, err)
+	}
+	keys := set.Key(tok.Headers[0].KeyID)
+	if len(keys) != 1 {
+		t.Fatalf("%s token's kid %q is not in the JWKS", alg, tok.Headers[0].KeyID)
+	}
+	var claims jwt.Claims
+	if err := tok.Claims(keys[0].Key, &claims); err != nil || claims.Subject != sub {
+		t.Errorf("%s token does not verify against the JWKS: %v (%+v)", alg, err, claims)
+	}
+}
+
+// TestAPISigningKeyPINLock: five wrong PINs lock deleting for 15 minutes
+// (per user and per token), even with the right PIN; the clock moving on
+// lifts it.
+func TestAPISigningKeyPINLock(t *testing.T) {
+	w, _ := signingWorld(t)
+	id := w.must(w.dora, http.MethodPost, signingPath, map[string]any{"label": "k", "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)["ckaId"].(string)
+	del := func(pin string) int {
+		return apiSend(t, w.env, apiRequest{Method: http.MethodDelete, Path: signingPath + id + "/", Authorization: "Bearer " + w.dora, Body: map[string]any{"pin": pin}}).Status
+	}
+	for i := range 5 {
+		if got := del("9999"); got != http.StatusBadRequest {
+			t.Fatalf("wrong PIN %d: %d", i+1, got)
+		}
+	}
+	if got := del("2468"); got != http.StatusTooManyRequests {
+		t.Fatalf("the right PIN while locked: %d, want 429", got)
+	}
+	w.env.Clock.Advance(16 * 60 * 1e9)
+	if got := del("2468"); got != http.StatusOK {
+		t.Fatalf("the right PIN after the lock: %d", got)
+	}
+}
+
+// TestAPISigningKeyBadInputChangesNothing: each refusal names its field
+// and leaves every table as it was.
+func TestAPISigningKeyBadInputChangesNothing(t *testing.T) {
+	w, sam := signingWorld(t)
+	id := w.must(w.dora, http.MethodPost, signingPath, map[string]any{"label": "k", "algorithm": "RSA", "keyLength": 2048}).Body["signingKey"].(map[string]any)["ckaId"].(string)
+	rsaPriv := privatePEM(t, testKeys().rsaA)
+	pub := publicPEM(t, &testKeys().rsaA.PublicKey)
+	ec, _ := ecPEM(t)
+	for _, c := range []struct {
+		name, method, path, token string
+		body                      any
+		status                    int
+		field                     string
+	}{
+		{"unknown algorithm", http.MethodPost, signingPath, w.dora, map[string]any{"label": "x", "algorithm": "DSA"}, 400, "algorithm"},
+		{"RSA 1024", http.MethodPost, signingPath, w.dora, map[string]any{"label": "x", "algorithm": "RSA", "keyLength": 1024}, 400, "keyLength"},
+		{"curve P-384", http.MethodPost, signingPath, w.dora, map[string]any{"label": "x", "algorithm": "ECDSA", "curve": "P-384"}, 400, "curve"},
+		{"empty label", http.MethodPost, signingPath, w.dora, map[string]any{"label": "", "algorithm": "ECDSA"}, 400, "label"},
+		{"201-character label", http.MethodPost, signingPath, w.dora, map[string]any{"label": strings.Repeat("l", 201), "algorithm": "ECDSA"}, 400, "label"},
+		{"import a public key", http.MethodPost, signingPath, w.dora, map[string]any{"label": "x", "algorithm": "RSA", "keyLength": 2048, "generationType": "IMPORT", "privateKeyPem": string(pub)}, 400, "privateKeyPem"},
+		{"import of another algorithm", http.MethodPost, signingPath, w.dora, map[string]any{"label": "x", "algorithm": "RSA", "keyLength": 2048, "generationType": "IMPORT", "privateKeyPem": ec}, 400, "privateKeyPem"},
+		{"import with the wrong length", http.MethodPost, signingPath, w.dora, map[string]any{"label": "x", "algorithm": "RSA", "keyLength": 4096, "generationType": "IMPORT", "privateKeyPem": string(rsaPriv)}, 400, "privateKeyPem"},
+		{"import garbage", http.MethodPost, signingPath, w.dora, map[string]any{"label": "x", "algorithm": "ECDSA", "generationType": "IMPORT", "privateKeyPem": "hello"}, 400, "privateKeyPem"},
+		{"alg that does not fit", http.MethodPost, signingPath + id + "/sign", sam, map[string]any{"claims": map[string]any{}, "alg": "ES256"}, 400, "alg"},
+		{"claims not an object", http.MethodPost, signingPath + id + "/sign", sam, map[string]any{"claims": []int{1}}, 400, "claims"},
+		{"bad expiresIn", http.MethodPost, signingPath + id + "/sign", sam, map[string]any{"claims": map[string]any{}, "expiresIn": "soon"}, 400, "expiresIn"},
+		{"empty PIN", http.MethodDelete, signingPath + id + "/", w.dora, map[string]any{"pin": ""}, 400, "pin"},
+		{"unknown CKA_ID", http.MethodGet, signingPath + "00ff/", w.vic, nil, 404, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := w.secretsState(t)
+			r := apiSend(t, w.env, apiRequest{Method: c.method, Path: c.path, Authorization: "Bearer " + c.token, Body: c.body})
+			checkAPIAnswer(t, r, c.status)
+			if f, _ := r.Body["field"].(string); f != c.field {
+				t.Errorf("field %q, want %q (%s)", f, c.field, r.Raw)
+			}
+			if d := w.changedSince(t, before); d != "" {
+				t.Errorf("changed: %s", d)
+			}
+		})
+	}
+}
+
+// TestAPISigningKeyPermissions runs the SIGNING_KEYS matrix, with the role
+// that holds only SIGN: it may sign and read, not manage.
+func TestAPISigningKeyPermissions(t *testing.T) {
+	w, _ := signingWorld(t)
+	id := w.must(w.root, http.MethodPost, signingPath, map[string]any{"label": "existing", "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)["ckaId"].(string)
+	other := w.must(w.root, http.MethodPost, signingPath, map[string]any{"label": "doomed", "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)["ckaId"].(string)
+	runPermissionMatrix(t, w.env, "payments", permissionAreas[1], []matrixRoute{
+		{"list", http.MethodGet, signingPath, nil, needView, ""},
+		{"get", http.MethodGet, signingPath + id + "/", nil, needView, ""},
+		{"create", http.MethodPost, signingPath, map[string]any{"label": "created", "algorithm": "ECDSA"}, needManage, "signing_key.create"},
+		{"publish", http.MethodPost, signingPath + id + "/environments/production/", nil, needDeploy, "signing_key.deploy"},
+		{"sign", http.MethodPost, signingPath + id + "/sign", map[string]any{"claims": map[string]any{"sub": "x"}}, needSign, "signing_key.sign"},
+		{"delete", http.MethodDelete, signingPath + other + "/", map[string]any{"pin": "2468"}, needDeploy, "signing_key.delete"},
+	})
+}
