@@ -3,8 +3,8 @@ package config
 import (
 	"flag"
 	"io"
-	"os"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/keyward/keyward/internal/access"
@@ -54,6 +55,10 @@ func (s *Service) DeleteKey(ctx context.Context, p access.Principal, project, ck
 	info, err := s.keys.Info(ctx)
 	if err != nil {
 		return nil, s.audit.Refuse(ctx, e, err)
+	}
+	if info.Backend == hsm.BackendSoft && !slices.Contains(info.PINFlags, hsm.PINInitialized) {
+		// Nothing to check the PIN against yet: refuse without counting an attempt.
+		return nil, s.audit.Refuse(ctx, e, errs.Errorf(errs.Conflict, "The built-in software token has no user PIN yet: an administrator sets it first (Administration → HSM)."))
 	}
 	subjects := []string{"pin-user:" + p.Username, "pin-token:" + info.Backend + "/" + info.Label}
 	if err := s.pinLocked(ctx, subjects, info); err != nil {
