@@ -422,3 +422,40 @@ CREATE TABLE soft_token_keys (
     public_der  BLOB     NOT NULL,
     created_at  DATETIME NOT NULL
 );
+
+-- version: 7
+-- Signer aliases: a name that signs with its active key, rotated in
+-- stages. A rotation schedules three steps: the next key is published in
+-- the alias's environments lead_time before it becomes active, it becomes
+-- active at the chosen time, and the old key is retired (unpublished)
+-- retention after that, once tokens it signed have expired. Steps run on
+-- schedule, and at start for any a stopped server missed.
+
+CREATE TABLE signers (
+    id                INTEGER  PRIMARY KEY,
+    project_id        INTEGER  NOT NULL REFERENCES projects (id),
+    name              TEXT     NOT NULL,
+    active_key_id     INTEGER  NOT NULL REFERENCES signing_keys (id),
+    lead_time_seconds INTEGER  NOT NULL,
+    retention_seconds INTEGER  NOT NULL,
+    created_at        DATETIME NOT NULL,
+    updated_at        DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+CREATE TABLE signer_environments (
+    signer_id      INTEGER NOT NULL REFERENCES signers (id) ON DELETE CASCADE,
+    environment_id INTEGER NOT NULL REFERENCES environments (id),
+    PRIMARY KEY (signer_id, environment_id)
+);
+
+CREATE TABLE signer_steps (
+    id             INTEGER  PRIMARY KEY,
+    signer_id      INTEGER  NOT NULL REFERENCES signers (id) ON DELETE CASCADE,
+    signing_key_id INTEGER  NOT NULL REFERENCES signing_keys (id) ON DELETE CASCADE,
+    kind           TEXT     NOT NULL, -- publish, activate or retire
+    due_at         DATETIME NOT NULL,
+    done_at        DATETIME,
+    detail         TEXT     NOT NULL DEFAULT ''
+);
+CREATE INDEX signer_steps_due ON signer_steps (done_at, due_at);

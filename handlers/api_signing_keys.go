@@ -35,6 +35,10 @@ var signingKeysAPI = apiResource{
 			"alg":    {Description: "RS256 (default for RSA), RS384, RS512, PS256, PS384, PS512; ES256 for ECDSA."}}},
 		{Name: "TokenBackend", Type: backendDTO{}},
 		{Name: "SoftTokenPIN", Type: softPINDTO{}, Required: []string{"pin"}},
+		{Name: "SignerCreate", Type: signerCreateDTO{}, Required: []string{"name", "activeKey", "environments"}},
+		{Name: "SignerRotate", Type: signerRotateDTO{}, Required: []string{"nextKey"}},
+		{Name: "Signer", Type: signerDTO{}},
+		{Name: "SignerStep", Type: signerStepDTO{}, Docs: map[string]*schema{"kind": {Enum: []any{signing.StepPublish, signing.StepActivate, signing.StepRetire}}}},
 	},
 	Routes: signingKeyRoutes(),
 }
@@ -44,6 +48,7 @@ func signingKeyRoutes() []apiRoute {
 	project := []*openAPIParameter{projectNameParam}
 	key := []*openAPIParameter{projectNameParam, pathParam("ckaId", "The key's CKA_ID (hex).", &schema{Type: "string"})}
 	keyEnv := append(key[:2:2], environmentNameParam)
+	signer := []*openAPIParameter{projectNameParam, pathParam("signerName", "The signer alias's name.", &schema{Type: "string", Pattern: namePattern})}
 	const deploy = "SIGNING_KEYS:MANAGE and SIGNING_KEYS:DEPLOY_UNDEPLOY"
 	return []apiRoute{
 		{Method: http.MethodGet, Path: "/apiops/hsm/", Handler: handle((*Server).handleAPIBackend), Permission: "any user", ID: "getBackend",
@@ -73,6 +78,21 @@ func signingKeyRoutes() []apiRoute {
 		{Method: http.MethodDelete, Path: "/apiops/projects/{projectName}/signingKeys/{ckaId}/environments/{environmentName}/",
 			Handler: handle((*Server).handleAPISigningKeyPublish), Permission: deploy, ID: "unpublishSigningKey",
 			Summary: "Take a signing key's JWK out of an environment's JWKS (a deploy)", Params: keyEnv, Errors: []int{bad, missing}},
+		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/signingKeys/signers/", Handler: handleBody((*Server).handleAPISignerCreate),
+			Permission: deploy, ID: "createSigner", Summary: "Create a signer alias that signs with its active key",
+			Description: "The active key is published in the alias's environments at once (deploys).", Params: project, Errors: []int{bad, missing}},
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/signingKeys/signers/", Handler: handle((*Server).handleAPISignerList),
+			Permission: "SIGNING_KEYS:VIEW", ID: "listSigners", Summary: "List a project's signer aliases", Params: project, Errors: []int{missing}},
+		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/signingKeys/signers/{signerName}/", Handler: handle((*Server).handleAPISignerGet),
+			Permission: "SIGNING_KEYS:VIEW", ID: "getSigner", Summary: "Get a signer alias with its timeline (published, activated, retired: scheduled and done)",
+			Params: signer, Errors: []int{missing}},
+		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/signingKeys/signers/{signerName}/rotate", Handler: handleBody((*Server).handleAPISignerRotate),
+			Permission: deploy, ID: "rotateSigner", Summary: "Schedule a staged rotation of a signer alias to its next key",
+			Description: "The next key is published leadTime before activateAt, the alias signs with it from activateAt, and the old key is unpublished " +
+				"retention after that. Steps run on schedule, and at start for those a stopped server missed.",
+			Params: signer, Errors: []int{bad, missing}},
+		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/signingKeys/signers/{signerName}/sign", Handler: handleBody((*Server).handleAPISignerSign),
+			Permission: "SIGNING_KEYS:SIGN", ID: "signWithSigner", Summary: "Sign a JWT with a signer alias's active key", Params: signer, Errors: []int{bad, missing}},
 		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/signingKeys/{ckaId}/sign", Handler: handleBody((*Server).handleAPISign),
 			Permission: "SIGNING_KEYS:SIGN", ID: "signJWT", Summary: "Sign a JWT with a signing key",
 			Description: "Answers a compact JWS whose header names the key's kid; iat and exp are added when expiresIn is given. Audited.",
@@ -236,6 +256,114 @@ func (s *Server) handleAPISign(c echo.Context, dto signRequestDTO) (signResponse
 		}
 	}
 	out, err := s.Signing.Sign(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("ckaId"),
+		signing.SignInput{Claims: dto.Claims, Header: header, Alg: dto.Alg, ExpiresIn: dto.ExpiresIn})
+	return signResponse{Token: out.Token, Kid: out.Kid, Alg: out.Alg}, err
+}
+
+type signerCreateDTO struct {
+	Name         string               `json:"name"`
+	ActiveKey    string               `json:"activeKey" doc:"The CKA_ID of the key it signs with."`
+	Environments requiredList[string] `json:"environments"`
+	LeadTime     string               `json:"leadTime" doc:"How long before a rotation's switch the next key is published, such as 24h (default 0)."`
+	Retention    string               `json:"retention" doc:"How long after the switch the old key stays published: at least the longest token lifetime, such as 1h (default 0)."`
+}
+
+type signerRotateDTO struct {
+	NextKey    string    `json:"nextKey" doc:"The CKA_ID of the key to switch to."`
+	ActivateAt time.Time `json:"activateAt" doc:"When the alias starts signing with it (RFC 3339); by default now plus the lead time."`
+}
+
+type signerStepDTO struct {
+	Kind        string     `json:"kind"`
+	CKAID       string     `json:"ckaId"`
+	Label       string     `json:"label"`
+	ScheduledAt time.Time  `json:"scheduledAt"`
+	DoneAt      *time.Time `json:"doneAt,omitempty"`
+	Detail      string     `json:"detail"`
+}
+
+type signerDTO struct {
+	Name         string          `json:"name"`
+	ActiveKey    string          `json:"activeKey"`
+	ActiveKid    string          `json:"activeKid"`
+	Environments []string        `json:"environments"`
+	LeadTime     string          `json:"leadTime"`
+	Retention    string          `json:"retention"`
+	Timeline     []signerStepDTO `json:"timeline"`
+}
+
+func toSignerDTO(sg signing.Signer) signerDTO {
+	d := signerDTO{Name: sg.Name, ActiveKey: sg.ActiveKey.CkaID, ActiveKid: sg.ActiveKey.Kid, Environments: nonNil(sg.Environments),
+		LeadTime: (time.Duration(sg.LeadTimeSeconds) * time.Second).String(), Retention: (time.Duration(sg.RetentionSeconds) * time.Second).String(),
+		Timeline: []signerStepDTO{}}
+	for _, st := range sg.Steps {
+		s := signerStepDTO{Kind: st.Kind, CKAID: st.CkaID, Label: st.Label, ScheduledAt: st.DueAt, Detail: st.Detail}
+		if st.DoneAt.Valid {
+			t := st.DoneAt.Time
+			s.DoneAt = &t
+		}
+		d.Timeline = append(d.Timeline, s)
+	}
+	return d
+}
+
+type signerResponse struct {
+	apiOK
+	Signer signerDTO `json:"signer"`
+}
+
+func parseDurationField(field, v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errs.FieldErrorf(field, "%s %q must be a duration such as 24h or 90m.", field, v)
+	}
+	return d, nil
+}
+
+func (s *Server) handleAPISignerCreate(c echo.Context, dto signerCreateDTO) (signerResponse, error) {
+	lead, err := parseDurationField("leadTime", dto.LeadTime)
+	if err != nil {
+		return signerResponse{}, err
+	}
+	keep, err := parseDurationField("retention", dto.Retention)
+	if err != nil {
+		return signerResponse{}, err
+	}
+	sg, err := s.Signing.CreateSigner(c.Request().Context(), principal(c), c.Param("projectName"), signing.SignerInput{Name: dto.Name,
+		ActiveKey: dto.ActiveKey, Environments: dto.Environments.Items, LeadTime: lead, Retention: keep})
+	return signerResponse{Signer: toSignerDTO(sg)}, err
+}
+
+func (s *Server) handleAPISignerList(c echo.Context) (listResponse[signerDTO], error) {
+	list, err := s.Signing.ListSigners(c.Request().Context(), principal(c), c.Param("projectName"))
+	out := []signerDTO{}
+	for _, sg := range list {
+		out = append(out, toSignerDTO(sg))
+	}
+	return listOf(out), err
+}
+
+func (s *Server) handleAPISignerGet(c echo.Context) (signerResponse, error) {
+	sg, err := s.Signing.GetSigner(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("signerName"))
+	return signerResponse{Signer: toSignerDTO(sg)}, err
+}
+
+func (s *Server) handleAPISignerRotate(c echo.Context, dto signerRotateDTO) (signerResponse, error) {
+	sg, err := s.Signing.Rotate(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("signerName"), dto.NextKey, dto.ActivateAt)
+	return signerResponse{Signer: toSignerDTO(sg)}, err
+}
+
+func (s *Server) handleAPISignerSign(c echo.Context, dto signRequestDTO) (signResponse, error) {
+	var header map[string]any
+	if len(dto.Header) > 0 && string(dto.Header) != "null" {
+		if err := json.Unmarshal(dto.Header, &header); err != nil {
+			return signResponse{}, errs.FieldErrorf("header", "header must be a JSON object of extra protected header members.")
+		}
+	}
+	out, err := s.Signing.SignWithAlias(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("signerName"),
 		signing.SignInput{Claims: dto.Claims, Header: header, Alg: dto.Alg, ExpiresIn: dto.ExpiresIn})
 	return signResponse{Token: out.Token, Kid: out.Kid, Alg: out.Alg}, err
 }

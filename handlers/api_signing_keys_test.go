@@ -7,12 +7,15 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"github.com/keyward/keyward/internal/testenv"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -241,4 +244,114 @@ func TestAPISigningKeyPermissions(t *testing.T) {
 		{"sign", http.MethodPost, signingPath + id + "/sign", map[string]any{"claims": map[string]any{"sub": "x"}}, needSign, "signing_key.sign"},
 		{"delete", http.MethodDelete, signingPath + other + "/", map[string]any{"pin": "2468"}, needDeploy, "signing_key.delete"},
 	})
+}
+
+// TestAPISignerStagedRotation: an alias signs with its active key; a
+// rotation publishes the next key lead time before the switch (both in the
+// JWKS, the alias still signing with the old one), switches on time, and
+// retires the old key after the retention. The timeline shows each step.
+func TestAPISignerStagedRotation(t *testing.T) {
+	w, sam := signingWorld(t)
+	mk := func(label string) (string, string) {
+		k := w.must(w.dora, http.MethodPost, signingPath, map[string]any{"label": label, "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)
+		return k["ckaId"].(string), k["kid"].(string)
+	}
+	oldID, oldKid := mk("tokens-2026")
+	newID, newKid := mk("tokens-2027")
+	signers := signingPath + "signers/"
+	w.must(w.dora, http.MethodPost, signers, map[string]any{"name": "payments-token", "activeKey": oldID, "environments": []string{"production"},
+		"leadTime": "1h", "retention": "30m"})
+	sign := func() string {
+		t.Helper()
+		return w.must(sam, http.MethodPost, signers+"payments-token/sign", map[string]any{"claims": map[string]any{"sub": "svc"}}).Body["kid"].(string)
+	}
+	kids := func() []string { return w.jwks("payments", "production").kids() }
+	if got := kids(); !slices.Equal(got, []string{oldKid}) || sign() != oldKid {
+		t.Fatalf("after create: JWKS %v", got)
+	}
+	activate := w.env.Clock.Now().Add(2 * time.Hour)
+	w.must(w.dora, http.MethodPost, signers+"payments-token/rotate", map[string]any{"nextKey": newID, "activateAt": activate.Format(time.RFC3339)})
+	step := func(d time.Duration) {
+		w.env.Clock.Advance(d)
+		if err := w.env.App.Signing.RunDue(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := kids(); !slices.Equal(got, []string{oldKid}) {
+		t.Errorf("2h before the switch: JWKS %v, want the old key only", got)
+	}
+	step(time.Hour) // lead time reached: the next key is published
+	if got := kids(); len(got) != 2 || sign() != oldKid {
+		t.Errorf("1h before the switch: JWKS %v, alias signs with %s", got, sign())
+	}
+	step(time.Hour) // the switch
+	if sign() != newKid || len(kids()) != 2 {
+		t.Errorf("after the switch: alias signs with %s, JWKS %v", sign(), kids())
+	}
+	step(29 * time.Minute)
+	if len(kids()) != 2 {
+		t.Errorf("within the retention: JWKS %v", kids())
+	}
+	step(time.Minute) // retention over: the old key leaves the JWKS
+	if got := kids(); !slices.Equal(got, []string{newKid}) {
+		t.Errorf("after the retention: JWKS %v, want the new key only", got)
+	}
+	tl := w.must(w.vic, http.MethodGet, signers+"payments-token/", nil).Body["signer"].(map[string]any)["timeline"].([]any)
+	var kinds []string
+	for _, s := range tl {
+		st := s.(map[string]any)
+		if st["doneAt"] == nil {
+			t.Errorf("step not done: %v", st)
+		}
+		kinds = append(kinds, st["kind"].(string))
+	}
+	if !slices.Equal(kinds, []string{"activate", "publish", "activate", "retire"}) {
+		t.Errorf("timeline %v", kinds)
+	}
+	// A key an alias relies on cannot be deleted.
+	r := apiSend(t, w.env, apiRequest{Method: http.MethodDelete, Path: signingPath + newID + "/", Authorization: "Bearer " + w.dora, Body: map[string]any{"pin": "2468"}})
+	checkAPIAnswer(t, r, http.StatusBadRequest)
+	if !strings.Contains(string(r.Raw), "signer alias") {
+		t.Errorf("deleting the active key: %s", r.Raw)
+	}
+	// The retired key can go.
+	w.must(w.dora, http.MethodDelete, signingPath+oldID+"/", map[string]any{"pin": "2468"})
+}
+
+// TestSignerRotationCatchesUpAfterRestart: steps a stopped server missed
+// run when it starts again.
+func TestSignerRotationCatchesUpAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	env := testenv.NewAt(t, dir)
+	env.CreateUser("root", true)
+	root := env.Token("root")
+	for _, r := range []testenv.APIResponse{
+		env.API(root, http.MethodPost, "/apiops/projects/", map[string]string{"name": "payments"}),
+		env.API(root, http.MethodPost, "/apiops/environments/", map[string]string{"name": "production"}),
+	} {
+		if r.Status != http.StatusOK {
+			t.Fatal(string(r.Raw))
+		}
+	}
+	ids := []string{}
+	for _, l := range []string{"a", "b"} {
+		ids = append(ids, env.API(root, http.MethodPost, signingPath, map[string]any{"label": l, "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)["ckaId"].(string))
+	}
+	env.API(root, http.MethodPost, signingPath+"signers/", map[string]any{"name": "s", "activeKey": ids[0], "environments": []string{"production"}})
+	env.API(root, http.MethodPost, signingPath+"signers/s/rotate", map[string]any{"nextKey": ids[1], "activateAt": env.Clock.Now().Add(time.Hour).Format(time.RFC3339)})
+	env.Server.Close()
+	if err := env.App.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Start again two hours later: the switch and the retirement have passed.
+	later := testenv.NewWithClock(t, dir, env.Clock.Now().Add(2*time.Hour))
+	tok := later.Token("root")
+	sg := later.API(tok, http.MethodGet, signingPath+"signers/s/", nil).Body["signer"].(map[string]any)
+	if sg["activeKey"] != ids[1] {
+		t.Errorf("after the restart the alias signs with %v, want %s", sg["activeKey"], ids[1])
+	}
+	detail := fmt.Sprint(sg["timeline"])
+	if !strings.Contains(detail, "late") {
+		t.Errorf("the timeline does not say the steps ran late: %s", detail)
+	}
 }

@@ -470,6 +470,13 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodPost, "/apiops/projects/payments/signingKeys/{cka}/environments/development/", nil},
 		{http.MethodPost, "/apiops/projects/payments/signingKeys/{cka}/sign", map[string]any{"claims": map[string]any{"sub": "svc"}, "expiresIn": "5m"}},
 		{http.MethodDelete, "/apiops/projects/payments/signingKeys/{cka}/environments/development/", nil},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/signers/", map[string]any{"name": "api-token", "activeKey": "{cka}", "environments": []string{"development"}, "leadTime": "1h", "retention": "10m"}},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/", map[string]any{"label": "next", "algorithm": "ECDSA"}},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/signers/api-token/rotate", map[string]any{"nextKey": "{cka}"}},
+		{http.MethodGet, "/apiops/projects/payments/signingKeys/signers/", nil},
+		{http.MethodGet, "/apiops/projects/payments/signingKeys/signers/api-token/", nil},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/signers/api-token/sign", map[string]any{"claims": map[string]any{"sub": "svc"}}},
+		{http.MethodPost, "/apiops/projects/payments/signingKeys/", map[string]any{"label": "doomed", "algorithm": "ECDSA"}},
 		{http.MethodDelete, "/apiops/projects/payments/signingKeys/{cka}/", map[string]any{"pin": "2468"}},
 	}
 	called := map[string]bool{"GET /apiops/openapi.json": true}
@@ -480,6 +487,13 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 			token = gatewayToken
 		}
 		c.path = strings.Replace(c.path, "{cka}", cka, 1)
+		if m, ok := c.body.(map[string]any); ok {
+			for k, v := range m {
+				if v == "{cka}" {
+					m[k] = cka
+				}
+			}
+		}
 		r := env.API(token, c.method, c.path, c.body)
 		if v, ok := r.Body["token"].(string); ok && strings.HasPrefix(v, "kw_gw_") {
 			gatewayToken = v

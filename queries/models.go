@@ -200,6 +200,32 @@ type Setting struct {
 	Value string
 }
 
+type Signer struct {
+	ID               int64
+	ProjectID        int64
+	Name             string
+	ActiveKeyID      int64
+	LeadTimeSeconds  int64
+	RetentionSeconds int64
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+type SignerEnvironment struct {
+	SignerID      int64
+	EnvironmentID int64
+}
+
+type SignerStep struct {
+	ID           int64
+	SignerID     int64
+	SigningKeyID int64
+	Kind         string
+	DueAt        time.Time
+	DoneAt       sql.NullTime
+	Detail       string
+}
+
 type SigningKey struct {
 	ID        int64
 	ProjectID int64

@@ -39,3 +39,6 @@ ON CONFLICT (project_id, user_id) DO UPDATE SET
 
 -- name: DeleteProjectMember :exec
 DELETE FROM project_members WHERE project_id = ? AND user_id = ?;
+
+-- name: GetProjectByID :one
+SELECT * FROM projects WHERE id = ?;

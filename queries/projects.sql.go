@@ -80,6 +80,23 @@ func (q *Queries) GetMemberPermissions(ctx context.Context, arg GetMemberPermiss
 	return permissions, err
 }
 
+const getProjectByID = `-- name: GetProjectByID :one
+SELECT id, name, description, created_at, updated_at FROM projects WHERE id = ?
+`
+
+func (q *Queries) GetProjectByID(ctx context.Context, id int64) (Project, error) {
+	row := q.db.QueryRowContext(ctx, getProjectByID, id)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Description,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+	)
+	return i, err
+}
+
 const getProjectByName = `-- name: GetProjectByName :one
 SELECT id, name, description, created_at, updated_at FROM projects WHERE name = ?
 `

@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -62,6 +63,9 @@ type App struct {
 	Signing      *signing.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
+
+	stopSchedule context.CancelFunc
+	scheduled    sync.WaitGroup
 }
 
 // Options are what differs between production and tests.
@@ -125,6 +129,17 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 		return nil, err
 	}
 	a.Signing = signing.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher), a.KeyManager)
+	// Signer rotations a stopped server missed run now; then every minute.
+	if err := a.Signing.RunDue(ctx); err != nil {
+		a.Logger.Error("signer rotation steps at start", "error", err.Error())
+	}
+	var sctx context.Context
+	sctx, a.stopSchedule = context.WithCancel(context.Background())
+	a.scheduled.Add(1)
+	go func() {
+		defer a.scheduled.Done()
+		a.Signing.Schedule(sctx, func(err error) { a.Logger.Error("signer rotation steps", "error", err.Error()) })
+	}()
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -176,6 +191,10 @@ func openKeyManager(ctx context.Context, cfg config.Config, d *db.DB, sealer *se
 func (a *App) Close() error {
 	if !a.Publisher.Close(10 * time.Second) {
 		a.Logger.Warn("closing with webhook deliveries still under way; their outcome stays \"pending\"")
+	}
+	if a.stopSchedule != nil {
+		a.stopSchedule()
+		a.scheduled.Wait()
 	}
 	if a.KeyManager != nil {
 		if err := a.KeyManager.Close(); err != nil {

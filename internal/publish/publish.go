@@ -92,6 +92,26 @@ func (w *Writer) Run(ctx context.Context, wr Write, fn func(q *queries.Queries, 
 	return nil
 }
 
+// RunAs is Run for Keyward's own work on a schedule (a signer's rotation
+// steps): no permission is checked, since no user asked; the audit log
+// names wr.Principal (the scheduler) as the actor.
+func (w *Writer) RunAs(ctx context.Context, wr Write, fn func(q *queries.Queries, o *Op) error) error {
+	o := &Op{w: w, Principal: wr.Principal}
+	err := w.db.InTx(ctx, func(q *queries.Queries) error {
+		pr, err := projects.Load(ctx, q, wr.Project)
+		if err != nil {
+			return err
+		}
+		o.Project = pr
+		return fn(q, o)
+	})
+	if err != nil {
+		return err
+	}
+	w.publisher.Committed(ctx, o.published)
+	return nil
+}
+
 // Record appends an audit entry about the operation's project.
 func (o *Op) Record(ctx context.Context, q *queries.Queries, action, object, env, detail string) error {
 	e := audit.For(o.Principal, action)

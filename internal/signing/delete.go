@@ -43,8 +43,15 @@ func (s *Service) DeleteKey(ctx context.Context, p access.Principal, project, ck
 		if err := access.Require(ctx, q, p, projects.Ref(pr), access.SigningKeysManage, access.SigningKeysDeploy); err != nil {
 			return err
 		}
-		key, err = loadKey(ctx, q, pr, ckaID)
-		return err
+		if key, err = loadKey(ctx, q, pr, ckaID); err != nil {
+			return err
+		}
+		if n, err := q.CountSignersUsingKey(ctx, key.ID); err != nil {
+			return err
+		} else if n > 0 {
+			return errs.Errorf(errs.Conflict, "%d signer alias(es) sign with this key or rotate to or from it; rotate them to another key first.", n)
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, s.audit.Refuse(ctx, e, err)

@@ -109,8 +109,16 @@ func NewAt(t testing.TB, dir string) *Env { return NewWith(t, dir, nil) }
 // NewWith is NewAt with the configuration changed by edit first (an HSM
 // module, for instance).
 func NewWith(t testing.TB, dir string, edit func(*config.Config)) *Env {
+	return newEnv(t, dir, edit, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+}
+
+// NewWithClock is NewAt with the fake clock starting at start (a restart
+// later in time).
+func NewWithClock(t testing.TB, dir string, start time.Time) *Env { return newEnv(t, dir, nil, start) }
+
+func newEnv(t testing.TB, dir string, edit func(*config.Config), start time.Time) *Env {
 	t.Helper()
-	fc := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+	fc := clock.NewFake(start)
 	logs := &SyncBuffer{}
 	cfg := Config(dir)
 	if edit != nil {
