@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -353,5 +354,41 @@ func TestSignerRotationCatchesUpAfterRestart(t *testing.T) {
 	detail := fmt.Sprint(sg["timeline"])
 	if !strings.Contains(detail, "late") {
 		t.Errorf("the timeline does not say the steps ran late: %s", detail)
+	}
+}
+
+// TestSignerScheduleRunsDueSteps: the background schedule (one tick a
+// minute of the clock) runs a rotation's steps without anyone calling it,
+// and stops when its context ends.
+func TestSignerScheduleRunsDueSteps(t *testing.T) {
+	w, _ := signingWorld(t)
+	a := w.must(w.dora, http.MethodPost, signingPath, map[string]any{"label": "a", "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)["ckaId"].(string)
+	b := w.must(w.dora, http.MethodPost, signingPath, map[string]any{"label": "b", "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)["ckaId"].(string)
+	w.must(w.dora, http.MethodPost, signingPath+"signers/", map[string]any{"name": "s", "activeKey": a, "environments": []string{"production"}, "leadTime": "1m"})
+	w.must(w.dora, http.MethodPost, signingPath+"signers/s/rotate", map[string]any{"nextKey": b, "activateAt": w.env.Clock.Now().Add(3 * time.Minute).Format(time.RFC3339)})
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		w.env.App.Signing.Schedule(ctx, func(err error) { t.Error(err) })
+	}()
+	active := func() string {
+		return w.must(w.vic, http.MethodGet, signingPath+"signers/s/", nil).Body["signer"].(map[string]any)["activeKey"].(string)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for active() != b {
+		if time.Now().After(deadline) {
+			t.Fatalf("the schedule did not switch the alias (clock %s)", w.env.Clock.Now())
+		}
+		if len(w.env.Clock.Sleepers()) > 0 { // the schedule is asleep: one tick
+			w.env.Clock.Advance(time.Minute)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the schedule did not stop when its context ended")
 	}
 }

@@ -72,6 +72,10 @@ type App struct {
 type Options struct {
 	Clock     clock.Clock // default: the system clock
 	LogOutput io.Writer   // default: io.Discard
+	// ManualSchedule leaves out the background loop that runs signer
+	// rotation steps every minute (tests call Signing.RunDue when they move
+	// the fake clock); the catch-up at start still runs.
+	ManualSchedule bool
 }
 
 // NewLogger builds the structured logger the configuration asks for.
@@ -133,13 +137,15 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	if err := a.Signing.RunDue(ctx); err != nil {
 		a.Logger.Error("signer rotation steps at start", "error", err.Error())
 	}
-	var sctx context.Context
-	sctx, a.stopSchedule = context.WithCancel(context.Background())
-	a.scheduled.Add(1)
-	go func() {
-		defer a.scheduled.Done()
-		a.Signing.Schedule(sctx, func(err error) { a.Logger.Error("signer rotation steps", "error", err.Error()) })
-	}()
+	if !opt.ManualSchedule {
+		var sctx context.Context
+		sctx, a.stopSchedule = context.WithCancel(context.Background())
+		a.scheduled.Add(1)
+		go func() {
+			defer a.scheduled.Done()
+			a.Signing.Schedule(sctx, func(err error) { a.Logger.Error("signer rotation steps", "error", err.Error()) })
+		}()
+	}
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
 		d.Close()
 		return nil, err

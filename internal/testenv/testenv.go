@@ -124,7 +124,7 @@ func newEnv(t testing.TB, dir string, edit func(*config.Config), start time.Time
 	if edit != nil {
 		edit(&cfg)
 	}
-	a, err := app.Open(context.Background(), cfg, SchemaSQL(t), app.Options{Clock: fc, LogOutput: logs})
+	a, err := app.Open(context.Background(), cfg, SchemaSQL(t), app.Options{Clock: fc, LogOutput: logs, ManualSchedule: true})
 	if err != nil {
 		t.Fatalf("open app: %v", err)
 	}
