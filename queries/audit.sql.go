@@ -20,7 +20,7 @@ type AuditEntriesAfterParams struct {
 }
 
 func (q *Queries) AuditEntriesAfter(ctx context.Context, arg AuditEntriesAfterParams) ([]AuditLog, error) {
-	rows, err := q.db.QueryContext(ctx, auditEntriesAfter, arg.ID, arg.Limit)
+	rows, err := q.query(ctx, q.auditEntriesAfterStmt, auditEntriesAfter, arg.ID, arg.Limit)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,7 @@ SELECT EXISTS (SELECT 1 FROM audit_log WHERE project = ?) AS mentioned
 // AuditMentionsProject reports whether any entry names a project, so that an
 // admin can still read the entries of a project that was deleted.
 func (q *Queries) AuditMentionsProject(ctx context.Context, project string) (bool, error) {
-	row := q.db.QueryRowContext(ctx, auditMentionsProject, project)
+	row := q.queryRow(ctx, q.auditMentionsProjectStmt, auditMentionsProject, project)
 	var mentioned bool
 	err := row.Scan(&mentioned)
 	return mentioned, err
@@ -92,7 +92,7 @@ type InsertAuditEntryParams struct {
 }
 
 func (q *Queries) InsertAuditEntry(ctx context.Context, arg InsertAuditEntryParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, insertAuditEntry,
+	row := q.queryRow(ctx, q.insertAuditEntryStmt, insertAuditEntry,
 		arg.ID,
 		arg.At,
 		arg.Actor,
@@ -122,7 +122,7 @@ type LastAuditEntryRow struct {
 }
 
 func (q *Queries) LastAuditEntry(ctx context.Context) (LastAuditEntryRow, error) {
-	row := q.db.QueryRowContext(ctx, lastAuditEntry)
+	row := q.queryRow(ctx, q.lastAuditEntryStmt, lastAuditEntry)
 	var i LastAuditEntryRow
 	err := row.Scan(&i.ID, &i.Hash)
 	return i, err
@@ -144,7 +144,7 @@ type ListProjectNamesWithPermissionParams struct {
 // ListProjectNamesWithPermission lists the projects in which a user holds one
 // permission; project_members keeps a comma-separated list ("AUDIT:VIEW,SECRETS:VIEW").
 func (q *Queries) ListProjectNamesWithPermission(ctx context.Context, arg ListProjectNamesWithPermissionParams) ([]string, error) {
-	rows, err := q.db.QueryContext(ctx, listProjectNamesWithPermission, arg.UserID, arg.Permission)
+	rows, err := q.query(ctx, q.listProjectNamesWithPermissionStmt, listProjectNamesWithPermission, arg.UserID, arg.Permission)
 	if err != nil {
 		return nil, err
 	}

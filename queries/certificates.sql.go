@@ -31,7 +31,7 @@ type AddTruststoreCAParams struct {
 }
 
 func (q *Queries) AddTruststoreCA(ctx context.Context, arg AddTruststoreCAParams) (TruststoreCa, error) {
-	row := q.db.QueryRowContext(ctx, addTruststoreCA,
+	row := q.queryRow(ctx, q.addTruststoreCAStmt, addTruststoreCA,
 		arg.EnvironmentID,
 		arg.Sha256,
 		arg.Alias,
@@ -72,7 +72,7 @@ type CertificateAliasOwnerParams struct {
 }
 
 func (q *Queries) CertificateAliasOwner(ctx context.Context, arg CertificateAliasOwnerParams) (string, error) {
-	row := q.db.QueryRowContext(ctx, certificateAliasOwner,
+	row := q.queryRow(ctx, q.certificateAliasOwnerStmt, certificateAliasOwner,
 		arg.ProjectID,
 		arg.EnvironmentID,
 		arg.Alias,
@@ -107,7 +107,7 @@ type CountCertificatesParams struct {
 }
 
 func (q *Queries) CountCertificates(ctx context.Context, arg CountCertificatesParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countCertificates,
+	row := q.queryRow(ctx, q.countCertificatesStmt, countCertificates,
 		arg.ProjectID,
 		arg.Search,
 		arg.EnvironmentID,
@@ -124,7 +124,7 @@ SELECT count(*) FROM certificates WHERE project_id = ?
 `
 
 func (q *Queries) CountCertificatesInProject(ctx context.Context, projectID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countCertificatesInProject, projectID)
+	row := q.queryRow(ctx, q.countCertificatesInProjectStmt, countCertificatesInProject, projectID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -145,7 +145,7 @@ type CreateCertificateParams struct {
 }
 
 func (q *Queries) CreateCertificate(ctx context.Context, arg CreateCertificateParams) (Certificate, error) {
-	row := q.db.QueryRowContext(ctx, createCertificate,
+	row := q.queryRow(ctx, q.createCertificateStmt, createCertificate,
 		arg.ProjectID,
 		arg.Name,
 		arg.Description,
@@ -169,7 +169,7 @@ DELETE FROM certificates WHERE id = ?
 `
 
 func (q *Queries) DeleteCertificate(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteCertificate, id)
+	_, err := q.exec(ctx, q.deleteCertificateStmt, deleteCertificate, id)
 	return err
 }
 
@@ -178,7 +178,7 @@ DELETE FROM certificate_configs WHERE id = ?
 `
 
 func (q *Queries) DeleteCertificateConfig(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteCertificateConfig, id)
+	_, err := q.exec(ctx, q.deleteCertificateConfigStmt, deleteCertificateConfig, id)
 	return err
 }
 
@@ -187,7 +187,7 @@ DELETE FROM truststore_cas WHERE id = ?
 `
 
 func (q *Queries) DeleteTruststoreCA(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteTruststoreCA, id)
+	_, err := q.exec(ctx, q.deleteTruststoreCAStmt, deleteTruststoreCA, id)
 	return err
 }
 
@@ -201,7 +201,7 @@ type GetCertificateByNameParams struct {
 }
 
 func (q *Queries) GetCertificateByName(ctx context.Context, arg GetCertificateByNameParams) (Certificate, error) {
-	row := q.db.QueryRowContext(ctx, getCertificateByName, arg.ProjectID, arg.Name)
+	row := q.queryRow(ctx, q.getCertificateByNameStmt, getCertificateByName, arg.ProjectID, arg.Name)
 	var i Certificate
 	err := row.Scan(
 		&i.ID,
@@ -224,7 +224,7 @@ type GetCertificateConfigParams struct {
 }
 
 func (q *Queries) GetCertificateConfig(ctx context.Context, arg GetCertificateConfigParams) (CertificateConfig, error) {
-	row := q.db.QueryRowContext(ctx, getCertificateConfig, arg.CertificateID, arg.EnvironmentID)
+	row := q.queryRow(ctx, q.getCertificateConfigStmt, getCertificateConfig, arg.CertificateID, arg.EnvironmentID)
 	var i CertificateConfig
 	err := row.Scan(
 		&i.ID,
@@ -265,7 +265,7 @@ type GetTruststoreCAParams struct {
 }
 
 func (q *Queries) GetTruststoreCA(ctx context.Context, arg GetTruststoreCAParams) (TruststoreCa, error) {
-	row := q.db.QueryRowContext(ctx, getTruststoreCA, arg.EnvironmentID, arg.Sha256)
+	row := q.queryRow(ctx, q.getTruststoreCAStmt, getTruststoreCA, arg.EnvironmentID, arg.Sha256)
 	var i TruststoreCa
 	err := row.Scan(
 		&i.ID,
@@ -295,7 +295,7 @@ type ListCertificateConfigsRow struct {
 }
 
 func (q *Queries) ListCertificateConfigs(ctx context.Context, certificateID int64) ([]ListCertificateConfigsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listCertificateConfigs, certificateID)
+	rows, err := q.query(ctx, q.listCertificateConfigsStmt, listCertificateConfigs, certificateID)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +393,7 @@ func (q *Queries) ListCertificateConfigsForCertificates(ctx context.Context, ids
 	} else {
 		query = strings.Replace(query, "/*SLICE:ids*/?", "NULL", 1)
 	}
-	rows, err := q.db.QueryContext(ctx, query, queryParams...)
+	rows, err := q.query(ctx, nil, query, queryParams...)
 	if err != nil {
 		return nil, err
 	}
@@ -461,7 +461,7 @@ type ListCertificatesParams struct {
 }
 
 func (q *Queries) ListCertificates(ctx context.Context, arg ListCertificatesParams) ([]Certificate, error) {
-	rows, err := q.db.QueryContext(ctx, listCertificates,
+	rows, err := q.query(ctx, q.listCertificatesStmt, listCertificates,
 		arg.ProjectID,
 		arg.Search,
 		arg.EnvironmentID,
@@ -514,7 +514,7 @@ type ListDeployedCertificateConfigsRow struct {
 }
 
 func (q *Queries) ListDeployedCertificateConfigs(ctx context.Context, environmentID int64) ([]ListDeployedCertificateConfigsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listDeployedCertificateConfigs, environmentID)
+	rows, err := q.query(ctx, q.listDeployedCertificateConfigsStmt, listDeployedCertificateConfigs, environmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -568,7 +568,7 @@ SELECT id, environment_id, sha256, alias, der, subject, not_after, source, added
 `
 
 func (q *Queries) ListTruststoreCAs(ctx context.Context, environmentID int64) ([]TruststoreCa, error) {
-	rows, err := q.db.QueryContext(ctx, listTruststoreCAs, environmentID)
+	rows, err := q.query(ctx, q.listTruststoreCAsStmt, listTruststoreCAs, environmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -616,7 +616,7 @@ type SetCertificateConfigDeployedParams struct {
 }
 
 func (q *Queries) SetCertificateConfigDeployed(ctx context.Context, arg SetCertificateConfigDeployedParams) error {
-	_, err := q.db.ExecContext(ctx, setCertificateConfigDeployed,
+	_, err := q.exec(ctx, q.setCertificateConfigDeployedStmt, setCertificateConfigDeployed,
 		arg.DeployedRevision,
 		arg.DeployedAt,
 		arg.DeployedDer,
@@ -638,7 +638,7 @@ type SetEnvironmentBuiltinRootsParams struct {
 }
 
 func (q *Queries) SetEnvironmentBuiltinRoots(ctx context.Context, arg SetEnvironmentBuiltinRootsParams) error {
-	_, err := q.db.ExecContext(ctx, setEnvironmentBuiltinRoots, arg.BuiltinRoots, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.setEnvironmentBuiltinRootsStmt, setEnvironmentBuiltinRoots, arg.BuiltinRoots, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -653,7 +653,7 @@ type UpdateCertificateParams struct {
 }
 
 func (q *Queries) UpdateCertificate(ctx context.Context, arg UpdateCertificateParams) error {
-	_, err := q.db.ExecContext(ctx, updateCertificate, arg.Description, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.updateCertificateStmt, updateCertificate, arg.Description, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -668,7 +668,7 @@ type UpdateCertificateConfigAliasParams struct {
 }
 
 func (q *Queries) UpdateCertificateConfigAlias(ctx context.Context, arg UpdateCertificateConfigAliasParams) error {
-	_, err := q.db.ExecContext(ctx, updateCertificateConfigAlias, arg.Alias, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.updateCertificateConfigAliasStmt, updateCertificateConfigAlias, arg.Alias, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -706,7 +706,7 @@ type UpsertCertificateConfigParams struct {
 }
 
 func (q *Queries) UpsertCertificateConfig(ctx context.Context, arg UpsertCertificateConfigParams) (CertificateConfig, error) {
-	row := q.db.QueryRowContext(ctx, upsertCertificateConfig,
+	row := q.queryRow(ctx, q.upsertCertificateConfigStmt, upsertCertificateConfig,
 		arg.CertificateID,
 		arg.ProjectID,
 		arg.EnvironmentID,

@@ -7,6 +7,7 @@ package queries
 import (
 	"context"
 	"database/sql"
+	"fmt"
 )
 
 type DBTX interface {
@@ -20,12 +21,1428 @@ func New(db DBTX) *Queries {
 	return &Queries{db: db}
 }
 
+func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
+	q := Queries{db: db}
+	var err error
+	if q.addSignerEnvironmentStmt, err = db.PrepareContext(ctx, addSignerEnvironment); err != nil {
+		return nil, fmt.Errorf("error preparing query AddSignerEnvironment: %w", err)
+	}
+	if q.addSignerStepStmt, err = db.PrepareContext(ctx, addSignerStep); err != nil {
+		return nil, fmt.Errorf("error preparing query AddSignerStep: %w", err)
+	}
+	if q.addTruststoreCAStmt, err = db.PrepareContext(ctx, addTruststoreCA); err != nil {
+		return nil, fmt.Errorf("error preparing query AddTruststoreCA: %w", err)
+	}
+	if q.auditEntriesAfterStmt, err = db.PrepareContext(ctx, auditEntriesAfter); err != nil {
+		return nil, fmt.Errorf("error preparing query AuditEntriesAfter: %w", err)
+	}
+	if q.auditMentionsProjectStmt, err = db.PrepareContext(ctx, auditMentionsProject); err != nil {
+		return nil, fmt.Errorf("error preparing query AuditMentionsProject: %w", err)
+	}
+	if q.bumpEnvironmentRevisionStmt, err = db.PrepareContext(ctx, bumpEnvironmentRevision); err != nil {
+		return nil, fmt.Errorf("error preparing query BumpEnvironmentRevision: %w", err)
+	}
+	if q.certificateAliasOwnerStmt, err = db.PrepareContext(ctx, certificateAliasOwner); err != nil {
+		return nil, fmt.Errorf("error preparing query CertificateAliasOwner: %w", err)
+	}
+	if q.countActiveAdminsStmt, err = db.PrepareContext(ctx, countActiveAdmins); err != nil {
+		return nil, fmt.Errorf("error preparing query CountActiveAdmins: %w", err)
+	}
+	if q.countCertificatesStmt, err = db.PrepareContext(ctx, countCertificates); err != nil {
+		return nil, fmt.Errorf("error preparing query CountCertificates: %w", err)
+	}
+	if q.countCertificatesInProjectStmt, err = db.PrepareContext(ctx, countCertificatesInProject); err != nil {
+		return nil, fmt.Errorf("error preparing query CountCertificatesInProject: %w", err)
+	}
+	if q.countDeploymentsStmt, err = db.PrepareContext(ctx, countDeployments); err != nil {
+		return nil, fmt.Errorf("error preparing query CountDeployments: %w", err)
+	}
+	if q.countJWKsInProjectStmt, err = db.PrepareContext(ctx, countJWKsInProject); err != nil {
+		return nil, fmt.Errorf("error preparing query CountJWKsInProject: %w", err)
+	}
+	if q.countKeysStmt, err = db.PrepareContext(ctx, countKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query CountKeys: %w", err)
+	}
+	if q.countKeysInProjectStmt, err = db.PrepareContext(ctx, countKeysInProject); err != nil {
+		return nil, fmt.Errorf("error preparing query CountKeysInProject: %w", err)
+	}
+	if q.countSignersUsingKeyStmt, err = db.PrepareContext(ctx, countSignersUsingKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CountSignersUsingKey: %w", err)
+	}
+	if q.countSigningKeysStmt, err = db.PrepareContext(ctx, countSigningKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query CountSigningKeys: %w", err)
+	}
+	if q.countSigningKeysInProjectStmt, err = db.PrepareContext(ctx, countSigningKeysInProject); err != nil {
+		return nil, fmt.Errorf("error preparing query CountSigningKeysInProject: %w", err)
+	}
+	if q.countSigningKeysWithLabelStmt, err = db.PrepareContext(ctx, countSigningKeysWithLabel); err != nil {
+		return nil, fmt.Errorf("error preparing query CountSigningKeysWithLabel: %w", err)
+	}
+	if q.countUsersStmt, err = db.PrepareContext(ctx, countUsers); err != nil {
+		return nil, fmt.Errorf("error preparing query CountUsers: %w", err)
+	}
+	if q.createAPITokenStmt, err = db.PrepareContext(ctx, createAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateAPIToken: %w", err)
+	}
+	if q.createCertificateStmt, err = db.PrepareContext(ctx, createCertificate); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateCertificate: %w", err)
+	}
+	if q.createDeploymentStmt, err = db.PrepareContext(ctx, createDeployment); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateDeployment: %w", err)
+	}
+	if q.createEnvironmentStmt, err = db.PrepareContext(ctx, createEnvironment); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateEnvironment: %w", err)
+	}
+	if q.createGatewayTokenStmt, err = db.PrepareContext(ctx, createGatewayToken); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateGatewayToken: %w", err)
+	}
+	if q.createJWKStmt, err = db.PrepareContext(ctx, createJWK); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateJWK: %w", err)
+	}
+	if q.createKeyStmt, err = db.PrepareContext(ctx, createKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateKey: %w", err)
+	}
+	if q.createProjectStmt, err = db.PrepareContext(ctx, createProject); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateProject: %w", err)
+	}
+	if q.createSignerStmt, err = db.PrepareContext(ctx, createSigner); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateSigner: %w", err)
+	}
+	if q.createSigningKeyStmt, err = db.PrepareContext(ctx, createSigningKey); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateSigningKey: %w", err)
+	}
+	if q.createUserStmt, err = db.PrepareContext(ctx, createUser); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateUser: %w", err)
+	}
+	if q.createWebSessionStmt, err = db.PrepareContext(ctx, createWebSession); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateWebSession: %w", err)
+	}
+	if q.deleteCertificateStmt, err = db.PrepareContext(ctx, deleteCertificate); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteCertificate: %w", err)
+	}
+	if q.deleteCertificateConfigStmt, err = db.PrepareContext(ctx, deleteCertificateConfig); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteCertificateConfig: %w", err)
+	}
+	if q.deleteExpiredWebSessionsStmt, err = db.PrepareContext(ctx, deleteExpiredWebSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteExpiredWebSessions: %w", err)
+	}
+	if q.deleteJWKStmt, err = db.PrepareContext(ctx, deleteJWK); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteJWK: %w", err)
+	}
+	if q.deleteKeyStmt, err = db.PrepareContext(ctx, deleteKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteKey: %w", err)
+	}
+	if q.deleteKeyConfigStmt, err = db.PrepareContext(ctx, deleteKeyConfig); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteKeyConfig: %w", err)
+	}
+	if q.deleteLoginThrottleStmt, err = db.PrepareContext(ctx, deleteLoginThrottle); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteLoginThrottle: %w", err)
+	}
+	if q.deleteOtherWebSessionsStmt, err = db.PrepareContext(ctx, deleteOtherWebSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteOtherWebSessions: %w", err)
+	}
+	if q.deleteProjectStmt, err = db.PrepareContext(ctx, deleteProject); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteProject: %w", err)
+	}
+	if q.deleteProjectMemberStmt, err = db.PrepareContext(ctx, deleteProjectMember); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteProjectMember: %w", err)
+	}
+	if q.deleteSettingStmt, err = db.PrepareContext(ctx, deleteSetting); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSetting: %w", err)
+	}
+	if q.deleteSigningKeyStmt, err = db.PrepareContext(ctx, deleteSigningKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSigningKey: %w", err)
+	}
+	if q.deleteSigningKeyPublicationStmt, err = db.PrepareContext(ctx, deleteSigningKeyPublication); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSigningKeyPublication: %w", err)
+	}
+	if q.deleteSoftTokenKeyStmt, err = db.PrepareContext(ctx, deleteSoftTokenKey); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSoftTokenKey: %w", err)
+	}
+	if q.deleteTruststoreCAStmt, err = db.PrepareContext(ctx, deleteTruststoreCA); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteTruststoreCA: %w", err)
+	}
+	if q.deleteUserWebSessionsStmt, err = db.PrepareContext(ctx, deleteUserWebSessions); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteUserWebSessions: %w", err)
+	}
+	if q.deleteWebSessionStmt, err = db.PrepareContext(ctx, deleteWebSession); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteWebSession: %w", err)
+	}
+	if q.disconnectJWKStmt, err = db.PrepareContext(ctx, disconnectJWK); err != nil {
+		return nil, fmt.Errorf("error preparing query DisconnectJWK: %w", err)
+	}
+	if q.getAPITokenByHashStmt, err = db.PrepareContext(ctx, getAPITokenByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPITokenByHash: %w", err)
+	}
+	if q.getAPITokenByUserAndIDStmt, err = db.PrepareContext(ctx, getAPITokenByUserAndID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPITokenByUserAndID: %w", err)
+	}
+	if q.getCertificateByNameStmt, err = db.PrepareContext(ctx, getCertificateByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetCertificateByName: %w", err)
+	}
+	if q.getCertificateConfigStmt, err = db.PrepareContext(ctx, getCertificateConfig); err != nil {
+		return nil, fmt.Errorf("error preparing query GetCertificateConfig: %w", err)
+	}
+	if q.getEnvironmentByNameStmt, err = db.PrepareContext(ctx, getEnvironmentByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetEnvironmentByName: %w", err)
+	}
+	if q.getGatewayTokenByHashStmt, err = db.PrepareContext(ctx, getGatewayTokenByHash); err != nil {
+		return nil, fmt.Errorf("error preparing query GetGatewayTokenByHash: %w", err)
+	}
+	if q.getJWKByNameStmt, err = db.PrepareContext(ctx, getJWKByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetJWKByName: %w", err)
+	}
+	if q.getKeyByNameStmt, err = db.PrepareContext(ctx, getKeyByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeyByName: %w", err)
+	}
+	if q.getKeyConfigStmt, err = db.PrepareContext(ctx, getKeyConfig); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeyConfig: %w", err)
+	}
+	if q.getLoginThrottleStmt, err = db.PrepareContext(ctx, getLoginThrottle); err != nil {
+		return nil, fmt.Errorf("error preparing query GetLoginThrottle: %w", err)
+	}
+	if q.getMemberPermissionsStmt, err = db.PrepareContext(ctx, getMemberPermissions); err != nil {
+		return nil, fmt.Errorf("error preparing query GetMemberPermissions: %w", err)
+	}
+	if q.getProjectByIDStmt, err = db.PrepareContext(ctx, getProjectByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetProjectByID: %w", err)
+	}
+	if q.getProjectByNameStmt, err = db.PrepareContext(ctx, getProjectByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetProjectByName: %w", err)
+	}
+	if q.getSettingStmt, err = db.PrepareContext(ctx, getSetting); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSetting: %w", err)
+	}
+	if q.getSignerStmt, err = db.PrepareContext(ctx, getSigner); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSigner: %w", err)
+	}
+	if q.getSignerByIDStmt, err = db.PrepareContext(ctx, getSignerByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSignerByID: %w", err)
+	}
+	if q.getSigningKeyStmt, err = db.PrepareContext(ctx, getSigningKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSigningKey: %w", err)
+	}
+	if q.getSigningKeyByIDStmt, err = db.PrepareContext(ctx, getSigningKeyByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSigningKeyByID: %w", err)
+	}
+	if q.getSoftTokenKeyStmt, err = db.PrepareContext(ctx, getSoftTokenKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSoftTokenKey: %w", err)
+	}
+	if q.getTruststoreCAStmt, err = db.PrepareContext(ctx, getTruststoreCA); err != nil {
+		return nil, fmt.Errorf("error preparing query GetTruststoreCA: %w", err)
+	}
+	if q.getUserByIDStmt, err = db.PrepareContext(ctx, getUserByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserByID: %w", err)
+	}
+	if q.getUserByUsernameStmt, err = db.PrepareContext(ctx, getUserByUsername); err != nil {
+		return nil, fmt.Errorf("error preparing query GetUserByUsername: %w", err)
+	}
+	if q.getWebSessionStmt, err = db.PrepareContext(ctx, getWebSession); err != nil {
+		return nil, fmt.Errorf("error preparing query GetWebSession: %w", err)
+	}
+	if q.insertAuditEntryStmt, err = db.PrepareContext(ctx, insertAuditEntry); err != nil {
+		return nil, fmt.Errorf("error preparing query InsertAuditEntry: %w", err)
+	}
+	if q.lastAuditEntryStmt, err = db.PrepareContext(ctx, lastAuditEntry); err != nil {
+		return nil, fmt.Errorf("error preparing query LastAuditEntry: %w", err)
+	}
+	if q.listAPITokensByUserStmt, err = db.PrepareContext(ctx, listAPITokensByUser); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPITokensByUser: %w", err)
+	}
+	if q.listAllDeployedPublicJWKsStmt, err = db.PrepareContext(ctx, listAllDeployedPublicJWKs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAllDeployedPublicJWKs: %w", err)
+	}
+	if q.listAllSigningKeyPublicationsStmt, err = db.PrepareContext(ctx, listAllSigningKeyPublications); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAllSigningKeyPublications: %w", err)
+	}
+	if q.listCertificateConfigsStmt, err = db.PrepareContext(ctx, listCertificateConfigs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListCertificateConfigs: %w", err)
+	}
+	if q.listCertificateConfigsForCertificatesStmt, err = db.PrepareContext(ctx, listCertificateConfigsForCertificates); err != nil {
+		return nil, fmt.Errorf("error preparing query ListCertificateConfigsForCertificates: %w", err)
+	}
+	if q.listCertificatesStmt, err = db.PrepareContext(ctx, listCertificates); err != nil {
+		return nil, fmt.Errorf("error preparing query ListCertificates: %w", err)
+	}
+	if q.listDeployedCertificateConfigsStmt, err = db.PrepareContext(ctx, listDeployedCertificateConfigs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDeployedCertificateConfigs: %w", err)
+	}
+	if q.listDeployedJWKConfigsStmt, err = db.PrepareContext(ctx, listDeployedJWKConfigs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDeployedJWKConfigs: %w", err)
+	}
+	if q.listDeployedKeyConfigsStmt, err = db.PrepareContext(ctx, listDeployedKeyConfigs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDeployedKeyConfigs: %w", err)
+	}
+	if q.listDeploymentsStmt, err = db.PrepareContext(ctx, listDeployments); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDeployments: %w", err)
+	}
+	if q.listDueSignerStepsStmt, err = db.PrepareContext(ctx, listDueSignerSteps); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueSignerSteps: %w", err)
+	}
+	if q.listEnvironmentsStmt, err = db.PrepareContext(ctx, listEnvironments); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEnvironments: %w", err)
+	}
+	if q.listGatewayTokensStmt, err = db.PrepareContext(ctx, listGatewayTokens); err != nil {
+		return nil, fmt.Errorf("error preparing query ListGatewayTokens: %w", err)
+	}
+	if q.listJWKConfigsStmt, err = db.PrepareContext(ctx, listJWKConfigs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListJWKConfigs: %w", err)
+	}
+	if q.listJWKsStmt, err = db.PrepareContext(ctx, listJWKs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListJWKs: %w", err)
+	}
+	if q.listJWKsBySourceStmt, err = db.PrepareContext(ctx, listJWKsBySource); err != nil {
+		return nil, fmt.Errorf("error preparing query ListJWKsBySource: %w", err)
+	}
+	if q.listKeyConfigsStmt, err = db.PrepareContext(ctx, listKeyConfigs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeyConfigs: %w", err)
+	}
+	if q.listKeyConfigsForProjectStmt, err = db.PrepareContext(ctx, listKeyConfigsForProject); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeyConfigsForProject: %w", err)
+	}
+	if q.listKeysStmt, err = db.PrepareContext(ctx, listKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeys: %w", err)
+	}
+	if q.listProjectMembersStmt, err = db.PrepareContext(ctx, listProjectMembers); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjectMembers: %w", err)
+	}
+	if q.listProjectNamesWithPermissionStmt, err = db.PrepareContext(ctx, listProjectNamesWithPermission); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjectNamesWithPermission: %w", err)
+	}
+	if q.listProjectsStmt, err = db.PrepareContext(ctx, listProjects); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjects: %w", err)
+	}
+	if q.listProjectsForUserStmt, err = db.PrepareContext(ctx, listProjectsForUser); err != nil {
+		return nil, fmt.Errorf("error preparing query ListProjectsForUser: %w", err)
+	}
+	if q.listSecretKeyConfigsStmt, err = db.PrepareContext(ctx, listSecretKeyConfigs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSecretKeyConfigs: %w", err)
+	}
+	if q.listSignerEnvironmentsStmt, err = db.PrepareContext(ctx, listSignerEnvironments); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSignerEnvironments: %w", err)
+	}
+	if q.listSignerStepsStmt, err = db.PrepareContext(ctx, listSignerSteps); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSignerSteps: %w", err)
+	}
+	if q.listSignersStmt, err = db.PrepareContext(ctx, listSigners); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSigners: %w", err)
+	}
+	if q.listSigningKeyPublicationsStmt, err = db.PrepareContext(ctx, listSigningKeyPublications); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSigningKeyPublications: %w", err)
+	}
+	if q.listSigningKeysStmt, err = db.PrepareContext(ctx, listSigningKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSigningKeys: %w", err)
+	}
+	if q.listSoftTokenKeysStmt, err = db.PrepareContext(ctx, listSoftTokenKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSoftTokenKeys: %w", err)
+	}
+	if q.listTruststoreCAsStmt, err = db.PrepareContext(ctx, listTruststoreCAs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListTruststoreCAs: %w", err)
+	}
+	if q.listUsersStmt, err = db.PrepareContext(ctx, listUsers); err != nil {
+		return nil, fmt.Errorf("error preparing query ListUsers: %w", err)
+	}
+	if q.markSignerStepDoneStmt, err = db.PrepareContext(ctx, markSignerStepDone); err != nil {
+		return nil, fmt.Errorf("error preparing query MarkSignerStepDone: %w", err)
+	}
+	if q.pendingSignerStepsStmt, err = db.PrepareContext(ctx, pendingSignerSteps); err != nil {
+		return nil, fmt.Errorf("error preparing query PendingSignerSteps: %w", err)
+	}
+	if q.putSettingStmt, err = db.PrepareContext(ctx, putSetting); err != nil {
+		return nil, fmt.Errorf("error preparing query PutSetting: %w", err)
+	}
+	if q.putSoftTokenKeyStmt, err = db.PrepareContext(ctx, putSoftTokenKey); err != nil {
+		return nil, fmt.Errorf("error preparing query PutSoftTokenKey: %w", err)
+	}
+	if q.revokeAPITokenStmt, err = db.PrepareContext(ctx, revokeAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeAPIToken: %w", err)
+	}
+	if q.revokeGatewayTokenStmt, err = db.PrepareContext(ctx, revokeGatewayToken); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeGatewayToken: %w", err)
+	}
+	if q.setCertificateConfigDeployedStmt, err = db.PrepareContext(ctx, setCertificateConfigDeployed); err != nil {
+		return nil, fmt.Errorf("error preparing query SetCertificateConfigDeployed: %w", err)
+	}
+	if q.setDeploymentWebhookStatusStmt, err = db.PrepareContext(ctx, setDeploymentWebhookStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query SetDeploymentWebhookStatus: %w", err)
+	}
+	if q.setEnvironmentBuiltinRootsStmt, err = db.PrepareContext(ctx, setEnvironmentBuiltinRoots); err != nil {
+		return nil, fmt.Errorf("error preparing query SetEnvironmentBuiltinRoots: %w", err)
+	}
+	if q.setJWKConfigDeployedStmt, err = db.PrepareContext(ctx, setJWKConfigDeployed); err != nil {
+		return nil, fmt.Errorf("error preparing query SetJWKConfigDeployed: %w", err)
+	}
+	if q.setKeyConfigDeployedStmt, err = db.PrepareContext(ctx, setKeyConfigDeployed); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeyConfigDeployed: %w", err)
+	}
+	if q.setKeyConfigFingerprintsStmt, err = db.PrepareContext(ctx, setKeyConfigFingerprints); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeyConfigFingerprints: %w", err)
+	}
+	if q.setSignerActiveKeyStmt, err = db.PrepareContext(ctx, setSignerActiveKey); err != nil {
+		return nil, fmt.Errorf("error preparing query SetSignerActiveKey: %w", err)
+	}
+	if q.setUserAdminStmt, err = db.PrepareContext(ctx, setUserAdmin); err != nil {
+		return nil, fmt.Errorf("error preparing query SetUserAdmin: %w", err)
+	}
+	if q.setUserDisabledStmt, err = db.PrepareContext(ctx, setUserDisabled); err != nil {
+		return nil, fmt.Errorf("error preparing query SetUserDisabled: %w", err)
+	}
+	if q.setUserPasswordStmt, err = db.PrepareContext(ctx, setUserPassword); err != nil {
+		return nil, fmt.Errorf("error preparing query SetUserPassword: %w", err)
+	}
+	if q.touchAPITokenStmt, err = db.PrepareContext(ctx, touchAPIToken); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchAPIToken: %w", err)
+	}
+	if q.touchGatewayTokenStmt, err = db.PrepareContext(ctx, touchGatewayToken); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchGatewayToken: %w", err)
+	}
+	if q.touchWebSessionStmt, err = db.PrepareContext(ctx, touchWebSession); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchWebSession: %w", err)
+	}
+	if q.updateCertificateStmt, err = db.PrepareContext(ctx, updateCertificate); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateCertificate: %w", err)
+	}
+	if q.updateCertificateConfigAliasStmt, err = db.PrepareContext(ctx, updateCertificateConfigAlias); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateCertificateConfigAlias: %w", err)
+	}
+	if q.updateEnvironmentStmt, err = db.PrepareContext(ctx, updateEnvironment); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateEnvironment: %w", err)
+	}
+	if q.updateKeyStmt, err = db.PrepareContext(ctx, updateKey); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateKey: %w", err)
+	}
+	if q.updateKeyConfigAliasStmt, err = db.PrepareContext(ctx, updateKeyConfigAlias); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateKeyConfigAlias: %w", err)
+	}
+	if q.updateProjectDescriptionStmt, err = db.PrepareContext(ctx, updateProjectDescription); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateProjectDescription: %w", err)
+	}
+	if q.upsertCertificateConfigStmt, err = db.PrepareContext(ctx, upsertCertificateConfig); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertCertificateConfig: %w", err)
+	}
+	if q.upsertJWKConfigStmt, err = db.PrepareContext(ctx, upsertJWKConfig); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertJWKConfig: %w", err)
+	}
+	if q.upsertKeyConfigStmt, err = db.PrepareContext(ctx, upsertKeyConfig); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertKeyConfig: %w", err)
+	}
+	if q.upsertLoginThrottleStmt, err = db.PrepareContext(ctx, upsertLoginThrottle); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertLoginThrottle: %w", err)
+	}
+	if q.upsertProjectMemberStmt, err = db.PrepareContext(ctx, upsertProjectMember); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertProjectMember: %w", err)
+	}
+	if q.upsertSigningKeyPublicationStmt, err = db.PrepareContext(ctx, upsertSigningKeyPublication); err != nil {
+		return nil, fmt.Errorf("error preparing query UpsertSigningKeyPublication: %w", err)
+	}
+	return &q, nil
+}
+
+func (q *Queries) Close() error {
+	var err error
+	if q.addSignerEnvironmentStmt != nil {
+		if cerr := q.addSignerEnvironmentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addSignerEnvironmentStmt: %w", cerr)
+		}
+	}
+	if q.addSignerStepStmt != nil {
+		if cerr := q.addSignerStepStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addSignerStepStmt: %w", cerr)
+		}
+	}
+	if q.addTruststoreCAStmt != nil {
+		if cerr := q.addTruststoreCAStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addTruststoreCAStmt: %w", cerr)
+		}
+	}
+	if q.auditEntriesAfterStmt != nil {
+		if cerr := q.auditEntriesAfterStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing auditEntriesAfterStmt: %w", cerr)
+		}
+	}
+	if q.auditMentionsProjectStmt != nil {
+		if cerr := q.auditMentionsProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing auditMentionsProjectStmt: %w", cerr)
+		}
+	}
+	if q.bumpEnvironmentRevisionStmt != nil {
+		if cerr := q.bumpEnvironmentRevisionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing bumpEnvironmentRevisionStmt: %w", cerr)
+		}
+	}
+	if q.certificateAliasOwnerStmt != nil {
+		if cerr := q.certificateAliasOwnerStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing certificateAliasOwnerStmt: %w", cerr)
+		}
+	}
+	if q.countActiveAdminsStmt != nil {
+		if cerr := q.countActiveAdminsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countActiveAdminsStmt: %w", cerr)
+		}
+	}
+	if q.countCertificatesStmt != nil {
+		if cerr := q.countCertificatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countCertificatesStmt: %w", cerr)
+		}
+	}
+	if q.countCertificatesInProjectStmt != nil {
+		if cerr := q.countCertificatesInProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countCertificatesInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countDeploymentsStmt != nil {
+		if cerr := q.countDeploymentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countDeploymentsStmt: %w", cerr)
+		}
+	}
+	if q.countJWKsInProjectStmt != nil {
+		if cerr := q.countJWKsInProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countJWKsInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countKeysStmt != nil {
+		if cerr := q.countKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countKeysStmt: %w", cerr)
+		}
+	}
+	if q.countKeysInProjectStmt != nil {
+		if cerr := q.countKeysInProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countKeysInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countSignersUsingKeyStmt != nil {
+		if cerr := q.countSignersUsingKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countSignersUsingKeyStmt: %w", cerr)
+		}
+	}
+	if q.countSigningKeysStmt != nil {
+		if cerr := q.countSigningKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countSigningKeysStmt: %w", cerr)
+		}
+	}
+	if q.countSigningKeysInProjectStmt != nil {
+		if cerr := q.countSigningKeysInProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countSigningKeysInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countSigningKeysWithLabelStmt != nil {
+		if cerr := q.countSigningKeysWithLabelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countSigningKeysWithLabelStmt: %w", cerr)
+		}
+	}
+	if q.countUsersStmt != nil {
+		if cerr := q.countUsersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countUsersStmt: %w", cerr)
+		}
+	}
+	if q.createAPITokenStmt != nil {
+		if cerr := q.createAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.createCertificateStmt != nil {
+		if cerr := q.createCertificateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createCertificateStmt: %w", cerr)
+		}
+	}
+	if q.createDeploymentStmt != nil {
+		if cerr := q.createDeploymentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createDeploymentStmt: %w", cerr)
+		}
+	}
+	if q.createEnvironmentStmt != nil {
+		if cerr := q.createEnvironmentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createEnvironmentStmt: %w", cerr)
+		}
+	}
+	if q.createGatewayTokenStmt != nil {
+		if cerr := q.createGatewayTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createGatewayTokenStmt: %w", cerr)
+		}
+	}
+	if q.createJWKStmt != nil {
+		if cerr := q.createJWKStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createJWKStmt: %w", cerr)
+		}
+	}
+	if q.createKeyStmt != nil {
+		if cerr := q.createKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createKeyStmt: %w", cerr)
+		}
+	}
+	if q.createProjectStmt != nil {
+		if cerr := q.createProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createProjectStmt: %w", cerr)
+		}
+	}
+	if q.createSignerStmt != nil {
+		if cerr := q.createSignerStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createSignerStmt: %w", cerr)
+		}
+	}
+	if q.createSigningKeyStmt != nil {
+		if cerr := q.createSigningKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createSigningKeyStmt: %w", cerr)
+		}
+	}
+	if q.createUserStmt != nil {
+		if cerr := q.createUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createUserStmt: %w", cerr)
+		}
+	}
+	if q.createWebSessionStmt != nil {
+		if cerr := q.createWebSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createWebSessionStmt: %w", cerr)
+		}
+	}
+	if q.deleteCertificateStmt != nil {
+		if cerr := q.deleteCertificateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteCertificateStmt: %w", cerr)
+		}
+	}
+	if q.deleteCertificateConfigStmt != nil {
+		if cerr := q.deleteCertificateConfigStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteCertificateConfigStmt: %w", cerr)
+		}
+	}
+	if q.deleteExpiredWebSessionsStmt != nil {
+		if cerr := q.deleteExpiredWebSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteExpiredWebSessionsStmt: %w", cerr)
+		}
+	}
+	if q.deleteJWKStmt != nil {
+		if cerr := q.deleteJWKStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteJWKStmt: %w", cerr)
+		}
+	}
+	if q.deleteKeyStmt != nil {
+		if cerr := q.deleteKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteKeyConfigStmt != nil {
+		if cerr := q.deleteKeyConfigStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteKeyConfigStmt: %w", cerr)
+		}
+	}
+	if q.deleteLoginThrottleStmt != nil {
+		if cerr := q.deleteLoginThrottleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteLoginThrottleStmt: %w", cerr)
+		}
+	}
+	if q.deleteOtherWebSessionsStmt != nil {
+		if cerr := q.deleteOtherWebSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteOtherWebSessionsStmt: %w", cerr)
+		}
+	}
+	if q.deleteProjectStmt != nil {
+		if cerr := q.deleteProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteProjectStmt: %w", cerr)
+		}
+	}
+	if q.deleteProjectMemberStmt != nil {
+		if cerr := q.deleteProjectMemberStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteProjectMemberStmt: %w", cerr)
+		}
+	}
+	if q.deleteSettingStmt != nil {
+		if cerr := q.deleteSettingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSettingStmt: %w", cerr)
+		}
+	}
+	if q.deleteSigningKeyStmt != nil {
+		if cerr := q.deleteSigningKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSigningKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteSigningKeyPublicationStmt != nil {
+		if cerr := q.deleteSigningKeyPublicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSigningKeyPublicationStmt: %w", cerr)
+		}
+	}
+	if q.deleteSoftTokenKeyStmt != nil {
+		if cerr := q.deleteSoftTokenKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSoftTokenKeyStmt: %w", cerr)
+		}
+	}
+	if q.deleteTruststoreCAStmt != nil {
+		if cerr := q.deleteTruststoreCAStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteTruststoreCAStmt: %w", cerr)
+		}
+	}
+	if q.deleteUserWebSessionsStmt != nil {
+		if cerr := q.deleteUserWebSessionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteUserWebSessionsStmt: %w", cerr)
+		}
+	}
+	if q.deleteWebSessionStmt != nil {
+		if cerr := q.deleteWebSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteWebSessionStmt: %w", cerr)
+		}
+	}
+	if q.disconnectJWKStmt != nil {
+		if cerr := q.disconnectJWKStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing disconnectJWKStmt: %w", cerr)
+		}
+	}
+	if q.getAPITokenByHashStmt != nil {
+		if cerr := q.getAPITokenByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPITokenByHashStmt: %w", cerr)
+		}
+	}
+	if q.getAPITokenByUserAndIDStmt != nil {
+		if cerr := q.getAPITokenByUserAndIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPITokenByUserAndIDStmt: %w", cerr)
+		}
+	}
+	if q.getCertificateByNameStmt != nil {
+		if cerr := q.getCertificateByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getCertificateByNameStmt: %w", cerr)
+		}
+	}
+	if q.getCertificateConfigStmt != nil {
+		if cerr := q.getCertificateConfigStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getCertificateConfigStmt: %w", cerr)
+		}
+	}
+	if q.getEnvironmentByNameStmt != nil {
+		if cerr := q.getEnvironmentByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getEnvironmentByNameStmt: %w", cerr)
+		}
+	}
+	if q.getGatewayTokenByHashStmt != nil {
+		if cerr := q.getGatewayTokenByHashStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getGatewayTokenByHashStmt: %w", cerr)
+		}
+	}
+	if q.getJWKByNameStmt != nil {
+		if cerr := q.getJWKByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getJWKByNameStmt: %w", cerr)
+		}
+	}
+	if q.getKeyByNameStmt != nil {
+		if cerr := q.getKeyByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeyByNameStmt: %w", cerr)
+		}
+	}
+	if q.getKeyConfigStmt != nil {
+		if cerr := q.getKeyConfigStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeyConfigStmt: %w", cerr)
+		}
+	}
+	if q.getLoginThrottleStmt != nil {
+		if cerr := q.getLoginThrottleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getLoginThrottleStmt: %w", cerr)
+		}
+	}
+	if q.getMemberPermissionsStmt != nil {
+		if cerr := q.getMemberPermissionsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getMemberPermissionsStmt: %w", cerr)
+		}
+	}
+	if q.getProjectByIDStmt != nil {
+		if cerr := q.getProjectByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getProjectByIDStmt: %w", cerr)
+		}
+	}
+	if q.getProjectByNameStmt != nil {
+		if cerr := q.getProjectByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getProjectByNameStmt: %w", cerr)
+		}
+	}
+	if q.getSettingStmt != nil {
+		if cerr := q.getSettingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSettingStmt: %w", cerr)
+		}
+	}
+	if q.getSignerStmt != nil {
+		if cerr := q.getSignerStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSignerStmt: %w", cerr)
+		}
+	}
+	if q.getSignerByIDStmt != nil {
+		if cerr := q.getSignerByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSignerByIDStmt: %w", cerr)
+		}
+	}
+	if q.getSigningKeyStmt != nil {
+		if cerr := q.getSigningKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSigningKeyStmt: %w", cerr)
+		}
+	}
+	if q.getSigningKeyByIDStmt != nil {
+		if cerr := q.getSigningKeyByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSigningKeyByIDStmt: %w", cerr)
+		}
+	}
+	if q.getSoftTokenKeyStmt != nil {
+		if cerr := q.getSoftTokenKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSoftTokenKeyStmt: %w", cerr)
+		}
+	}
+	if q.getTruststoreCAStmt != nil {
+		if cerr := q.getTruststoreCAStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getTruststoreCAStmt: %w", cerr)
+		}
+	}
+	if q.getUserByIDStmt != nil {
+		if cerr := q.getUserByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserByIDStmt: %w", cerr)
+		}
+	}
+	if q.getUserByUsernameStmt != nil {
+		if cerr := q.getUserByUsernameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getUserByUsernameStmt: %w", cerr)
+		}
+	}
+	if q.getWebSessionStmt != nil {
+		if cerr := q.getWebSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getWebSessionStmt: %w", cerr)
+		}
+	}
+	if q.insertAuditEntryStmt != nil {
+		if cerr := q.insertAuditEntryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing insertAuditEntryStmt: %w", cerr)
+		}
+	}
+	if q.lastAuditEntryStmt != nil {
+		if cerr := q.lastAuditEntryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing lastAuditEntryStmt: %w", cerr)
+		}
+	}
+	if q.listAPITokensByUserStmt != nil {
+		if cerr := q.listAPITokensByUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPITokensByUserStmt: %w", cerr)
+		}
+	}
+	if q.listAllDeployedPublicJWKsStmt != nil {
+		if cerr := q.listAllDeployedPublicJWKsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAllDeployedPublicJWKsStmt: %w", cerr)
+		}
+	}
+	if q.listAllSigningKeyPublicationsStmt != nil {
+		if cerr := q.listAllSigningKeyPublicationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAllSigningKeyPublicationsStmt: %w", cerr)
+		}
+	}
+	if q.listCertificateConfigsStmt != nil {
+		if cerr := q.listCertificateConfigsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listCertificateConfigsStmt: %w", cerr)
+		}
+	}
+	if q.listCertificateConfigsForCertificatesStmt != nil {
+		if cerr := q.listCertificateConfigsForCertificatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listCertificateConfigsForCertificatesStmt: %w", cerr)
+		}
+	}
+	if q.listCertificatesStmt != nil {
+		if cerr := q.listCertificatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listCertificatesStmt: %w", cerr)
+		}
+	}
+	if q.listDeployedCertificateConfigsStmt != nil {
+		if cerr := q.listDeployedCertificateConfigsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDeployedCertificateConfigsStmt: %w", cerr)
+		}
+	}
+	if q.listDeployedJWKConfigsStmt != nil {
+		if cerr := q.listDeployedJWKConfigsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDeployedJWKConfigsStmt: %w", cerr)
+		}
+	}
+	if q.listDeployedKeyConfigsStmt != nil {
+		if cerr := q.listDeployedKeyConfigsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDeployedKeyConfigsStmt: %w", cerr)
+		}
+	}
+	if q.listDeploymentsStmt != nil {
+		if cerr := q.listDeploymentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDeploymentsStmt: %w", cerr)
+		}
+	}
+	if q.listDueSignerStepsStmt != nil {
+		if cerr := q.listDueSignerStepsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueSignerStepsStmt: %w", cerr)
+		}
+	}
+	if q.listEnvironmentsStmt != nil {
+		if cerr := q.listEnvironmentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEnvironmentsStmt: %w", cerr)
+		}
+	}
+	if q.listGatewayTokensStmt != nil {
+		if cerr := q.listGatewayTokensStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listGatewayTokensStmt: %w", cerr)
+		}
+	}
+	if q.listJWKConfigsStmt != nil {
+		if cerr := q.listJWKConfigsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listJWKConfigsStmt: %w", cerr)
+		}
+	}
+	if q.listJWKsStmt != nil {
+		if cerr := q.listJWKsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listJWKsStmt: %w", cerr)
+		}
+	}
+	if q.listJWKsBySourceStmt != nil {
+		if cerr := q.listJWKsBySourceStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listJWKsBySourceStmt: %w", cerr)
+		}
+	}
+	if q.listKeyConfigsStmt != nil {
+		if cerr := q.listKeyConfigsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeyConfigsStmt: %w", cerr)
+		}
+	}
+	if q.listKeyConfigsForProjectStmt != nil {
+		if cerr := q.listKeyConfigsForProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeyConfigsForProjectStmt: %w", cerr)
+		}
+	}
+	if q.listKeysStmt != nil {
+		if cerr := q.listKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeysStmt: %w", cerr)
+		}
+	}
+	if q.listProjectMembersStmt != nil {
+		if cerr := q.listProjectMembersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectMembersStmt: %w", cerr)
+		}
+	}
+	if q.listProjectNamesWithPermissionStmt != nil {
+		if cerr := q.listProjectNamesWithPermissionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectNamesWithPermissionStmt: %w", cerr)
+		}
+	}
+	if q.listProjectsStmt != nil {
+		if cerr := q.listProjectsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectsStmt: %w", cerr)
+		}
+	}
+	if q.listProjectsForUserStmt != nil {
+		if cerr := q.listProjectsForUserStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listProjectsForUserStmt: %w", cerr)
+		}
+	}
+	if q.listSecretKeyConfigsStmt != nil {
+		if cerr := q.listSecretKeyConfigsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSecretKeyConfigsStmt: %w", cerr)
+		}
+	}
+	if q.listSignerEnvironmentsStmt != nil {
+		if cerr := q.listSignerEnvironmentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSignerEnvironmentsStmt: %w", cerr)
+		}
+	}
+	if q.listSignerStepsStmt != nil {
+		if cerr := q.listSignerStepsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSignerStepsStmt: %w", cerr)
+		}
+	}
+	if q.listSignersStmt != nil {
+		if cerr := q.listSignersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSignersStmt: %w", cerr)
+		}
+	}
+	if q.listSigningKeyPublicationsStmt != nil {
+		if cerr := q.listSigningKeyPublicationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSigningKeyPublicationsStmt: %w", cerr)
+		}
+	}
+	if q.listSigningKeysStmt != nil {
+		if cerr := q.listSigningKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSigningKeysStmt: %w", cerr)
+		}
+	}
+	if q.listSoftTokenKeysStmt != nil {
+		if cerr := q.listSoftTokenKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSoftTokenKeysStmt: %w", cerr)
+		}
+	}
+	if q.listTruststoreCAsStmt != nil {
+		if cerr := q.listTruststoreCAsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listTruststoreCAsStmt: %w", cerr)
+		}
+	}
+	if q.listUsersStmt != nil {
+		if cerr := q.listUsersStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listUsersStmt: %w", cerr)
+		}
+	}
+	if q.markSignerStepDoneStmt != nil {
+		if cerr := q.markSignerStepDoneStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing markSignerStepDoneStmt: %w", cerr)
+		}
+	}
+	if q.pendingSignerStepsStmt != nil {
+		if cerr := q.pendingSignerStepsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing pendingSignerStepsStmt: %w", cerr)
+		}
+	}
+	if q.putSettingStmt != nil {
+		if cerr := q.putSettingStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing putSettingStmt: %w", cerr)
+		}
+	}
+	if q.putSoftTokenKeyStmt != nil {
+		if cerr := q.putSoftTokenKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing putSoftTokenKeyStmt: %w", cerr)
+		}
+	}
+	if q.revokeAPITokenStmt != nil {
+		if cerr := q.revokeAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.revokeGatewayTokenStmt != nil {
+		if cerr := q.revokeGatewayTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeGatewayTokenStmt: %w", cerr)
+		}
+	}
+	if q.setCertificateConfigDeployedStmt != nil {
+		if cerr := q.setCertificateConfigDeployedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setCertificateConfigDeployedStmt: %w", cerr)
+		}
+	}
+	if q.setDeploymentWebhookStatusStmt != nil {
+		if cerr := q.setDeploymentWebhookStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setDeploymentWebhookStatusStmt: %w", cerr)
+		}
+	}
+	if q.setEnvironmentBuiltinRootsStmt != nil {
+		if cerr := q.setEnvironmentBuiltinRootsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setEnvironmentBuiltinRootsStmt: %w", cerr)
+		}
+	}
+	if q.setJWKConfigDeployedStmt != nil {
+		if cerr := q.setJWKConfigDeployedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setJWKConfigDeployedStmt: %w", cerr)
+		}
+	}
+	if q.setKeyConfigDeployedStmt != nil {
+		if cerr := q.setKeyConfigDeployedStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeyConfigDeployedStmt: %w", cerr)
+		}
+	}
+	if q.setKeyConfigFingerprintsStmt != nil {
+		if cerr := q.setKeyConfigFingerprintsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeyConfigFingerprintsStmt: %w", cerr)
+		}
+	}
+	if q.setSignerActiveKeyStmt != nil {
+		if cerr := q.setSignerActiveKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setSignerActiveKeyStmt: %w", cerr)
+		}
+	}
+	if q.setUserAdminStmt != nil {
+		if cerr := q.setUserAdminStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setUserAdminStmt: %w", cerr)
+		}
+	}
+	if q.setUserDisabledStmt != nil {
+		if cerr := q.setUserDisabledStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setUserDisabledStmt: %w", cerr)
+		}
+	}
+	if q.setUserPasswordStmt != nil {
+		if cerr := q.setUserPasswordStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setUserPasswordStmt: %w", cerr)
+		}
+	}
+	if q.touchAPITokenStmt != nil {
+		if cerr := q.touchAPITokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.touchGatewayTokenStmt != nil {
+		if cerr := q.touchGatewayTokenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchGatewayTokenStmt: %w", cerr)
+		}
+	}
+	if q.touchWebSessionStmt != nil {
+		if cerr := q.touchWebSessionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchWebSessionStmt: %w", cerr)
+		}
+	}
+	if q.updateCertificateStmt != nil {
+		if cerr := q.updateCertificateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateCertificateStmt: %w", cerr)
+		}
+	}
+	if q.updateCertificateConfigAliasStmt != nil {
+		if cerr := q.updateCertificateConfigAliasStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateCertificateConfigAliasStmt: %w", cerr)
+		}
+	}
+	if q.updateEnvironmentStmt != nil {
+		if cerr := q.updateEnvironmentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateEnvironmentStmt: %w", cerr)
+		}
+	}
+	if q.updateKeyStmt != nil {
+		if cerr := q.updateKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateKeyStmt: %w", cerr)
+		}
+	}
+	if q.updateKeyConfigAliasStmt != nil {
+		if cerr := q.updateKeyConfigAliasStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateKeyConfigAliasStmt: %w", cerr)
+		}
+	}
+	if q.updateProjectDescriptionStmt != nil {
+		if cerr := q.updateProjectDescriptionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateProjectDescriptionStmt: %w", cerr)
+		}
+	}
+	if q.upsertCertificateConfigStmt != nil {
+		if cerr := q.upsertCertificateConfigStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertCertificateConfigStmt: %w", cerr)
+		}
+	}
+	if q.upsertJWKConfigStmt != nil {
+		if cerr := q.upsertJWKConfigStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertJWKConfigStmt: %w", cerr)
+		}
+	}
+	if q.upsertKeyConfigStmt != nil {
+		if cerr := q.upsertKeyConfigStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertKeyConfigStmt: %w", cerr)
+		}
+	}
+	if q.upsertLoginThrottleStmt != nil {
+		if cerr := q.upsertLoginThrottleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertLoginThrottleStmt: %w", cerr)
+		}
+	}
+	if q.upsertProjectMemberStmt != nil {
+		if cerr := q.upsertProjectMemberStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertProjectMemberStmt: %w", cerr)
+		}
+	}
+	if q.upsertSigningKeyPublicationStmt != nil {
+		if cerr := q.upsertSigningKeyPublicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing upsertSigningKeyPublicationStmt: %w", cerr)
+		}
+	}
+	return err
+}
+
+func (q *Queries) exec(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (sql.Result, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).ExecContext(ctx, args...)
+	case stmt != nil:
+		return stmt.ExecContext(ctx, args...)
+	default:
+		return q.db.ExecContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) query(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) (*sql.Rows, error) {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryContext(ctx, args...)
+	default:
+		return q.db.QueryContext(ctx, query, args...)
+	}
+}
+
+func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, args ...interface{}) *sql.Row {
+	switch {
+	case stmt != nil && q.tx != nil:
+		return q.tx.StmtContext(ctx, stmt).QueryRowContext(ctx, args...)
+	case stmt != nil:
+		return stmt.QueryRowContext(ctx, args...)
+	default:
+		return q.db.QueryRowContext(ctx, query, args...)
+	}
+}
+
 type Queries struct {
-	db DBTX
+	db                                        DBTX
+	tx                                        *sql.Tx
+	addSignerEnvironmentStmt                  *sql.Stmt
+	addSignerStepStmt                         *sql.Stmt
+	addTruststoreCAStmt                       *sql.Stmt
+	auditEntriesAfterStmt                     *sql.Stmt
+	auditMentionsProjectStmt                  *sql.Stmt
+	bumpEnvironmentRevisionStmt               *sql.Stmt
+	certificateAliasOwnerStmt                 *sql.Stmt
+	countActiveAdminsStmt                     *sql.Stmt
+	countCertificatesStmt                     *sql.Stmt
+	countCertificatesInProjectStmt            *sql.Stmt
+	countDeploymentsStmt                      *sql.Stmt
+	countJWKsInProjectStmt                    *sql.Stmt
+	countKeysStmt                             *sql.Stmt
+	countKeysInProjectStmt                    *sql.Stmt
+	countSignersUsingKeyStmt                  *sql.Stmt
+	countSigningKeysStmt                      *sql.Stmt
+	countSigningKeysInProjectStmt             *sql.Stmt
+	countSigningKeysWithLabelStmt             *sql.Stmt
+	countUsersStmt                            *sql.Stmt
+	createAPITokenStmt                        *sql.Stmt
+	createCertificateStmt                     *sql.Stmt
+	createDeploymentStmt                      *sql.Stmt
+	createEnvironmentStmt                     *sql.Stmt
+	createGatewayTokenStmt                    *sql.Stmt
+	createJWKStmt                             *sql.Stmt
+	createKeyStmt                             *sql.Stmt
+	createProjectStmt                         *sql.Stmt
+	createSignerStmt                          *sql.Stmt
+	createSigningKeyStmt                      *sql.Stmt
+	createUserStmt                            *sql.Stmt
+	createWebSessionStmt                      *sql.Stmt
+	deleteCertificateStmt                     *sql.Stmt
+	deleteCertificateConfigStmt               *sql.Stmt
+	deleteExpiredWebSessionsStmt              *sql.Stmt
+	deleteJWKStmt                             *sql.Stmt
+	deleteKeyStmt                             *sql.Stmt
+	deleteKeyConfigStmt                       *sql.Stmt
+	deleteLoginThrottleStmt                   *sql.Stmt
+	deleteOtherWebSessionsStmt                *sql.Stmt
+	deleteProjectStmt                         *sql.Stmt
+	deleteProjectMemberStmt                   *sql.Stmt
+	deleteSettingStmt                         *sql.Stmt
+	deleteSigningKeyStmt                      *sql.Stmt
+	deleteSigningKeyPublicationStmt           *sql.Stmt
+	deleteSoftTokenKeyStmt                    *sql.Stmt
+	deleteTruststoreCAStmt                    *sql.Stmt
+	deleteUserWebSessionsStmt                 *sql.Stmt
+	deleteWebSessionStmt                      *sql.Stmt
+	disconnectJWKStmt                         *sql.Stmt
+	getAPITokenByHashStmt                     *sql.Stmt
+	getAPITokenByUserAndIDStmt                *sql.Stmt
+	getCertificateByNameStmt                  *sql.Stmt
+	getCertificateConfigStmt                  *sql.Stmt
+	getEnvironmentByNameStmt                  *sql.Stmt
+	getGatewayTokenByHashStmt                 *sql.Stmt
+	getJWKByNameStmt                          *sql.Stmt
+	getKeyByNameStmt                          *sql.Stmt
+	getKeyConfigStmt                          *sql.Stmt
+	getLoginThrottleStmt                      *sql.Stmt
+	getMemberPermissionsStmt                  *sql.Stmt
+	getProjectByIDStmt                        *sql.Stmt
+	getProjectByNameStmt                      *sql.Stmt
+	getSettingStmt                            *sql.Stmt
+	getSignerStmt                             *sql.Stmt
+	getSignerByIDStmt                         *sql.Stmt
+	getSigningKeyStmt                         *sql.Stmt
+	getSigningKeyByIDStmt                     *sql.Stmt
+	getSoftTokenKeyStmt                       *sql.Stmt
+	getTruststoreCAStmt                       *sql.Stmt
+	getUserByIDStmt                           *sql.Stmt
+	getUserByUsernameStmt                     *sql.Stmt
+	getWebSessionStmt                         *sql.Stmt
+	insertAuditEntryStmt                      *sql.Stmt
+	lastAuditEntryStmt                        *sql.Stmt
+	listAPITokensByUserStmt                   *sql.Stmt
+	listAllDeployedPublicJWKsStmt             *sql.Stmt
+	listAllSigningKeyPublicationsStmt         *sql.Stmt
+	listCertificateConfigsStmt                *sql.Stmt
+	listCertificateConfigsForCertificatesStmt *sql.Stmt
+	listCertificatesStmt                      *sql.Stmt
+	listDeployedCertificateConfigsStmt        *sql.Stmt
+	listDeployedJWKConfigsStmt                *sql.Stmt
+	listDeployedKeyConfigsStmt                *sql.Stmt
+	listDeploymentsStmt                       *sql.Stmt
+	listDueSignerStepsStmt                    *sql.Stmt
+	listEnvironmentsStmt                      *sql.Stmt
+	listGatewayTokensStmt                     *sql.Stmt
+	listJWKConfigsStmt                        *sql.Stmt
+	listJWKsStmt                              *sql.Stmt
+	listJWKsBySourceStmt                      *sql.Stmt
+	listKeyConfigsStmt                        *sql.Stmt
+	listKeyConfigsForProjectStmt              *sql.Stmt
+	listKeysStmt                              *sql.Stmt
+	listProjectMembersStmt                    *sql.Stmt
+	listProjectNamesWithPermissionStmt        *sql.Stmt
+	listProjectsStmt                          *sql.Stmt
+	listProjectsForUserStmt                   *sql.Stmt
+	listSecretKeyConfigsStmt                  *sql.Stmt
+	listSignerEnvironmentsStmt                *sql.Stmt
+	listSignerStepsStmt                       *sql.Stmt
+	listSignersStmt                           *sql.Stmt
+	listSigningKeyPublicationsStmt            *sql.Stmt
+	listSigningKeysStmt                       *sql.Stmt
+	listSoftTokenKeysStmt                     *sql.Stmt
+	listTruststoreCAsStmt                     *sql.Stmt
+	listUsersStmt                             *sql.Stmt
+	markSignerStepDoneStmt                    *sql.Stmt
+	pendingSignerStepsStmt                    *sql.Stmt
+	putSettingStmt                            *sql.Stmt
+	putSoftTokenKeyStmt                       *sql.Stmt
+	revokeAPITokenStmt                        *sql.Stmt
+	revokeGatewayTokenStmt                    *sql.Stmt
+	setCertificateConfigDeployedStmt          *sql.Stmt
+	setDeploymentWebhookStatusStmt            *sql.Stmt
+	setEnvironmentBuiltinRootsStmt            *sql.Stmt
+	setJWKConfigDeployedStmt                  *sql.Stmt
+	setKeyConfigDeployedStmt                  *sql.Stmt
+	setKeyConfigFingerprintsStmt              *sql.Stmt
+	setSignerActiveKeyStmt                    *sql.Stmt
+	setUserAdminStmt                          *sql.Stmt
+	setUserDisabledStmt                       *sql.Stmt
+	setUserPasswordStmt                       *sql.Stmt
+	touchAPITokenStmt                         *sql.Stmt
+	touchGatewayTokenStmt                     *sql.Stmt
+	touchWebSessionStmt                       *sql.Stmt
+	updateCertificateStmt                     *sql.Stmt
+	updateCertificateConfigAliasStmt          *sql.Stmt
+	updateEnvironmentStmt                     *sql.Stmt
+	updateKeyStmt                             *sql.Stmt
+	updateKeyConfigAliasStmt                  *sql.Stmt
+	updateProjectDescriptionStmt              *sql.Stmt
+	upsertCertificateConfigStmt               *sql.Stmt
+	upsertJWKConfigStmt                       *sql.Stmt
+	upsertKeyConfigStmt                       *sql.Stmt
+	upsertLoginThrottleStmt                   *sql.Stmt
+	upsertProjectMemberStmt                   *sql.Stmt
+	upsertSigningKeyPublicationStmt           *sql.Stmt
 }
 
 func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
-		db: tx,
+		db:                                        tx,
+		tx:                                        tx,
+		addSignerEnvironmentStmt:                  q.addSignerEnvironmentStmt,
+		addSignerStepStmt:                         q.addSignerStepStmt,
+		addTruststoreCAStmt:                       q.addTruststoreCAStmt,
+		auditEntriesAfterStmt:                     q.auditEntriesAfterStmt,
+		auditMentionsProjectStmt:                  q.auditMentionsProjectStmt,
+		bumpEnvironmentRevisionStmt:               q.bumpEnvironmentRevisionStmt,
+		certificateAliasOwnerStmt:                 q.certificateAliasOwnerStmt,
+		countActiveAdminsStmt:                     q.countActiveAdminsStmt,
+		countCertificatesStmt:                     q.countCertificatesStmt,
+		countCertificatesInProjectStmt:            q.countCertificatesInProjectStmt,
+		countDeploymentsStmt:                      q.countDeploymentsStmt,
+		countJWKsInProjectStmt:                    q.countJWKsInProjectStmt,
+		countKeysStmt:                             q.countKeysStmt,
+		countKeysInProjectStmt:                    q.countKeysInProjectStmt,
+		countSignersUsingKeyStmt:                  q.countSignersUsingKeyStmt,
+		countSigningKeysStmt:                      q.countSigningKeysStmt,
+		countSigningKeysInProjectStmt:             q.countSigningKeysInProjectStmt,
+		countSigningKeysWithLabelStmt:             q.countSigningKeysWithLabelStmt,
+		countUsersStmt:                            q.countUsersStmt,
+		createAPITokenStmt:                        q.createAPITokenStmt,
+		createCertificateStmt:                     q.createCertificateStmt,
+		createDeploymentStmt:                      q.createDeploymentStmt,
+		createEnvironmentStmt:                     q.createEnvironmentStmt,
+		createGatewayTokenStmt:                    q.createGatewayTokenStmt,
+		createJWKStmt:                             q.createJWKStmt,
+		createKeyStmt:                             q.createKeyStmt,
+		createProjectStmt:                         q.createProjectStmt,
+		createSignerStmt:                          q.createSignerStmt,
+		createSigningKeyStmt:                      q.createSigningKeyStmt,
+		createUserStmt:                            q.createUserStmt,
+		createWebSessionStmt:                      q.createWebSessionStmt,
+		deleteCertificateStmt:                     q.deleteCertificateStmt,
+		deleteCertificateConfigStmt:               q.deleteCertificateConfigStmt,
+		deleteExpiredWebSessionsStmt:              q.deleteExpiredWebSessionsStmt,
+		deleteJWKStmt:                             q.deleteJWKStmt,
+		deleteKeyStmt:                             q.deleteKeyStmt,
+		deleteKeyConfigStmt:                       q.deleteKeyConfigStmt,
+		deleteLoginThrottleStmt:                   q.deleteLoginThrottleStmt,
+		deleteOtherWebSessionsStmt:                q.deleteOtherWebSessionsStmt,
+		deleteProjectStmt:                         q.deleteProjectStmt,
+		deleteProjectMemberStmt:                   q.deleteProjectMemberStmt,
+		deleteSettingStmt:                         q.deleteSettingStmt,
+		deleteSigningKeyStmt:                      q.deleteSigningKeyStmt,
+		deleteSigningKeyPublicationStmt:           q.deleteSigningKeyPublicationStmt,
+		deleteSoftTokenKeyStmt:                    q.deleteSoftTokenKeyStmt,
+		deleteTruststoreCAStmt:                    q.deleteTruststoreCAStmt,
+		deleteUserWebSessionsStmt:                 q.deleteUserWebSessionsStmt,
+		deleteWebSessionStmt:                      q.deleteWebSessionStmt,
+		disconnectJWKStmt:                         q.disconnectJWKStmt,
+		getAPITokenByHashStmt:                     q.getAPITokenByHashStmt,
+		getAPITokenByUserAndIDStmt:                q.getAPITokenByUserAndIDStmt,
+		getCertificateByNameStmt:                  q.getCertificateByNameStmt,
+		getCertificateConfigStmt:                  q.getCertificateConfigStmt,
+		getEnvironmentByNameStmt:                  q.getEnvironmentByNameStmt,
+		getGatewayTokenByHashStmt:                 q.getGatewayTokenByHashStmt,
+		getJWKByNameStmt:                          q.getJWKByNameStmt,
+		getKeyByNameStmt:                          q.getKeyByNameStmt,
+		getKeyConfigStmt:                          q.getKeyConfigStmt,
+		getLoginThrottleStmt:                      q.getLoginThrottleStmt,
+		getMemberPermissionsStmt:                  q.getMemberPermissionsStmt,
+		getProjectByIDStmt:                        q.getProjectByIDStmt,
+		getProjectByNameStmt:                      q.getProjectByNameStmt,
+		getSettingStmt:                            q.getSettingStmt,
+		getSignerStmt:                             q.getSignerStmt,
+		getSignerByIDStmt:                         q.getSignerByIDStmt,
+		getSigningKeyStmt:                         q.getSigningKeyStmt,
+		getSigningKeyByIDStmt:                     q.getSigningKeyByIDStmt,
+		getSoftTokenKeyStmt:                       q.getSoftTokenKeyStmt,
+		getTruststoreCAStmt:                       q.getTruststoreCAStmt,
+		getUserByIDStmt:                           q.getUserByIDStmt,
+		getUserByUsernameStmt:                     q.getUserByUsernameStmt,
+		getWebSessionStmt:                         q.getWebSessionStmt,
+		insertAuditEntryStmt:                      q.insertAuditEntryStmt,
+		lastAuditEntryStmt:                        q.lastAuditEntryStmt,
+		listAPITokensByUserStmt:                   q.listAPITokensByUserStmt,
+		listAllDeployedPublicJWKsStmt:             q.listAllDeployedPublicJWKsStmt,
+		listAllSigningKeyPublicationsStmt:         q.listAllSigningKeyPublicationsStmt,
+		listCertificateConfigsStmt:                q.listCertificateConfigsStmt,
+		listCertificateConfigsForCertificatesStmt: q.listCertificateConfigsForCertificatesStmt,
+		listCertificatesStmt:                      q.listCertificatesStmt,
+		listDeployedCertificateConfigsStmt:        q.listDeployedCertificateConfigsStmt,
+		listDeployedJWKConfigsStmt:                q.listDeployedJWKConfigsStmt,
+		listDeployedKeyConfigsStmt:                q.listDeployedKeyConfigsStmt,
+		listDeploymentsStmt:                       q.listDeploymentsStmt,
+		listDueSignerStepsStmt:                    q.listDueSignerStepsStmt,
+		listEnvironmentsStmt:                      q.listEnvironmentsStmt,
+		listGatewayTokensStmt:                     q.listGatewayTokensStmt,
+		listJWKConfigsStmt:                        q.listJWKConfigsStmt,
+		listJWKsStmt:                              q.listJWKsStmt,
+		listJWKsBySourceStmt:                      q.listJWKsBySourceStmt,
+		listKeyConfigsStmt:                        q.listKeyConfigsStmt,
+		listKeyConfigsForProjectStmt:              q.listKeyConfigsForProjectStmt,
+		listKeysStmt:                              q.listKeysStmt,
+		listProjectMembersStmt:                    q.listProjectMembersStmt,
+		listProjectNamesWithPermissionStmt:        q.listProjectNamesWithPermissionStmt,
+		listProjectsStmt:                          q.listProjectsStmt,
+		listProjectsForUserStmt:                   q.listProjectsForUserStmt,
+		listSecretKeyConfigsStmt:                  q.listSecretKeyConfigsStmt,
+		listSignerEnvironmentsStmt:                q.listSignerEnvironmentsStmt,
+		listSignerStepsStmt:                       q.listSignerStepsStmt,
+		listSignersStmt:                           q.listSignersStmt,
+		listSigningKeyPublicationsStmt:            q.listSigningKeyPublicationsStmt,
+		listSigningKeysStmt:                       q.listSigningKeysStmt,
+		listSoftTokenKeysStmt:                     q.listSoftTokenKeysStmt,
+		listTruststoreCAsStmt:                     q.listTruststoreCAsStmt,
+		listUsersStmt:                             q.listUsersStmt,
+		markSignerStepDoneStmt:                    q.markSignerStepDoneStmt,
+		pendingSignerStepsStmt:                    q.pendingSignerStepsStmt,
+		putSettingStmt:                            q.putSettingStmt,
+		putSoftTokenKeyStmt:                       q.putSoftTokenKeyStmt,
+		revokeAPITokenStmt:                        q.revokeAPITokenStmt,
+		revokeGatewayTokenStmt:                    q.revokeGatewayTokenStmt,
+		setCertificateConfigDeployedStmt:          q.setCertificateConfigDeployedStmt,
+		setDeploymentWebhookStatusStmt:            q.setDeploymentWebhookStatusStmt,
+		setEnvironmentBuiltinRootsStmt:            q.setEnvironmentBuiltinRootsStmt,
+		setJWKConfigDeployedStmt:                  q.setJWKConfigDeployedStmt,
+		setKeyConfigDeployedStmt:                  q.setKeyConfigDeployedStmt,
+		setKeyConfigFingerprintsStmt:              q.setKeyConfigFingerprintsStmt,
+		setSignerActiveKeyStmt:                    q.setSignerActiveKeyStmt,
+		setUserAdminStmt:                          q.setUserAdminStmt,
+		setUserDisabledStmt:                       q.setUserDisabledStmt,
+		setUserPasswordStmt:                       q.setUserPasswordStmt,
+		touchAPITokenStmt:                         q.touchAPITokenStmt,
+		touchGatewayTokenStmt:                     q.touchGatewayTokenStmt,
+		touchWebSessionStmt:                       q.touchWebSessionStmt,
+		updateCertificateStmt:                     q.updateCertificateStmt,
+		updateCertificateConfigAliasStmt:          q.updateCertificateConfigAliasStmt,
+		updateEnvironmentStmt:                     q.updateEnvironmentStmt,
+		updateKeyStmt:                             q.updateKeyStmt,
+		updateKeyConfigAliasStmt:                  q.updateKeyConfigAliasStmt,
+		updateProjectDescriptionStmt:              q.updateProjectDescriptionStmt,
+		upsertCertificateConfigStmt:               q.upsertCertificateConfigStmt,
+		upsertJWKConfigStmt:                       q.upsertJWKConfigStmt,
+		upsertKeyConfigStmt:                       q.upsertKeyConfigStmt,
+		upsertLoginThrottleStmt:                   q.upsertLoginThrottleStmt,
+		upsertProjectMemberStmt:                   q.upsertProjectMemberStmt,
+		upsertSigningKeyPublicationStmt:           q.upsertSigningKeyPublicationStmt,
 	}
 }

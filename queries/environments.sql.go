@@ -21,7 +21,7 @@ type BumpEnvironmentRevisionParams struct {
 }
 
 func (q *Queries) BumpEnvironmentRevision(ctx context.Context, arg BumpEnvironmentRevisionParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, bumpEnvironmentRevision, arg.UpdatedAt, arg.ID)
+	row := q.queryRow(ctx, q.bumpEnvironmentRevisionStmt, bumpEnvironmentRevision, arg.UpdatedAt, arg.ID)
 	var revision int64
 	err := row.Scan(&revision)
 	return revision, err
@@ -32,7 +32,7 @@ SELECT count(*) FROM deployments WHERE environment_id = ?
 `
 
 func (q *Queries) CountDeployments(ctx context.Context, environmentID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countDeployments, environmentID)
+	row := q.queryRow(ctx, q.countDeploymentsStmt, countDeployments, environmentID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -59,7 +59,7 @@ type CreateDeploymentParams struct {
 }
 
 func (q *Queries) CreateDeployment(ctx context.Context, arg CreateDeploymentParams) (Deployment, error) {
-	row := q.db.QueryRowContext(ctx, createDeployment,
+	row := q.queryRow(ctx, q.createDeploymentStmt, createDeployment,
 		arg.EnvironmentID,
 		arg.Revision,
 		arg.Actor,
@@ -106,7 +106,7 @@ type CreateEnvironmentParams struct {
 }
 
 func (q *Queries) CreateEnvironment(ctx context.Context, arg CreateEnvironmentParams) (Environment, error) {
-	row := q.db.QueryRowContext(ctx, createEnvironment,
+	row := q.queryRow(ctx, q.createEnvironmentStmt, createEnvironment,
 		arg.Name,
 		arg.Description,
 		arg.WebhookUrl,
@@ -134,7 +134,7 @@ SELECT id, name, description, webhook_url, webhook_secret, revision, created_at,
 `
 
 func (q *Queries) GetEnvironmentByName(ctx context.Context, name string) (Environment, error) {
-	row := q.db.QueryRowContext(ctx, getEnvironmentByName, name)
+	row := q.queryRow(ctx, q.getEnvironmentByNameStmt, getEnvironmentByName, name)
 	var i Environment
 	err := row.Scan(
 		&i.ID,
@@ -161,7 +161,7 @@ type ListDeploymentsParams struct {
 }
 
 func (q *Queries) ListDeployments(ctx context.Context, arg ListDeploymentsParams) ([]Deployment, error) {
-	rows, err := q.db.QueryContext(ctx, listDeployments, arg.EnvironmentID, arg.Limit, arg.Offset)
+	rows, err := q.query(ctx, q.listDeploymentsStmt, listDeployments, arg.EnvironmentID, arg.Limit, arg.Offset)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ SELECT id, name, description, webhook_url, webhook_secret, revision, created_at,
 `
 
 func (q *Queries) ListEnvironments(ctx context.Context) ([]Environment, error) {
-	rows, err := q.db.QueryContext(ctx, listEnvironments)
+	rows, err := q.query(ctx, q.listEnvironmentsStmt, listEnvironments)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,7 @@ type SetDeploymentWebhookStatusParams struct {
 }
 
 func (q *Queries) SetDeploymentWebhookStatus(ctx context.Context, arg SetDeploymentWebhookStatusParams) error {
-	_, err := q.db.ExecContext(ctx, setDeploymentWebhookStatus, arg.WebhookStatus, arg.ID)
+	_, err := q.exec(ctx, q.setDeploymentWebhookStatusStmt, setDeploymentWebhookStatus, arg.WebhookStatus, arg.ID)
 	return err
 }
 
@@ -260,7 +260,7 @@ type UpdateEnvironmentParams struct {
 }
 
 func (q *Queries) UpdateEnvironment(ctx context.Context, arg UpdateEnvironmentParams) error {
-	_, err := q.db.ExecContext(ctx, updateEnvironment,
+	_, err := q.exec(ctx, q.updateEnvironmentStmt, updateEnvironment,
 		arg.Description,
 		arg.WebhookUrl,
 		arg.WebhookSecret,

@@ -16,7 +16,7 @@ SELECT count(*) FROM jwks WHERE project_id = ?
 `
 
 func (q *Queries) CountJWKsInProject(ctx context.Context, projectID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countJWKsInProject, projectID)
+	row := q.queryRow(ctx, q.countJWKsInProjectStmt, countJWKsInProject, projectID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -41,7 +41,7 @@ type CountKeysParams struct {
 }
 
 func (q *Queries) CountKeys(ctx context.Context, arg CountKeysParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countKeys,
+	row := q.queryRow(ctx, q.countKeysStmt, countKeys,
 		arg.ProjectID,
 		arg.Search,
 		arg.KeyType,
@@ -58,7 +58,7 @@ SELECT count(*) FROM keys WHERE project_id = ?
 `
 
 func (q *Queries) CountKeysInProject(ctx context.Context, projectID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countKeysInProject, projectID)
+	row := q.queryRow(ctx, q.countKeysInProjectStmt, countKeysInProject, projectID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -79,7 +79,7 @@ type CreateGatewayTokenParams struct {
 }
 
 func (q *Queries) CreateGatewayToken(ctx context.Context, arg CreateGatewayTokenParams) (GatewayToken, error) {
-	row := q.db.QueryRowContext(ctx, createGatewayToken,
+	row := q.queryRow(ctx, q.createGatewayTokenStmt, createGatewayToken,
 		arg.EnvironmentID,
 		arg.Name,
 		arg.TokenHash,
@@ -121,7 +121,7 @@ type CreateJWKParams struct {
 }
 
 func (q *Queries) CreateJWK(ctx context.Context, arg CreateJWKParams) (Jwk, error) {
-	row := q.db.QueryRowContext(ctx, createJWK,
+	row := q.queryRow(ctx, q.createJWKStmt, createJWK,
 		arg.ProjectID,
 		arg.Name,
 		arg.SourceType,
@@ -169,7 +169,7 @@ type CreateKeyParams struct {
 }
 
 func (q *Queries) CreateKey(ctx context.Context, arg CreateKeyParams) (Key, error) {
-	row := q.db.QueryRowContext(ctx, createKey,
+	row := q.queryRow(ctx, q.createKeyStmt, createKey,
 		arg.ProjectID,
 		arg.Name,
 		arg.Description,
@@ -197,7 +197,7 @@ DELETE FROM jwks WHERE id = ?
 `
 
 func (q *Queries) DeleteJWK(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteJWK, id)
+	_, err := q.exec(ctx, q.deleteJWKStmt, deleteJWK, id)
 	return err
 }
 
@@ -206,7 +206,7 @@ DELETE FROM keys WHERE id = ?
 `
 
 func (q *Queries) DeleteKey(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteKey, id)
+	_, err := q.exec(ctx, q.deleteKeyStmt, deleteKey, id)
 	return err
 }
 
@@ -215,7 +215,7 @@ DELETE FROM key_configs WHERE id = ?
 `
 
 func (q *Queries) DeleteKeyConfig(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteKeyConfig, id)
+	_, err := q.exec(ctx, q.deleteKeyConfigStmt, deleteKeyConfig, id)
 	return err
 }
 
@@ -229,7 +229,7 @@ type DisconnectJWKParams struct {
 }
 
 func (q *Queries) DisconnectJWK(ctx context.Context, arg DisconnectJWKParams) error {
-	_, err := q.db.ExecContext(ctx, disconnectJWK, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.disconnectJWKStmt, disconnectJWK, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -252,7 +252,7 @@ type GetGatewayTokenByHashRow struct {
 }
 
 func (q *Queries) GetGatewayTokenByHash(ctx context.Context, tokenHash []byte) (GetGatewayTokenByHashRow, error) {
-	row := q.db.QueryRowContext(ctx, getGatewayTokenByHash, tokenHash)
+	row := q.queryRow(ctx, q.getGatewayTokenByHashStmt, getGatewayTokenByHash, tokenHash)
 	var i GetGatewayTokenByHashRow
 	err := row.Scan(
 		&i.ID,
@@ -278,7 +278,7 @@ type GetJWKByNameParams struct {
 }
 
 func (q *Queries) GetJWKByName(ctx context.Context, arg GetJWKByNameParams) (Jwk, error) {
-	row := q.db.QueryRowContext(ctx, getJWKByName, arg.ProjectID, arg.Name)
+	row := q.queryRow(ctx, q.getJWKByNameStmt, getJWKByName, arg.ProjectID, arg.Name)
 	var i Jwk
 	err := row.Scan(
 		&i.ID,
@@ -307,7 +307,7 @@ type GetKeyByNameParams struct {
 }
 
 func (q *Queries) GetKeyByName(ctx context.Context, arg GetKeyByNameParams) (Key, error) {
-	row := q.db.QueryRowContext(ctx, getKeyByName, arg.ProjectID, arg.Name)
+	row := q.queryRow(ctx, q.getKeyByNameStmt, getKeyByName, arg.ProjectID, arg.Name)
 	var i Key
 	err := row.Scan(
 		&i.ID,
@@ -332,7 +332,7 @@ type GetKeyConfigParams struct {
 }
 
 func (q *Queries) GetKeyConfig(ctx context.Context, arg GetKeyConfigParams) (KeyConfig, error) {
-	row := q.db.QueryRowContext(ctx, getKeyConfig, arg.KeyID, arg.EnvironmentID)
+	row := q.queryRow(ctx, q.getKeyConfigStmt, getKeyConfig, arg.KeyID, arg.EnvironmentID)
 	var i KeyConfig
 	err := row.Scan(
 		&i.ID,
@@ -375,7 +375,7 @@ type ListAllDeployedPublicJWKsRow struct {
 }
 
 func (q *Queries) ListAllDeployedPublicJWKs(ctx context.Context) ([]ListAllDeployedPublicJWKsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listAllDeployedPublicJWKs)
+	rows, err := q.query(ctx, q.listAllDeployedPublicJWKsStmt, listAllDeployedPublicJWKs)
 	if err != nil {
 		return nil, err
 	}
@@ -419,7 +419,7 @@ type ListDeployedJWKConfigsRow struct {
 }
 
 func (q *Queries) ListDeployedJWKConfigs(ctx context.Context, environmentID int64) ([]ListDeployedJWKConfigsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listDeployedJWKConfigs, environmentID)
+	rows, err := q.query(ctx, q.listDeployedJWKConfigsStmt, listDeployedJWKConfigs, environmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +475,7 @@ type ListDeployedKeyConfigsRow struct {
 }
 
 func (q *Queries) ListDeployedKeyConfigs(ctx context.Context, environmentID int64) ([]ListDeployedKeyConfigsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listDeployedKeyConfigs, environmentID)
+	rows, err := q.query(ctx, q.listDeployedKeyConfigsStmt, listDeployedKeyConfigs, environmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +525,7 @@ SELECT id, environment_id, name, token_hash, prefix, created_at, last_used_at, r
 `
 
 func (q *Queries) ListGatewayTokens(ctx context.Context, environmentID int64) ([]GatewayToken, error) {
-	rows, err := q.db.QueryContext(ctx, listGatewayTokens, environmentID)
+	rows, err := q.query(ctx, q.listGatewayTokensStmt, listGatewayTokens, environmentID)
 	if err != nil {
 		return nil, err
 	}
@@ -569,7 +569,7 @@ type ListJWKConfigsRow struct {
 }
 
 func (q *Queries) ListJWKConfigs(ctx context.Context, jwkID int64) ([]ListJWKConfigsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listJWKConfigs, jwkID)
+	rows, err := q.query(ctx, q.listJWKConfigsStmt, listJWKConfigs, jwkID)
 	if err != nil {
 		return nil, err
 	}
@@ -618,7 +618,7 @@ SELECT id, project_id, name, source_type, source_id, source_name, use, alg, kid,
 `
 
 func (q *Queries) ListJWKs(ctx context.Context, projectID int64) ([]Jwk, error) {
-	rows, err := q.db.QueryContext(ctx, listJWKs, projectID)
+	rows, err := q.query(ctx, q.listJWKsStmt, listJWKs, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -663,7 +663,7 @@ type ListJWKsBySourceParams struct {
 }
 
 func (q *Queries) ListJWKsBySource(ctx context.Context, arg ListJWKsBySourceParams) ([]Jwk, error) {
-	rows, err := q.db.QueryContext(ctx, listJWKsBySource, arg.SourceType, arg.SourceID)
+	rows, err := q.query(ctx, q.listJWKsBySourceStmt, listJWKsBySource, arg.SourceType, arg.SourceID)
 	if err != nil {
 		return nil, err
 	}
@@ -711,7 +711,7 @@ type ListKeyConfigsRow struct {
 }
 
 func (q *Queries) ListKeyConfigs(ctx context.Context, keyID int64) ([]ListKeyConfigsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listKeyConfigs, keyID)
+	rows, err := q.query(ctx, q.listKeyConfigsStmt, listKeyConfigs, keyID)
 	if err != nil {
 		return nil, err
 	}
@@ -776,7 +776,7 @@ type ListKeyConfigsForProjectRow struct {
 }
 
 func (q *Queries) ListKeyConfigsForProject(ctx context.Context, projectID int64) ([]ListKeyConfigsForProjectRow, error) {
-	rows, err := q.db.QueryContext(ctx, listKeyConfigsForProject, projectID)
+	rows, err := q.query(ctx, q.listKeyConfigsForProjectStmt, listKeyConfigsForProject, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -841,7 +841,7 @@ type ListKeysParams struct {
 }
 
 func (q *Queries) ListKeys(ctx context.Context, arg ListKeysParams) ([]Key, error) {
-	rows, err := q.db.QueryContext(ctx, listKeys,
+	rows, err := q.query(ctx, q.listKeysStmt, listKeys,
 		arg.ProjectID,
 		arg.Search,
 		arg.KeyType,
@@ -896,7 +896,7 @@ type ListSecretKeyConfigsRow struct {
 }
 
 func (q *Queries) ListSecretKeyConfigs(ctx context.Context) ([]ListSecretKeyConfigsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSecretKeyConfigs)
+	rows, err := q.query(ctx, q.listSecretKeyConfigsStmt, listSecretKeyConfigs)
 	if err != nil {
 		return nil, err
 	}
@@ -935,7 +935,7 @@ type RevokeGatewayTokenParams struct {
 }
 
 func (q *Queries) RevokeGatewayToken(ctx context.Context, arg RevokeGatewayTokenParams) (int64, error) {
-	result, err := q.db.ExecContext(ctx, revokeGatewayToken, arg.RevokedAt, arg.ID, arg.EnvironmentID)
+	result, err := q.exec(ctx, q.revokeGatewayTokenStmt, revokeGatewayToken, arg.RevokedAt, arg.ID, arg.EnvironmentID)
 	if err != nil {
 		return 0, err
 	}
@@ -955,7 +955,7 @@ type SetJWKConfigDeployedParams struct {
 }
 
 func (q *Queries) SetJWKConfigDeployed(ctx context.Context, arg SetJWKConfigDeployedParams) error {
-	_, err := q.db.ExecContext(ctx, setJWKConfigDeployed,
+	_, err := q.exec(ctx, q.setJWKConfigDeployedStmt, setJWKConfigDeployed,
 		arg.DeployedRevision,
 		arg.DeployedAt,
 		arg.DeployedJson,
@@ -978,7 +978,7 @@ type SetKeyConfigDeployedParams struct {
 }
 
 func (q *Queries) SetKeyConfigDeployed(ctx context.Context, arg SetKeyConfigDeployedParams) error {
-	_, err := q.db.ExecContext(ctx, setKeyConfigDeployed,
+	_, err := q.exec(ctx, q.setKeyConfigDeployedStmt, setKeyConfigDeployed,
 		arg.DeployedRevision,
 		arg.DeployedAt,
 		arg.DeployedMaterial,
@@ -999,7 +999,7 @@ type SetKeyConfigFingerprintsParams struct {
 }
 
 func (q *Queries) SetKeyConfigFingerprints(ctx context.Context, arg SetKeyConfigFingerprintsParams) error {
-	_, err := q.db.ExecContext(ctx, setKeyConfigFingerprints, arg.Fingerprint, arg.DeployedFingerprint, arg.ID)
+	_, err := q.exec(ctx, q.setKeyConfigFingerprintsStmt, setKeyConfigFingerprints, arg.Fingerprint, arg.DeployedFingerprint, arg.ID)
 	return err
 }
 
@@ -1013,7 +1013,7 @@ type TouchGatewayTokenParams struct {
 }
 
 func (q *Queries) TouchGatewayToken(ctx context.Context, arg TouchGatewayTokenParams) error {
-	_, err := q.db.ExecContext(ctx, touchGatewayToken, arg.LastUsedAt, arg.ID)
+	_, err := q.exec(ctx, q.touchGatewayTokenStmt, touchGatewayToken, arg.LastUsedAt, arg.ID)
 	return err
 }
 
@@ -1029,7 +1029,7 @@ type UpdateKeyParams struct {
 }
 
 func (q *Queries) UpdateKey(ctx context.Context, arg UpdateKeyParams) error {
-	_, err := q.db.ExecContext(ctx, updateKey,
+	_, err := q.exec(ctx, q.updateKeyStmt, updateKey,
 		arg.Description,
 		arg.Algorithm,
 		arg.UpdatedAt,
@@ -1049,7 +1049,7 @@ type UpdateKeyConfigAliasParams struct {
 }
 
 func (q *Queries) UpdateKeyConfigAlias(ctx context.Context, arg UpdateKeyConfigAliasParams) error {
-	_, err := q.db.ExecContext(ctx, updateKeyConfigAlias, arg.Alias, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.updateKeyConfigAliasStmt, updateKeyConfigAlias, arg.Alias, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -1073,7 +1073,7 @@ type UpsertJWKConfigParams struct {
 }
 
 func (q *Queries) UpsertJWKConfig(ctx context.Context, arg UpsertJWKConfigParams) (JwkConfig, error) {
-	row := q.db.QueryRowContext(ctx, upsertJWKConfig,
+	row := q.queryRow(ctx, q.upsertJWKConfigStmt, upsertJWKConfig,
 		arg.JwkID,
 		arg.EnvironmentID,
 		arg.Kid,
@@ -1128,7 +1128,7 @@ type UpsertKeyConfigParams struct {
 }
 
 func (q *Queries) UpsertKeyConfig(ctx context.Context, arg UpsertKeyConfigParams) (KeyConfig, error) {
-	row := q.db.QueryRowContext(ctx, upsertKeyConfig,
+	row := q.queryRow(ctx, q.upsertKeyConfigStmt, upsertKeyConfig,
 		arg.KeyID,
 		arg.EnvironmentID,
 		arg.Source,

@@ -24,7 +24,7 @@ type CreateProjectParams struct {
 }
 
 func (q *Queries) CreateProject(ctx context.Context, arg CreateProjectParams) (Project, error) {
-	row := q.db.QueryRowContext(ctx, createProject,
+	row := q.queryRow(ctx, q.createProjectStmt, createProject,
 		arg.Name,
 		arg.Description,
 		arg.CreatedAt,
@@ -46,7 +46,7 @@ DELETE FROM projects WHERE id = ?
 `
 
 func (q *Queries) DeleteProject(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteProject, id)
+	_, err := q.exec(ctx, q.deleteProjectStmt, deleteProject, id)
 	return err
 }
 
@@ -60,7 +60,7 @@ type DeleteProjectMemberParams struct {
 }
 
 func (q *Queries) DeleteProjectMember(ctx context.Context, arg DeleteProjectMemberParams) error {
-	_, err := q.db.ExecContext(ctx, deleteProjectMember, arg.ProjectID, arg.UserID)
+	_, err := q.exec(ctx, q.deleteProjectMemberStmt, deleteProjectMember, arg.ProjectID, arg.UserID)
 	return err
 }
 
@@ -74,7 +74,7 @@ type GetMemberPermissionsParams struct {
 }
 
 func (q *Queries) GetMemberPermissions(ctx context.Context, arg GetMemberPermissionsParams) (string, error) {
-	row := q.db.QueryRowContext(ctx, getMemberPermissions, arg.ProjectID, arg.UserID)
+	row := q.queryRow(ctx, q.getMemberPermissionsStmt, getMemberPermissions, arg.ProjectID, arg.UserID)
 	var permissions string
 	err := row.Scan(&permissions)
 	return permissions, err
@@ -85,7 +85,7 @@ SELECT id, name, description, created_at, updated_at FROM projects WHERE id = ?
 `
 
 func (q *Queries) GetProjectByID(ctx context.Context, id int64) (Project, error) {
-	row := q.db.QueryRowContext(ctx, getProjectByID, id)
+	row := q.queryRow(ctx, q.getProjectByIDStmt, getProjectByID, id)
 	var i Project
 	err := row.Scan(
 		&i.ID,
@@ -102,7 +102,7 @@ SELECT id, name, description, created_at, updated_at FROM projects WHERE name = 
 `
 
 func (q *Queries) GetProjectByName(ctx context.Context, name string) (Project, error) {
-	row := q.db.QueryRowContext(ctx, getProjectByName, name)
+	row := q.queryRow(ctx, q.getProjectByNameStmt, getProjectByName, name)
 	var i Project
 	err := row.Scan(
 		&i.ID,
@@ -130,7 +130,7 @@ type ListProjectMembersRow struct {
 }
 
 func (q *Queries) ListProjectMembers(ctx context.Context, projectID int64) ([]ListProjectMembersRow, error) {
-	rows, err := q.db.QueryContext(ctx, listProjectMembers, projectID)
+	rows, err := q.query(ctx, q.listProjectMembersStmt, listProjectMembers, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ SELECT id, name, description, created_at, updated_at FROM projects ORDER BY name
 `
 
 func (q *Queries) ListProjects(ctx context.Context) ([]Project, error) {
-	rows, err := q.db.QueryContext(ctx, listProjects)
+	rows, err := q.query(ctx, q.listProjectsStmt, listProjects)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ ORDER BY projects.name
 `
 
 func (q *Queries) ListProjectsForUser(ctx context.Context, userID int64) ([]Project, error) {
-	rows, err := q.db.QueryContext(ctx, listProjectsForUser, userID)
+	rows, err := q.query(ctx, q.listProjectsForUserStmt, listProjectsForUser, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +238,7 @@ type UpdateProjectDescriptionParams struct {
 }
 
 func (q *Queries) UpdateProjectDescription(ctx context.Context, arg UpdateProjectDescriptionParams) error {
-	_, err := q.db.ExecContext(ctx, updateProjectDescription, arg.Description, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.updateProjectDescriptionStmt, updateProjectDescription, arg.Description, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -258,7 +258,7 @@ type UpsertProjectMemberParams struct {
 }
 
 func (q *Queries) UpsertProjectMember(ctx context.Context, arg UpsertProjectMemberParams) error {
-	_, err := q.db.ExecContext(ctx, upsertProjectMember,
+	_, err := q.exec(ctx, q.upsertProjectMemberStmt, upsertProjectMember,
 		arg.ProjectID,
 		arg.UserID,
 		arg.Permissions,

@@ -25,7 +25,7 @@ type CreateWebSessionParams struct {
 }
 
 func (q *Queries) CreateWebSession(ctx context.Context, arg CreateWebSessionParams) error {
-	_, err := q.db.ExecContext(ctx, createWebSession,
+	_, err := q.exec(ctx, q.createWebSessionStmt, createWebSession,
 		arg.IDHash,
 		arg.UserID,
 		arg.CreatedAt,
@@ -45,7 +45,7 @@ type DeleteExpiredWebSessionsParams struct {
 }
 
 func (q *Queries) DeleteExpiredWebSessions(ctx context.Context, arg DeleteExpiredWebSessionsParams) error {
-	_, err := q.db.ExecContext(ctx, deleteExpiredWebSessions, arg.CreatedAt, arg.LastSeenAt)
+	_, err := q.exec(ctx, q.deleteExpiredWebSessionsStmt, deleteExpiredWebSessions, arg.CreatedAt, arg.LastSeenAt)
 	return err
 }
 
@@ -54,7 +54,7 @@ DELETE FROM login_throttle WHERE subject = ?
 `
 
 func (q *Queries) DeleteLoginThrottle(ctx context.Context, subject string) error {
-	_, err := q.db.ExecContext(ctx, deleteLoginThrottle, subject)
+	_, err := q.exec(ctx, q.deleteLoginThrottleStmt, deleteLoginThrottle, subject)
 	return err
 }
 
@@ -68,7 +68,7 @@ type DeleteOtherWebSessionsParams struct {
 }
 
 func (q *Queries) DeleteOtherWebSessions(ctx context.Context, arg DeleteOtherWebSessionsParams) error {
-	_, err := q.db.ExecContext(ctx, deleteOtherWebSessions, arg.UserID, arg.IDHash)
+	_, err := q.exec(ctx, q.deleteOtherWebSessionsStmt, deleteOtherWebSessions, arg.UserID, arg.IDHash)
 	return err
 }
 
@@ -77,7 +77,7 @@ DELETE FROM settings WHERE name = ?
 `
 
 func (q *Queries) DeleteSetting(ctx context.Context, name string) error {
-	_, err := q.db.ExecContext(ctx, deleteSetting, name)
+	_, err := q.exec(ctx, q.deleteSettingStmt, deleteSetting, name)
 	return err
 }
 
@@ -86,7 +86,7 @@ DELETE FROM web_sessions WHERE user_id = ?
 `
 
 func (q *Queries) DeleteUserWebSessions(ctx context.Context, userID int64) error {
-	_, err := q.db.ExecContext(ctx, deleteUserWebSessions, userID)
+	_, err := q.exec(ctx, q.deleteUserWebSessionsStmt, deleteUserWebSessions, userID)
 	return err
 }
 
@@ -95,7 +95,7 @@ DELETE FROM web_sessions WHERE id_hash = ?
 `
 
 func (q *Queries) DeleteWebSession(ctx context.Context, idHash []byte) error {
-	_, err := q.db.ExecContext(ctx, deleteWebSession, idHash)
+	_, err := q.exec(ctx, q.deleteWebSessionStmt, deleteWebSession, idHash)
 	return err
 }
 
@@ -104,7 +104,7 @@ SELECT subject, failures, last_failure_at, locked_until FROM login_throttle WHER
 `
 
 func (q *Queries) GetLoginThrottle(ctx context.Context, subject string) (LoginThrottle, error) {
-	row := q.db.QueryRowContext(ctx, getLoginThrottle, subject)
+	row := q.queryRow(ctx, q.getLoginThrottleStmt, getLoginThrottle, subject)
 	var i LoginThrottle
 	err := row.Scan(
 		&i.Subject,
@@ -120,7 +120,7 @@ SELECT value FROM settings WHERE name = ?
 `
 
 func (q *Queries) GetSetting(ctx context.Context, name string) (string, error) {
-	row := q.db.QueryRowContext(ctx, getSetting, name)
+	row := q.queryRow(ctx, q.getSettingStmt, getSetting, name)
 	var value string
 	err := row.Scan(&value)
 	return value, err
@@ -144,7 +144,7 @@ type GetWebSessionRow struct {
 }
 
 func (q *Queries) GetWebSession(ctx context.Context, idHash []byte) (GetWebSessionRow, error) {
-	row := q.db.QueryRowContext(ctx, getWebSession, idHash)
+	row := q.queryRow(ctx, q.getWebSessionStmt, getWebSession, idHash)
 	var i GetWebSessionRow
 	err := row.Scan(
 		&i.IDHash,
@@ -170,7 +170,7 @@ type PutSettingParams struct {
 }
 
 func (q *Queries) PutSetting(ctx context.Context, arg PutSettingParams) error {
-	_, err := q.db.ExecContext(ctx, putSetting, arg.Name, arg.Value)
+	_, err := q.exec(ctx, q.putSettingStmt, putSetting, arg.Name, arg.Value)
 	return err
 }
 
@@ -184,7 +184,7 @@ type TouchWebSessionParams struct {
 }
 
 func (q *Queries) TouchWebSession(ctx context.Context, arg TouchWebSessionParams) error {
-	_, err := q.db.ExecContext(ctx, touchWebSession, arg.LastSeenAt, arg.IDHash)
+	_, err := q.exec(ctx, q.touchWebSessionStmt, touchWebSession, arg.LastSeenAt, arg.IDHash)
 	return err
 }
 
@@ -205,7 +205,7 @@ type UpsertLoginThrottleParams struct {
 }
 
 func (q *Queries) UpsertLoginThrottle(ctx context.Context, arg UpsertLoginThrottleParams) error {
-	_, err := q.db.ExecContext(ctx, upsertLoginThrottle,
+	_, err := q.exec(ctx, q.upsertLoginThrottleStmt, upsertLoginThrottle,
 		arg.Subject,
 		arg.Failures,
 		arg.LastFailureAt,

@@ -21,7 +21,7 @@ type AddSignerEnvironmentParams struct {
 }
 
 func (q *Queries) AddSignerEnvironment(ctx context.Context, arg AddSignerEnvironmentParams) error {
-	_, err := q.db.ExecContext(ctx, addSignerEnvironment, arg.SignerID, arg.EnvironmentID)
+	_, err := q.exec(ctx, q.addSignerEnvironmentStmt, addSignerEnvironment, arg.SignerID, arg.EnvironmentID)
 	return err
 }
 
@@ -41,7 +41,7 @@ type AddSignerStepParams struct {
 }
 
 func (q *Queries) AddSignerStep(ctx context.Context, arg AddSignerStepParams) (SignerStep, error) {
-	row := q.db.QueryRowContext(ctx, addSignerStep,
+	row := q.queryRow(ctx, q.addSignerStepStmt, addSignerStep,
 		arg.SignerID,
 		arg.SigningKeyID,
 		arg.Kind,
@@ -68,7 +68,7 @@ SELECT count(*) FROM signers WHERE active_key_id = ?1
 `
 
 func (q *Queries) CountSignersUsingKey(ctx context.Context, keyID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countSignersUsingKey, keyID)
+	row := q.queryRow(ctx, q.countSignersUsingKeyStmt, countSignersUsingKey, keyID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -91,7 +91,7 @@ type CreateSignerParams struct {
 }
 
 func (q *Queries) CreateSigner(ctx context.Context, arg CreateSignerParams) (Signer, error) {
-	row := q.db.QueryRowContext(ctx, createSigner,
+	row := q.queryRow(ctx, q.createSignerStmt, createSigner,
 		arg.ProjectID,
 		arg.Name,
 		arg.ActiveKeyID,
@@ -124,7 +124,7 @@ type GetSignerParams struct {
 }
 
 func (q *Queries) GetSigner(ctx context.Context, arg GetSignerParams) (Signer, error) {
-	row := q.db.QueryRowContext(ctx, getSigner, arg.ProjectID, arg.Name)
+	row := q.queryRow(ctx, q.getSignerStmt, getSigner, arg.ProjectID, arg.Name)
 	var i Signer
 	err := row.Scan(
 		&i.ID,
@@ -144,7 +144,7 @@ SELECT id, project_id, name, active_key_id, lead_time_seconds, retention_seconds
 `
 
 func (q *Queries) GetSignerByID(ctx context.Context, id int64) (Signer, error) {
-	row := q.db.QueryRowContext(ctx, getSignerByID, id)
+	row := q.queryRow(ctx, q.getSignerByIDStmt, getSignerByID, id)
 	var i Signer
 	err := row.Scan(
 		&i.ID,
@@ -164,7 +164,7 @@ SELECT id, project_id, cka_id, label, algorithm, bits, curve, origin, backend, p
 `
 
 func (q *Queries) GetSigningKeyByID(ctx context.Context, id int64) (SigningKey, error) {
-	row := q.db.QueryRowContext(ctx, getSigningKeyByID, id)
+	row := q.queryRow(ctx, q.getSigningKeyByIDStmt, getSigningKeyByID, id)
 	var i SigningKey
 	err := row.Scan(
 		&i.ID,
@@ -189,7 +189,7 @@ SELECT id, signer_id, signing_key_id, kind, due_at, done_at, detail FROM signer_
 `
 
 func (q *Queries) ListDueSignerSteps(ctx context.Context, dueAt time.Time) ([]SignerStep, error) {
-	rows, err := q.db.QueryContext(ctx, listDueSignerSteps, dueAt)
+	rows, err := q.query(ctx, q.listDueSignerStepsStmt, listDueSignerSteps, dueAt)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ WHERE signer_environments.signer_id = ? ORDER BY environments.name
 `
 
 func (q *Queries) ListSignerEnvironments(ctx context.Context, signerID int64) ([]Environment, error) {
-	rows, err := q.db.QueryContext(ctx, listSignerEnvironments, signerID)
+	rows, err := q.query(ctx, q.listSignerEnvironmentsStmt, listSignerEnvironments, signerID)
 	if err != nil {
 		return nil, err
 	}
@@ -276,7 +276,7 @@ type ListSignerStepsRow struct {
 }
 
 func (q *Queries) ListSignerSteps(ctx context.Context, signerID int64) ([]ListSignerStepsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSignerSteps, signerID)
+	rows, err := q.query(ctx, q.listSignerStepsStmt, listSignerSteps, signerID)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ SELECT id, project_id, name, active_key_id, lead_time_seconds, retention_seconds
 `
 
 func (q *Queries) ListSigners(ctx context.Context, projectID int64) ([]Signer, error) {
-	rows, err := q.db.QueryContext(ctx, listSigners, projectID)
+	rows, err := q.query(ctx, q.listSignersStmt, listSigners, projectID)
 	if err != nil {
 		return nil, err
 	}
@@ -355,7 +355,7 @@ type MarkSignerStepDoneParams struct {
 }
 
 func (q *Queries) MarkSignerStepDone(ctx context.Context, arg MarkSignerStepDoneParams) error {
-	_, err := q.db.ExecContext(ctx, markSignerStepDone, arg.DoneAt, arg.Detail, arg.ID)
+	_, err := q.exec(ctx, q.markSignerStepDoneStmt, markSignerStepDone, arg.DoneAt, arg.Detail, arg.ID)
 	return err
 }
 
@@ -364,7 +364,7 @@ SELECT count(*) FROM signer_steps WHERE signer_id = ? AND done_at IS NULL
 `
 
 func (q *Queries) PendingSignerSteps(ctx context.Context, signerID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, pendingSignerSteps, signerID)
+	row := q.queryRow(ctx, q.pendingSignerStepsStmt, pendingSignerSteps, signerID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -381,6 +381,6 @@ type SetSignerActiveKeyParams struct {
 }
 
 func (q *Queries) SetSignerActiveKey(ctx context.Context, arg SetSignerActiveKeyParams) error {
-	_, err := q.db.ExecContext(ctx, setSignerActiveKey, arg.ActiveKeyID, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.setSignerActiveKeyStmt, setSignerActiveKey, arg.ActiveKeyID, arg.UpdatedAt, arg.ID)
 	return err
 }

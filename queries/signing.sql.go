@@ -22,7 +22,7 @@ type CountSigningKeysParams struct {
 }
 
 func (q *Queries) CountSigningKeys(ctx context.Context, arg CountSigningKeysParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countSigningKeys, arg.ProjectID, arg.Search)
+	row := q.queryRow(ctx, q.countSigningKeysStmt, countSigningKeys, arg.ProjectID, arg.Search)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -33,7 +33,7 @@ SELECT count(*) FROM signing_keys WHERE project_id = ?
 `
 
 func (q *Queries) CountSigningKeysInProject(ctx context.Context, projectID int64) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countSigningKeysInProject, projectID)
+	row := q.queryRow(ctx, q.countSigningKeysInProjectStmt, countSigningKeysInProject, projectID)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -49,7 +49,7 @@ type CountSigningKeysWithLabelParams struct {
 }
 
 func (q *Queries) CountSigningKeysWithLabel(ctx context.Context, arg CountSigningKeysWithLabelParams) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countSigningKeysWithLabel, arg.ProjectID, arg.Label)
+	row := q.queryRow(ctx, q.countSigningKeysWithLabelStmt, countSigningKeysWithLabel, arg.ProjectID, arg.Label)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -77,7 +77,7 @@ type CreateSigningKeyParams struct {
 }
 
 func (q *Queries) CreateSigningKey(ctx context.Context, arg CreateSigningKeyParams) (SigningKey, error) {
-	row := q.db.QueryRowContext(ctx, createSigningKey,
+	row := q.queryRow(ctx, q.createSigningKeyStmt, createSigningKey,
 		arg.ProjectID,
 		arg.CkaID,
 		arg.Label,
@@ -115,7 +115,7 @@ DELETE FROM signing_keys WHERE id = ?
 `
 
 func (q *Queries) DeleteSigningKey(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteSigningKey, id)
+	_, err := q.exec(ctx, q.deleteSigningKeyStmt, deleteSigningKey, id)
 	return err
 }
 
@@ -129,7 +129,7 @@ type DeleteSigningKeyPublicationParams struct {
 }
 
 func (q *Queries) DeleteSigningKeyPublication(ctx context.Context, arg DeleteSigningKeyPublicationParams) error {
-	_, err := q.db.ExecContext(ctx, deleteSigningKeyPublication, arg.SigningKeyID, arg.EnvironmentID)
+	_, err := q.exec(ctx, q.deleteSigningKeyPublicationStmt, deleteSigningKeyPublication, arg.SigningKeyID, arg.EnvironmentID)
 	return err
 }
 
@@ -138,7 +138,7 @@ DELETE FROM soft_token_keys WHERE id = ?
 `
 
 func (q *Queries) DeleteSoftTokenKey(ctx context.Context, id []byte) (int64, error) {
-	result, err := q.db.ExecContext(ctx, deleteSoftTokenKey, id)
+	result, err := q.exec(ctx, q.deleteSoftTokenKeyStmt, deleteSoftTokenKey, id)
 	if err != nil {
 		return 0, err
 	}
@@ -155,7 +155,7 @@ type GetSigningKeyParams struct {
 }
 
 func (q *Queries) GetSigningKey(ctx context.Context, arg GetSigningKeyParams) (SigningKey, error) {
-	row := q.db.QueryRowContext(ctx, getSigningKey, arg.ProjectID, arg.CkaID)
+	row := q.queryRow(ctx, q.getSigningKeyStmt, getSigningKey, arg.ProjectID, arg.CkaID)
 	var i SigningKey
 	err := row.Scan(
 		&i.ID,
@@ -180,7 +180,7 @@ SELECT id, label, algorithm, bits, curve, origin, sealed_key, public_der, create
 `
 
 func (q *Queries) GetSoftTokenKey(ctx context.Context, id []byte) (SoftTokenKey, error) {
-	row := q.db.QueryRowContext(ctx, getSoftTokenKey, id)
+	row := q.queryRow(ctx, q.getSoftTokenKeyStmt, getSoftTokenKey, id)
 	var i SoftTokenKey
 	err := row.Scan(
 		&i.ID,
@@ -213,7 +213,7 @@ type ListAllSigningKeyPublicationsRow struct {
 }
 
 func (q *Queries) ListAllSigningKeyPublications(ctx context.Context) ([]ListAllSigningKeyPublicationsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listAllSigningKeyPublications)
+	rows, err := q.query(ctx, q.listAllSigningKeyPublicationsStmt, listAllSigningKeyPublications)
 	if err != nil {
 		return nil, err
 	}
@@ -258,7 +258,7 @@ type ListSigningKeyPublicationsRow struct {
 }
 
 func (q *Queries) ListSigningKeyPublications(ctx context.Context, signingKeyID int64) ([]ListSigningKeyPublicationsRow, error) {
-	rows, err := q.db.QueryContext(ctx, listSigningKeyPublications, signingKeyID)
+	rows, err := q.query(ctx, q.listSigningKeyPublicationsStmt, listSigningKeyPublications, signingKeyID)
 	if err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ type ListSigningKeysParams struct {
 }
 
 func (q *Queries) ListSigningKeys(ctx context.Context, arg ListSigningKeysParams) ([]SigningKey, error) {
-	rows, err := q.db.QueryContext(ctx, listSigningKeys,
+	rows, err := q.query(ctx, q.listSigningKeysStmt, listSigningKeys,
 		arg.ProjectID,
 		arg.Search,
 		arg.Off,
@@ -350,7 +350,7 @@ SELECT id, label, algorithm, bits, curve, origin, sealed_key, public_der, create
 `
 
 func (q *Queries) ListSoftTokenKeys(ctx context.Context) ([]SoftTokenKey, error) {
-	rows, err := q.db.QueryContext(ctx, listSoftTokenKeys)
+	rows, err := q.query(ctx, q.listSoftTokenKeysStmt, listSoftTokenKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +400,7 @@ type PutSoftTokenKeyParams struct {
 }
 
 func (q *Queries) PutSoftTokenKey(ctx context.Context, arg PutSoftTokenKeyParams) error {
-	_, err := q.db.ExecContext(ctx, putSoftTokenKey,
+	_, err := q.exec(ctx, q.putSoftTokenKeyStmt, putSoftTokenKey,
 		arg.ID,
 		arg.Label,
 		arg.Algorithm,
@@ -430,7 +430,7 @@ type UpsertSigningKeyPublicationParams struct {
 }
 
 func (q *Queries) UpsertSigningKeyPublication(ctx context.Context, arg UpsertSigningKeyPublicationParams) error {
-	_, err := q.db.ExecContext(ctx, upsertSigningKeyPublication,
+	_, err := q.exec(ctx, q.upsertSigningKeyPublicationStmt, upsertSigningKeyPublication,
 		arg.SigningKeyID,
 		arg.EnvironmentID,
 		arg.JwkJson,

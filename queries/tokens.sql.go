@@ -27,7 +27,7 @@ type CreateAPITokenParams struct {
 }
 
 func (q *Queries) CreateAPIToken(ctx context.Context, arg CreateAPITokenParams) (ApiToken, error) {
-	row := q.db.QueryRowContext(ctx, createAPIToken,
+	row := q.queryRow(ctx, q.createAPITokenStmt, createAPIToken,
 		arg.UserID,
 		arg.Name,
 		arg.TokenHash,
@@ -72,7 +72,7 @@ type GetAPITokenByHashRow struct {
 }
 
 func (q *Queries) GetAPITokenByHash(ctx context.Context, tokenHash []byte) (GetAPITokenByHashRow, error) {
-	row := q.db.QueryRowContext(ctx, getAPITokenByHash, tokenHash)
+	row := q.queryRow(ctx, q.getAPITokenByHashStmt, getAPITokenByHash, tokenHash)
 	var i GetAPITokenByHashRow
 	err := row.Scan(
 		&i.ID,
@@ -101,7 +101,7 @@ type GetAPITokenByUserAndIDParams struct {
 }
 
 func (q *Queries) GetAPITokenByUserAndID(ctx context.Context, arg GetAPITokenByUserAndIDParams) (ApiToken, error) {
-	row := q.db.QueryRowContext(ctx, getAPITokenByUserAndID, arg.UserID, arg.ID)
+	row := q.queryRow(ctx, q.getAPITokenByUserAndIDStmt, getAPITokenByUserAndID, arg.UserID, arg.ID)
 	var i ApiToken
 	err := row.Scan(
 		&i.ID,
@@ -122,7 +122,7 @@ SELECT id, user_id, name, token_hash, prefix, created_at, expires_at, last_used_
 `
 
 func (q *Queries) ListAPITokensByUser(ctx context.Context, userID int64) ([]ApiToken, error) {
-	rows, err := q.db.QueryContext(ctx, listAPITokensByUser, userID)
+	rows, err := q.query(ctx, q.listAPITokensByUserStmt, listAPITokensByUser, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ type RevokeAPITokenParams struct {
 }
 
 func (q *Queries) RevokeAPIToken(ctx context.Context, arg RevokeAPITokenParams) error {
-	_, err := q.db.ExecContext(ctx, revokeAPIToken, arg.RevokedAt, arg.ID)
+	_, err := q.exec(ctx, q.revokeAPITokenStmt, revokeAPIToken, arg.RevokedAt, arg.ID)
 	return err
 }
 
@@ -178,6 +178,6 @@ type TouchAPITokenParams struct {
 }
 
 func (q *Queries) TouchAPIToken(ctx context.Context, arg TouchAPITokenParams) error {
-	_, err := q.db.ExecContext(ctx, touchAPIToken, arg.LastUsedAt, arg.ID)
+	_, err := q.exec(ctx, q.touchAPITokenStmt, touchAPIToken, arg.LastUsedAt, arg.ID)
 	return err
 }

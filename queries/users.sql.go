@@ -15,7 +15,7 @@ SELECT count(*) FROM users WHERE is_admin AND NOT disabled
 `
 
 func (q *Queries) CountActiveAdmins(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countActiveAdmins)
+	row := q.queryRow(ctx, q.countActiveAdminsStmt, countActiveAdmins)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -26,7 +26,7 @@ SELECT count(*) FROM users
 `
 
 func (q *Queries) CountUsers(ctx context.Context) (int64, error) {
-	row := q.db.QueryRowContext(ctx, countUsers)
+	row := q.queryRow(ctx, q.countUsersStmt, countUsers)
 	var count int64
 	err := row.Scan(&count)
 	return count, err
@@ -47,7 +47,7 @@ type CreateUserParams struct {
 }
 
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
-	row := q.db.QueryRowContext(ctx, createUser,
+	row := q.queryRow(ctx, q.createUserStmt, createUser,
 		arg.Username,
 		arg.PasswordHash,
 		arg.IsAdmin,
@@ -72,7 +72,7 @@ SELECT id, username, password_hash, is_admin, disabled, created_at, updated_at F
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
-	row := q.db.QueryRowContext(ctx, getUserByID, id)
+	row := q.queryRow(ctx, q.getUserByIDStmt, getUserByID, id)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -91,7 +91,7 @@ SELECT id, username, password_hash, is_admin, disabled, created_at, updated_at F
 `
 
 func (q *Queries) GetUserByUsername(ctx context.Context, username string) (User, error) {
-	row := q.db.QueryRowContext(ctx, getUserByUsername, username)
+	row := q.queryRow(ctx, q.getUserByUsernameStmt, getUserByUsername, username)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -110,7 +110,7 @@ SELECT id, username, password_hash, is_admin, disabled, created_at, updated_at F
 `
 
 func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := q.db.QueryContext(ctx, listUsers)
+	rows, err := q.query(ctx, q.listUsersStmt, listUsers)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ type SetUserAdminParams struct {
 }
 
 func (q *Queries) SetUserAdmin(ctx context.Context, arg SetUserAdminParams) error {
-	_, err := q.db.ExecContext(ctx, setUserAdmin, arg.IsAdmin, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.setUserAdminStmt, setUserAdmin, arg.IsAdmin, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -166,7 +166,7 @@ type SetUserDisabledParams struct {
 }
 
 func (q *Queries) SetUserDisabled(ctx context.Context, arg SetUserDisabledParams) error {
-	_, err := q.db.ExecContext(ctx, setUserDisabled, arg.Disabled, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.setUserDisabledStmt, setUserDisabled, arg.Disabled, arg.UpdatedAt, arg.ID)
 	return err
 }
 
@@ -181,6 +181,6 @@ type SetUserPasswordParams struct {
 }
 
 func (q *Queries) SetUserPassword(ctx context.Context, arg SetUserPasswordParams) error {
-	_, err := q.db.ExecContext(ctx, setUserPassword, arg.PasswordHash, arg.UpdatedAt, arg.ID)
+	_, err := q.exec(ctx, q.setUserPasswordStmt, setUserPassword, arg.PasswordHash, arg.UpdatedAt, arg.ID)
 	return err
 }

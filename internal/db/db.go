@@ -25,6 +25,9 @@ type DB struct {
 	Path  string
 	Write *sql.DB // one connection, BEGIN IMMEDIATE
 	Read  *sql.DB // many connections for reads
+	// The queries prepared once on each pool: SQLite then parses a
+	// statement once per connection instead of on every call.
+	wq, rq *queries.Queries
 }
 
 // Open opens (creating if needed) the database file at path and brings its
@@ -65,7 +68,22 @@ func Open(ctx context.Context, path, schemaSQL string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	d.Read = r
+	d.wq, d.rq = prepare(ctx, w), prepare(ctx, r)
 	return d, nil
+}
+
+// prepare prepares every query on a pool. A schema older than the queries
+// (a test opening a partial schema) cannot prepare them all: the queries
+// then run unprepared, as they would without this step.
+func prepare(ctx context.Context, pool *sql.DB) *queries.Queries {
+	q, err := queries.Prepare(ctx, pool)
+	if err != nil {
+		if q != nil {
+			q.Close()
+		}
+		return queries.New(pool)
+	}
+	return q
 }
 
 // dsn builds a modernc.org/sqlite connection string. busy_timeout comes first
@@ -81,8 +99,13 @@ func dsn(path, txlock string) string {
 	return "file:" + path + "?" + v.Encode()
 }
 
-// Close closes both pools.
+// Close closes the prepared statements and both pools.
 func (d *DB) Close() error {
+	for _, q := range []*queries.Queries{d.wq, d.rq} {
+		if q != nil {
+			q.Close()
+		}
+	}
 	var errR error
 	if d.Read != nil {
 		errR = d.Read.Close()
@@ -91,7 +114,7 @@ func (d *DB) Close() error {
 }
 
 // Queries returns sqlc queries on the read pool.
-func (d *DB) Queries() *queries.Queries { return queries.New(d.Read) }
+func (d *DB) Queries() *queries.Queries { return d.rq }
 
 // InTx runs fn in one write transaction: committed when fn returns nil,
 // rolled back otherwise. Every service operation that changes something runs
@@ -102,7 +125,7 @@ func (d *DB) InTx(ctx context.Context, fn func(q *queries.Queries) error) error 
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	defer tx.Rollback()
-	if err := fn(queries.New(tx)); err != nil {
+	if err := fn(d.wq.WithTx(tx)); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -120,7 +143,7 @@ func (d *DB) View(ctx context.Context, fn func(q *queries.Queries) error) error 
 		return fmt.Errorf("begin read transaction: %w", err)
 	}
 	defer tx.Rollback()
-	return fn(queries.New(tx))
+	return fn(d.rq.WithTx(tx))
 }
 
 // Ping checks that the database answers a query, for /readyz.
