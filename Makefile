@@ -52,7 +52,7 @@ test: test-deps lint
 # bench runs every benchmark once at a fixed count (see docs/benchmarks.md for
 # the figures and the per-benchmark commands).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/audit/ ./internal/secrets/ ./handlers/
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/audit/ ./internal/secrets/ ./handlers/ ./internal/hsm/pkcs11/ .
 
 # vendor-static refreshes the embedded htmx and Pico CSS (see static/VENDOR.md).
 vendor-static:
