@@ -286,6 +286,12 @@ func TestSignerWebTimeline(t *testing.T) {
 		t.Errorf("during a rotation: %q / %q", p.Doc.Find("#rotate-wait").Text(), p.Doc.Find("#rotating").Text())
 	}
 
+	// A second rotation waits for the first (400, as the error handler answers a conflict).
+	if p := dora.Post(alias+"/rotate", url.Values{"nextKey": {next}, "activateAt": {local}}, true); p.Status != http.StatusBadRequest ||
+		!strings.Contains(p.Doc.Find("#rotate-form-error").Text(), "is rotating already") {
+		t.Errorf("a second rotation: status %d %q", p.Status, p.Doc.Find("#rotate-form-error").Text())
+	}
+
 	// The publish runs on time; the server then misses the switch and the
 	// retirement by an hour and half an hour: both run late, and say so.
 	run := func(d time.Duration) {
