@@ -52,11 +52,18 @@ func (s *Server) handleSigningKeyList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	signers, err := s.Signing.ListSigners(c.Request().Context(), principal(c), project)
+	if err != nil {
+		return err
+	}
 	page := &views.SigningKeyListPage{Project: project, CanManage: perms[access.SigningKeysManage], Token: tok, Search: search,
-		Pager: views.NewPager(list.Total, list.Page, list.Size, map[string]string{"search": search})}
+		Pager: views.NewPager(list.Total, list.Page, list.Size, map[string]string{"search": search}), CanDeploy: canDeploySigners(perms)}
 	page.Title, page.Nav = "Signing Keys · "+project, "projects"
 	for _, k := range list.Keys {
 		page.Keys = append(page.Keys, signingKeyRow(k, list.SharedLabel[k.Label]))
+	}
+	for _, sg := range signers {
+		page.Signers = append(page.Signers, signerRow(sg))
 	}
 	return s.render(c, http.StatusOK, page)
 }

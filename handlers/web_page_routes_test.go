@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/secrets"
@@ -111,35 +112,43 @@ func pageFixture(t *testing.T) (env *testenv.Env, admin, anon *testenv.Browser, 
 func TestEveryPageFullAndFragment(t *testing.T) {
 	env, admin, anon, setupToken := pageFixture(t)
 	cka := signingCKA(t, env, "jwt-signer")
+	if _, err := env.App.Signing.CreateSigner(context.Background(), env.Principal("root"), "payments",
+		signing.SignerInput{Name: "jwt-alias", ActiveKey: cka, Environments: []string{"production"}, LeadTime: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
 	samples := map[string]pageSample{
-		"/setup/:token":                               {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
-		"/login":                                      {url: "/login", content: `form[action="/login"]`, anonymous: true},
-		"/projects":                                   {url: "/projects", content: "#projects"},
-		"/projects/:project":                          {url: "/projects/payments", content: "#members"},
-		"/environments":                               {url: "/environments", content: "#environments"},
-		"/environments/:env":                          {url: "/environments/production", content: "#history"},
-		"/admin/users":                                {url: "/admin/users", content: "#users"},
-		"/admin/users/:username":                      {url: "/admin/users/bob", content: "#password-reset"},
-		"/account":                                    {url: "/account", content: "#tokens"},
-		"/audit":                                      {url: "/audit", content: "#audit-results"},
-		"/projects/:project/keys":                     {url: "/projects/payments/keys", content: "#keys"},
-		"/projects/:project/keys/new":                 {url: "/projects/payments/keys/new", content: "#key-form"},
-		"/projects/:project/keys/algorithms":          {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},
-		"/projects/:project/keys/:key":                {url: "/projects/payments/keys/signer", content: "#configurations"},
-		"/projects/:project/keys/:key/edit":           {url: "/projects/payments/keys/signer/edit", content: "#key-form"},
-		"/projects/:project/jwks":                     {url: "/projects/payments/jwks", content: "#jwks"},
-		"/projects/:project/certificates":             {url: "/projects/payments/certificates", content: "#certificates"},
-		"/projects/:project/certificates/new":         {url: "/projects/payments/certificates/new", content: "#certificate-form"},
-		"/projects/:project/certificates/truststore":  {url: "/projects/payments/certificates/truststore?environment=production", content: "#builtin-roots"},
-		"/projects/:project/certificates/:cert":       {url: "/projects/payments/certificates/edge", content: "#configurations"},
-		"/projects/:project/certificates/:cert/edit":  {url: "/projects/payments/certificates/edge/edit", content: "#certificate-form"},
-		"/projects/:project/jwks/new":                 {url: "/projects/payments/jwks/new", content: "#jwk-form"},
-		"/projects/:project/jwks/:jwk":                {url: "/projects/payments/jwks/signer-jwk", content: "#jwk-source"},
-		"/projects/:project/signing-keys":             {url: "/projects/payments/signing-keys", content: "#signing-keys"},
-		"/projects/:project/signing-keys/new":         {url: "/projects/payments/signing-keys/new", content: "#signing-key-form"},
-		"/projects/:project/signing-keys/label-check": {url: "/projects/payments/signing-keys/label-check?label=jwt-signer", content: "#label-hint", part: true},
-		"/projects/:project/signing-keys/:cka":        {url: "/projects/payments/signing-keys/" + cka, content: "#public-key"},
-		"/admin/hsm":                                  {url: "/admin/hsm", content: "#token-info"},
+		"/setup/:token":                                 {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
+		"/login":                                        {url: "/login", content: `form[action="/login"]`, anonymous: true},
+		"/projects":                                     {url: "/projects", content: "#projects"},
+		"/projects/:project":                            {url: "/projects/payments", content: "#members"},
+		"/environments":                                 {url: "/environments", content: "#environments"},
+		"/environments/:env":                            {url: "/environments/production", content: "#history"},
+		"/admin/users":                                  {url: "/admin/users", content: "#users"},
+		"/admin/users/:username":                        {url: "/admin/users/bob", content: "#password-reset"},
+		"/account":                                      {url: "/account", content: "#tokens"},
+		"/audit":                                        {url: "/audit", content: "#audit-results"},
+		"/projects/:project/keys":                       {url: "/projects/payments/keys", content: "#keys"},
+		"/projects/:project/keys/new":                   {url: "/projects/payments/keys/new", content: "#key-form"},
+		"/projects/:project/keys/algorithms":            {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},
+		"/projects/:project/keys/:key":                  {url: "/projects/payments/keys/signer", content: "#configurations"},
+		"/projects/:project/keys/:key/edit":             {url: "/projects/payments/keys/signer/edit", content: "#key-form"},
+		"/projects/:project/jwks":                       {url: "/projects/payments/jwks", content: "#jwks"},
+		"/projects/:project/certificates":               {url: "/projects/payments/certificates", content: "#certificates"},
+		"/projects/:project/certificates/new":           {url: "/projects/payments/certificates/new", content: "#certificate-form"},
+		"/projects/:project/certificates/truststore":    {url: "/projects/payments/certificates/truststore?environment=production", content: "#builtin-roots"},
+		"/projects/:project/certificates/:cert":         {url: "/projects/payments/certificates/edge", content: "#configurations"},
+		"/projects/:project/certificates/:cert/edit":    {url: "/projects/payments/certificates/edge/edit", content: "#certificate-form"},
+		"/projects/:project/jwks/new":                   {url: "/projects/payments/jwks/new", content: "#jwk-form"},
+		"/projects/:project/jwks/:jwk":                  {url: "/projects/payments/jwks/signer-jwk", content: "#jwk-source"},
+		"/projects/:project/signing-keys":               {url: "/projects/payments/signing-keys", content: "#signing-keys"},
+		"/projects/:project/signing-keys/new":           {url: "/projects/payments/signing-keys/new", content: "#signing-key-form"},
+		"/projects/:project/signing-keys/label-check":   {url: "/projects/payments/signing-keys/label-check?label=jwt-signer", content: "#label-hint", part: true},
+		"/projects/:project/signing-keys/:cka":          {url: "/projects/payments/signing-keys/" + cka, content: "#public-key"},
+		"/projects/:project/signing-keys/signers/new":   {url: "/projects/payments/signing-keys/signers/new", content: "#signer-form"},
+		"/projects/:project/signing-keys/signers/:name": {url: "/projects/payments/signing-keys/signers/jwt-alias", content: "#signer-timeline"},
+		"/projects/:project/signing-keys/signers/:name/rotation-plan": {url: "/projects/payments/signing-keys/signers/jwt-alias/rotation-plan?activateAt=2026-12-01T09:00",
+			content: "#rotation-plan", part: true},
+		"/admin/hsm": {url: "/admin/hsm", content: "#token-info"},
 	}
 	var patterns []string
 	for _, r := range env.Echo.Routes() {

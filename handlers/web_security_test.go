@@ -166,6 +166,10 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		t.Fatal(err)
 	}
 	signerPath := "/projects/payments/signing-keys/" + csrfSigner.CkaID
+	if _, err := env.App.Signing.CreateSigner(context.Background(), env.Principal("root"), "payments",
+		signing.SignerInput{Name: "csrf-alias", ActiveKey: csrfSigner.CkaID, Environments: []string{"production"}}); err != nil {
+		t.Fatal(err)
+	}
 	var gatewayTokenID int64
 	if err := env.App.DB.Read.QueryRow("SELECT id FROM gateway_tokens").Scan(&gatewayTokenID); err != nil {
 		t.Fatal(err)
@@ -232,6 +236,9 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		{"/projects/:project/signing-keys/:cka/environments/:env/publish", signerPath + "/environments/production/publish", url.Values{}},
 		{"/projects/:project/signing-keys/:cka/environments/:env/unpublish", signerPath + "/environments/production/unpublish", url.Values{}},
 		{"/projects/:project/signing-keys/:cka/delete", signerPath + "/delete", url.Values{"pin": {"4711-csrf"}}},
+		{"/projects/:project/signing-keys/signers", "/projects/payments/signing-keys/signers", url.Values{"name": {"new-alias"},
+			"activeKey": {csrfSigner.CkaID}, "environments": {"production"}, "leadTime": {"1h"}, "retention": {"30m"}}},
+		{"/projects/:project/signing-keys/signers/:name/rotate", "/projects/payments/signing-keys/signers/csrf-alias/rotate", url.Values{"nextKey": {csrfSigner.CkaID}}},
 	}
 
 	// Every POST route of the web console is in the list above.

@@ -99,6 +99,10 @@ type SigningKeyListPage struct {
 	Search    string
 	Keys      []SigningKeyRow
 	Pager
+	// The project's signer aliases; creating one needs MANAGE and
+	// DEPLOY_UNDEPLOY (it publishes its key).
+	Signers   []SignerRow
+	CanDeploy bool
 }
 
 func (SigningKeyListPage) Template() string { return "signing_keys" }
