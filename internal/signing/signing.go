@@ -12,15 +12,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
-	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/keyward/keyward/internal/access"
@@ -28,12 +24,9 @@ import (
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/deploy"
-	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/hsm"
-	"github.com/keyward/keyward/internal/hsm/soft"
 	"github.com/keyward/keyward/internal/names"
-	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/queries"
 )
@@ -236,199 +229,4 @@ func jwkOf(k queries.SigningKey) (json.RawMessage, error) {
 		return nil, fmt.Errorf("signing key %s: unsupported public key %T", k.CkaID, pub)
 	}
 	return json.Marshal(jose.JSONWebKey{Key: pub, KeyID: k.Kid, Use: "sig", Algorithm: alg})
-}
-
-func describe(ctx context.Context, q *queries.Queries, k queries.SigningKey) (Key, error) {
-	j, err := jwkOf(k)
-	if err != nil {
-		return Key{}, err
-	}
-	out := Key{SigningKey: k, JWK: j, PublicKeyPEM: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: k.PublicDer})), Published: []string{}}
-	pubs, err := q.ListSigningKeyPublications(ctx, k.ID)
-	if err != nil {
-		return Key{}, err
-	}
-	for _, p := range pubs {
-		out.Published = append(out.Published, p.EnvironmentName)
-	}
-	return out, nil
-}
-
-// viewer checks SIGNING_KEYS:VIEW.
-func viewer(ctx context.Context, q *queries.Queries, p access.Principal, project string) (queries.Project, error) {
-	pr, err := projects.Visible(ctx, q, p, project)
-	if err != nil {
-		return pr, err
-	}
-	return pr, access.Require(ctx, q, p, projects.Ref(pr), access.SigningKeysView)
-}
-
-func loadKey(ctx context.Context, q *queries.Queries, pr queries.Project, ckaID string) (queries.SigningKey, error) {
-	k, err := q.GetSigningKey(ctx, queries.GetSigningKeyParams{ProjectID: pr.ID, CkaID: strings.ToLower(ckaID)})
-	if errors.Is(err, sql.ErrNoRows) {
-		return k, errs.Errorf(errs.NotFound, "Project %q has no signing key with CKA_ID %s.", pr.Name, ckaID)
-	}
-	return k, err
-}
-
-// KeyPage is a page of a project's signing keys.
-type KeyPage struct {
-	Keys        []Key
-	Total       int64
-	Page, Size  int
-	SharedLabel map[string]bool // labels more than one key has (told apart by CKA_ID)
-}
-
-// ListKeys returns a page of a project's signing keys. SIGNING_KEYS:VIEW.
-func (s *Service) ListKeys(ctx context.Context, p access.Principal, project, search string, page, size int) (KeyPage, error) {
-	if size <= 0 || size > 200 {
-		size = 25
-	}
-	if page <= 0 {
-		page = 1
-	}
-	out := KeyPage{Page: page, Size: size, Keys: []Key{}, SharedLabel: map[string]bool{}}
-	err := s.db.View(ctx, func(q *queries.Queries) error {
-		pr, err := viewer(ctx, q, p, project)
-		if err != nil {
-			return err
-		}
-		search = strings.ToLower(strings.TrimSpace(search))
-		rows, err := q.ListSigningKeys(ctx, queries.ListSigningKeysParams{ProjectID: pr.ID, Search: search, Lim: int64(size), Off: int64((page - 1) * size)})
-		if err != nil {
-			return err
-		}
-		if out.Total, err = q.CountSigningKeys(ctx, queries.CountSigningKeysParams{ProjectID: pr.ID, Search: search}); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			k, err := describe(ctx, q, r)
-			if err != nil {
-				return err
-			}
-			out.Keys = append(out.Keys, k)
-			if n, err := q.CountSigningKeysWithLabel(ctx, queries.CountSigningKeysWithLabelParams{ProjectID: pr.ID, Label: r.Label}); err != nil {
-				return err
-			} else if n > 1 {
-				out.SharedLabel[r.Label] = true
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
-// GetKey returns one signing key. SIGNING_KEYS:VIEW.
-func (s *Service) GetKey(ctx context.Context, p access.Principal, project, ckaID string) (Key, error) {
-	var out Key
-	err := s.db.View(ctx, func(q *queries.Queries) error {
-		pr, err := viewer(ctx, q, p, project)
-		if err != nil {
-			return err
-		}
-		k, err := loadKey(ctx, q, pr, ckaID)
-		if err != nil {
-			return err
-		}
-		out, err = describe(ctx, q, k)
-		return err
-	})
-	return out, err
-}
-
-// target is a key's publication in one environment, for the deploy helper.
-func target(ctx context.Context, q *queries.Queries, k queries.SigningKey, env queries.Environment, at time.Time) publish.Target {
-	return publish.Target{Type: typeSigningKey, Name: k.Label + " (" + k.CkaID + ")", Env: env, Detail: "kid " + k.Kid, Mark: func(rev int64) error {
-		if rev == 0 {
-			return q.DeleteSigningKeyPublication(ctx, queries.DeleteSigningKeyPublicationParams{SigningKeyID: k.ID, EnvironmentID: env.ID})
-		}
-		j, err := jwkOf(k)
-		if err != nil {
-			return err
-		}
-		return q.UpsertSigningKeyPublication(ctx, queries.UpsertSigningKeyPublicationParams{SigningKeyID: k.ID, EnvironmentID: env.ID,
-			JwkJson: string(j), DeployedRevision: rev, DeployedAt: at})
-	}}
-}
-
-// Publish puts a key's public JWK in an environment's JWKS (or, with
-// unpublish, takes it out): a deploy. SIGNING_KEYS:MANAGE and
-// SIGNING_KEYS:DEPLOY_UNDEPLOY.
-func (s *Service) Publish(ctx context.Context, p access.Principal, project, ckaID, envName string, unpublish bool) (*publish.Result, error) {
-	verb := deploy.Deploy
-	if unpublish {
-		verb = deploy.Undeploy
-	}
-	var result *publish.Result
-	wr := publish.Write{Principal: p, Project: project, Environment: envName, Action: typeSigningKey.Action(verb), Object: "signing-key/" + ckaID,
-		Perms: []access.Permission{access.SigningKeysManage, access.SigningKeysDeploy}}
-	err := s.writer.Run(ctx, wr, func(q *queries.Queries, o *publish.Op) error {
-		k, err := loadKey(ctx, q, o.Project, ckaID)
-		if err != nil {
-			return err
-		}
-		env, err := environments.Load(ctx, q, envName)
-		if err != nil {
-			return err
-		}
-		published := false
-		pubs, err := q.ListSigningKeyPublications(ctx, k.ID)
-		if err != nil {
-			return err
-		}
-		for _, pb := range pubs {
-			published = published || pb.EnvironmentID == env.ID
-		}
-		t := target(ctx, q, k, env, s.clock.Now())
-		if unpublish {
-			if !published {
-				return errs.Errorf(errs.Conflict, "Signing key %s is not published in environment %q.", k.CkaID, envName)
-			}
-			t.Detail = ""
-			err = o.Undeploy(ctx, q, t)
-		} else {
-			err = o.Deploy(ctx, q, t)
-		}
-		if err != nil {
-			return err
-		}
-		result = o.Result(typeSigningKey, verb)
-		return nil
-	})
-	return result, err
-}
-
-// hsmErr turns an unreachable HSM into a 503 with a clear message; other
-// errors pass through.
-func hsmErr(err error) error {
-	if err != nil && errors.Is(err, hsm.ErrUnavailable) && errs.CodeOf(err) == errs.Internal {
-		return errs.Errorf(errs.Unavailable, "The HSM is unavailable (%v); nothing was changed. Try again, or ask an administrator.", err)
-	}
-	return err
-}
-
-// SetSoftPIN sets the built-in software token's user PIN, once (admins).
-// A PKCS#11 token has its own PIN, set with its tools.
-func (s *Service) SetSoftPIN(ctx context.Context, p access.Principal, pin string) error {
-	e := audit.For(p, "hsm.pin.set")
-	if err := access.RequireAdmin(p); err != nil {
-		return s.audit.Refuse(ctx, e, err)
-	}
-	m, ok := s.keys.(*soft.Manager)
-	if !ok {
-		return s.audit.Refuse(ctx, e, errs.Errorf(errs.Conflict, "The HSM's PIN is the token's own: set it with the HSM's tools."))
-	}
-	hash, err := soft.HashPIN(pin)
-	if err != nil {
-		return s.audit.Refuse(ctx, e, err)
-	}
-	if err := m.SetPINHash(hash); err != nil {
-		return s.audit.Refuse(ctx, e, err)
-	}
-	return s.db.InTx(ctx, func(q *queries.Queries) error {
-		if err := q.PutSetting(ctx, queries.PutSettingParams{Name: SoftPINSetting, Value: hash}); err != nil {
-			return err
-		}
-		return s.audit.Append(ctx, q, e)
-	})
 }
