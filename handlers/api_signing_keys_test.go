@@ -392,3 +392,15 @@ func TestSignerScheduleRunsDueSteps(t *testing.T) {
 		t.Fatal("the schedule did not stop when its context ended")
 	}
 }
+
+// TestProjectWithSigningKeysCannotBeDeleted: a project holding signing keys
+// is refused like one holding keys (and not with an internal error).
+func TestProjectWithSigningKeysCannotBeDeleted(t *testing.T) {
+	w, _ := signingWorld(t)
+	w.must(w.dora, http.MethodPost, signingPath, map[string]any{"label": "k", "algorithm": "ECDSA"})
+	r := apiSend(t, w.env, apiRequest{Method: http.MethodDelete, Path: "/apiops/projects/payments/", Authorization: "Bearer " + w.root})
+	checkAPIAnswer(t, r, http.StatusBadRequest)
+	if !strings.Contains(r.Body["error_description"].(string), "1 signing key(s)") {
+		t.Errorf("delete a project with a signing key: %s", r.Raw)
+	}
+}

@@ -234,7 +234,8 @@ func contents(ctx context.Context, q *queries.Queries, projectID int64) (string,
 	for _, c := range []struct {
 		count func(context.Context, int64) (int64, error)
 		what  string
-	}{{q.CountKeysInProject, "key(s)"}, {q.CountJWKsInProject, "JWK(s)"}, {q.CountCertificatesInProject, "certificate(s)"}} {
+	}{{q.CountKeysInProject, "key(s)"}, {q.CountJWKsInProject, "JWK(s)"}, {q.CountCertificatesInProject, "certificate(s)"},
+		{q.CountSigningKeysInProject, "signing key(s)"}} {
 		n, err := c.count(ctx, projectID)
 		if err != nil {
 			return "", err
