@@ -530,6 +530,12 @@ func TestSigningKeyDelete(t *testing.T) {
 		}
 		checkFragment(t, "wrong PIN", p, !htmx)
 		dlg := p.Doc.Find("dialog#signing-key-delete[data-dialog-autoopen]")
+		if pin != "" {
+			want += fmt.Sprintf(" %d attempt(s) left before deleting keys locks for 15 minutes.", 5-i)
+			if i == 5 {
+				want = "The user PIN is wrong. Deleting keys is now locked for 15 minutes."
+			}
+		}
 		if got := dlg.Find("label:has(input[name=pin]) small.field-error").Text(); got != want {
 			t.Errorf("PIN %q: beside the PIN %q, want %q", pin, got, want)
 		}

@@ -77,8 +77,14 @@ func (s *Service) DeleteKey(ctx context.Context, p access.Principal, project, ck
 	}
 	if err := s.keys.Delete(ctx, hsm.DeleteRequest{ID: id, PIN: pin}); err != nil {
 		if errs.FieldOf(err) == "pin" || errs.CodeOf(err) == errs.Forbidden {
-			if ferr := s.pinFailed(ctx, subjects); ferr != nil {
+			left, ferr := s.pinFailed(ctx, subjects)
+			if ferr != nil {
 				return nil, ferr
+			}
+			if left > 0 {
+				err = errs.FieldErrorf("pin", "%s %d attempt(s) left before deleting keys locks for %d minutes.", errs.MessageOf(err), left, int(PINLock.Minutes()))
+			} else {
+				err = errs.FieldErrorf("pin", "%s Deleting keys is now locked for %d minutes.", errs.MessageOf(err), int(PINLock.Minutes()))
 			}
 		}
 		return nil, s.audit.Refuse(ctx, e, hsmErr(err))
@@ -137,15 +143,18 @@ func (s *Service) pinLocked(ctx context.Context, subjects []string, info hsm.Tok
 	return nil
 }
 
-// pinFailed counts a wrong PIN for every subject, locking at the limit.
-func (s *Service) pinFailed(ctx context.Context, subjects []string) error {
+// pinFailed counts a wrong PIN for every subject, locking at the limit,
+// and returns how many attempts are left before the first lock.
+func (s *Service) pinFailed(ctx context.Context, subjects []string) (int, error) {
 	now := s.clock.Now()
-	return s.db.InTx(ctx, func(q *queries.Queries) error {
+	left := MaxPINFailures
+	err := s.db.InTx(ctx, func(q *queries.Queries) error {
 		for _, subj := range subjects {
 			n := int64(1)
 			if t, err := q.GetLoginThrottle(ctx, subj); err == nil && !(t.LockedUntil.Valid && !t.LockedUntil.Time.After(now)) {
 				n = t.Failures + 1
 			}
+			left = min(left, MaxPINFailures-int(n))
 			params := queries.UpsertLoginThrottleParams{Subject: subj, Failures: n, LastFailureAt: now}
 			if n >= MaxPINFailures {
 				params.LockedUntil = sql.NullTime{Time: now.Add(PINLock), Valid: true}
@@ -156,6 +165,7 @@ func (s *Service) pinFailed(ctx context.Context, subjects []string) error {
 		}
 		return nil
 	})
+	return max(left, 0), err
 }
 
 func (s *Service) pinSucceeded(ctx context.Context, subjects []string) {
