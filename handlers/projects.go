@@ -131,7 +131,7 @@ func (s *Server) handleProjectDelete(c echo.Context) error {
 		}
 		return redirect(c, "/projects")
 	}
-	if refused(err) {
+	if !shownError(err) {
 		return err
 	}
 	page, perr := s.projectPage(c, name)
@@ -174,7 +174,7 @@ func (s *Server) handleMemberSet(c echo.Context) error {
 		}
 		return redirect(c, "/projects/"+name)
 	}
-	if refused(err) {
+	if !shownError(err) {
 		return err
 	}
 	page, perr := s.projectPage(c, name)
@@ -188,15 +188,4 @@ func (s *Server) handleMemberSet(c echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusUnprocessableEntity, page)
-}
-
-// refused reports whether err refuses the request as a whole (no
-// permission, not signed in, or internal) rather than a field of its form,
-// so the handler returns it instead of showing the form again.
-func refused(err error) bool {
-	switch errs.CodeOf(err) {
-	case errs.Forbidden, errs.Unauthorized, errs.Internal:
-		return true
-	}
-	return false
 }

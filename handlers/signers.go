@@ -76,13 +76,8 @@ func canDeploySigners(perms access.Set) bool {
 
 // signerFormPage is Create signer alias, for a user who may create one.
 func (s *Server) signerFormPage(c echo.Context, project string) (*views.SignerFormPage, error) {
-	perms, err := s.projectPerms(c, project)
-	if err != nil {
+	if err := s.Signing.Require(c.Request().Context(), principal(c), project, access.SigningKeysManage, access.SigningKeysDeploy); err != nil {
 		return nil, err
-	}
-	if !canDeploySigners(perms) {
-		return nil, errs.Errorf(errs.Forbidden, "Creating signer aliases needs the %s and %s permissions in project %q.",
-			access.SigningKeysManage, access.SigningKeysDeploy, project)
 	}
 	keys, err := s.projectSigningKeys(c, project)
 	if err != nil {

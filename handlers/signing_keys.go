@@ -70,12 +70,8 @@ func (s *Server) handleSigningKeyList(c echo.Context) error {
 
 // signingKeyFormPage is Create Key, for a user who may create keys.
 func (s *Server) signingKeyFormPage(c echo.Context, project string) (*views.SigningKeyFormPage, error) {
-	perms, err := s.projectPerms(c, project)
-	if err != nil {
+	if err := s.Signing.Require(c.Request().Context(), principal(c), project, access.SigningKeysManage); err != nil {
 		return nil, err
-	}
-	if !perms[access.SigningKeysManage] {
-		return nil, errs.Errorf(errs.Forbidden, "Creating signing keys needs the %s permission in project %q.", access.SigningKeysManage, project)
 	}
 	tok, err := s.token(c)
 	if err != nil {
@@ -271,8 +267,7 @@ func (s *Server) handleSigningKeyPublish(c echo.Context) error {
 	unpublish := strings.HasSuffix(c.Path(), "/unpublish")
 	res, err := s.Signing.Publish(c.Request().Context(), principal(c), project, cka, env, unpublish)
 	if err != nil {
-		switch errs.CodeOf(err) {
-		case errs.Internal, errs.Forbidden, errs.Unauthorized, errs.NotFound:
+		if !shownError(err) {
 			return err
 		}
 		if err := s.setFlash(c, "error", errs.MessageOf(err)); err != nil {

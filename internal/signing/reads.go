@@ -110,3 +110,16 @@ func (s *Service) GetKey(ctx context.Context, p access.Principal, project, ckaID
 	})
 	return out, err
 }
+
+// Require returns the refusal a write would give p without perms in the
+// project (a project p cannot see is NotFound), so that a form is refused
+// before it is filled in, with the service's own message.
+func (s *Service) Require(ctx context.Context, p access.Principal, project string, perms ...access.Permission) error {
+	return s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := projects.Visible(ctx, q, p, project)
+		if err != nil {
+			return err
+		}
+		return access.Require(ctx, q, p, projects.Ref(pr), perms...)
+	})
+}
