@@ -75,9 +75,6 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.countSigningKeysInProjectStmt, err = db.PrepareContext(ctx, countSigningKeysInProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CountSigningKeysInProject: %w", err)
 	}
-	if q.countSigningKeysWithLabelStmt, err = db.PrepareContext(ctx, countSigningKeysWithLabel); err != nil {
-		return nil, fmt.Errorf("error preparing query CountSigningKeysWithLabel: %w", err)
-	}
 	if q.countUsersStmt, err = db.PrepareContext(ctx, countUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query CountUsers: %w", err)
 	}
@@ -318,6 +315,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listSecretKeyConfigsStmt, err = db.PrepareContext(ctx, listSecretKeyConfigs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSecretKeyConfigs: %w", err)
 	}
+	if q.listSharedSigningKeyLabelsStmt, err = db.PrepareContext(ctx, listSharedSigningKeyLabels); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSharedSigningKeyLabels: %w", err)
+	}
 	if q.listSignerEnvironmentsStmt, err = db.PrepareContext(ctx, listSignerEnvironments); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSignerEnvironments: %w", err)
 	}
@@ -523,11 +523,6 @@ func (q *Queries) Close() error {
 	if q.countSigningKeysInProjectStmt != nil {
 		if cerr := q.countSigningKeysInProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countSigningKeysInProjectStmt: %w", cerr)
-		}
-	}
-	if q.countSigningKeysWithLabelStmt != nil {
-		if cerr := q.countSigningKeysWithLabelStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing countSigningKeysWithLabelStmt: %w", cerr)
 		}
 	}
 	if q.countUsersStmt != nil {
@@ -930,6 +925,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listSecretKeyConfigsStmt: %w", cerr)
 		}
 	}
+	if q.listSharedSigningKeyLabelsStmt != nil {
+		if cerr := q.listSharedSigningKeyLabelsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSharedSigningKeyLabelsStmt: %w", cerr)
+		}
+	}
 	if q.listSignerEnvironmentsStmt != nil {
 		if cerr := q.listSignerEnvironmentsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listSignerEnvironmentsStmt: %w", cerr)
@@ -1181,7 +1181,6 @@ type Queries struct {
 	countSignersUsingKeyStmt                  *sql.Stmt
 	countSigningKeysStmt                      *sql.Stmt
 	countSigningKeysInProjectStmt             *sql.Stmt
-	countSigningKeysWithLabelStmt             *sql.Stmt
 	countUsersStmt                            *sql.Stmt
 	createAPITokenStmt                        *sql.Stmt
 	createCertificateStmt                     *sql.Stmt
@@ -1262,6 +1261,7 @@ type Queries struct {
 	listProjectsStmt                          *sql.Stmt
 	listProjectsForUserStmt                   *sql.Stmt
 	listSecretKeyConfigsStmt                  *sql.Stmt
+	listSharedSigningKeyLabelsStmt            *sql.Stmt
 	listSignerEnvironmentsStmt                *sql.Stmt
 	listSignerStepsStmt                       *sql.Stmt
 	listSignersStmt                           *sql.Stmt
@@ -1324,7 +1324,6 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countSignersUsingKeyStmt:                  q.countSignersUsingKeyStmt,
 		countSigningKeysStmt:                      q.countSigningKeysStmt,
 		countSigningKeysInProjectStmt:             q.countSigningKeysInProjectStmt,
-		countSigningKeysWithLabelStmt:             q.countSigningKeysWithLabelStmt,
 		countUsersStmt:                            q.countUsersStmt,
 		createAPITokenStmt:                        q.createAPITokenStmt,
 		createCertificateStmt:                     q.createCertificateStmt,
@@ -1405,6 +1404,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listProjectsStmt:                          q.listProjectsStmt,
 		listProjectsForUserStmt:                   q.listProjectsForUserStmt,
 		listSecretKeyConfigsStmt:                  q.listSecretKeyConfigsStmt,
+		listSharedSigningKeyLabelsStmt:            q.listSharedSigningKeyLabelsStmt,
 		listSignerEnvironmentsStmt:                q.listSignerEnvironmentsStmt,
 		listSignerStepsStmt:                       q.listSignerStepsStmt,
 		listSignersStmt:                           q.listSignersStmt,

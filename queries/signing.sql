@@ -18,9 +18,6 @@ SELECT count(*) FROM signing_keys
 WHERE project_id = sqlc.arg(project_id)
   AND (CAST(sqlc.arg(search) AS TEXT) = '' OR instr(lower(label), sqlc.arg(search)) > 0 OR instr(cka_id, sqlc.arg(search)) > 0);
 
--- name: CountSigningKeysWithLabel :one
-SELECT count(*) FROM signing_keys WHERE project_id = ? AND label = ?;
-
 -- name: CountSigningKeysInProject :one
 SELECT count(*) FROM signing_keys WHERE project_id = ?;
 
@@ -62,3 +59,6 @@ SELECT * FROM soft_token_keys ORDER BY created_at, id;
 
 -- name: DeleteSoftTokenKey :execrows
 DELETE FROM soft_token_keys WHERE id = ?;
+
+-- name: ListSharedSigningKeyLabels :many
+SELECT label FROM signing_keys WHERE project_id = ? GROUP BY label HAVING count(*) > 1;

@@ -39,22 +39,6 @@ func (q *Queries) CountSigningKeysInProject(ctx context.Context, projectID int64
 	return count, err
 }
 
-const countSigningKeysWithLabel = `-- name: CountSigningKeysWithLabel :one
-SELECT count(*) FROM signing_keys WHERE project_id = ? AND label = ?
-`
-
-type CountSigningKeysWithLabelParams struct {
-	ProjectID int64
-	Label     string
-}
-
-func (q *Queries) CountSigningKeysWithLabel(ctx context.Context, arg CountSigningKeysWithLabelParams) (int64, error) {
-	row := q.queryRow(ctx, q.countSigningKeysWithLabelStmt, countSigningKeysWithLabel, arg.ProjectID, arg.Label)
-	var count int64
-	err := row.Scan(&count)
-	return count, err
-}
-
 const createSigningKey = `-- name: CreateSigningKey :one
 INSERT INTO signing_keys (project_id, cka_id, label, algorithm, bits, curve, origin, backend, public_der, kid, created_by, created_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -230,6 +214,33 @@ func (q *Queries) ListAllSigningKeyPublications(ctx context.Context) ([]ListAllS
 			return nil, err
 		}
 		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const listSharedSigningKeyLabels = `-- name: ListSharedSigningKeyLabels :many
+SELECT label FROM signing_keys WHERE project_id = ? GROUP BY label HAVING count(*) > 1
+`
+
+func (q *Queries) ListSharedSigningKeyLabels(ctx context.Context, projectID int64) ([]string, error) {
+	rows, err := q.query(ctx, q.listSharedSigningKeyLabelsStmt, listSharedSigningKeyLabels, projectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []string{}
+	for rows.Next() {
+		var label string
+		if err := rows.Scan(&label); err != nil {
+			return nil, err
+		}
+		items = append(items, label)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err

@@ -42,12 +42,9 @@ func (s *Service) FetchCertificates(ctx context.Context, p access.Principal, pro
 			roots = certs.BuiltinRoots()
 			return nil
 		}
-		ts, err := truststore.Load(ctx, q, envName, s.clock.Now())
-		if err != nil {
-			return err
-		}
-		roots = ts.Trusted()
-		return nil
+		var err error
+		roots, err = truststore.Trusted(ctx, q, envName)
+		return err
 	})
 	if err != nil {
 		return Fetched{}, err

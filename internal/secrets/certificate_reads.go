@@ -189,13 +189,13 @@ func (s *Service) describeConfig(ctx context.Context, q *queries.Queries, cc que
 	if err != nil {
 		return CertificateEnvironment{}, err
 	}
-	ts, err := truststore.Load(ctx, q, env.Name, now)
+	trusted, err := truststore.Trusted(ctx, q, env.Name)
 	if err != nil {
 		return CertificateEnvironment{}, err
 	}
 	det := certs.Describe(pc.cert, now)
 	host := hostOf(cc.SourceUrl)
-	an := certs.Analyze(pc.cert, pc.chain, ts.Trusted(), host, now)
+	an := certs.Analyze(pc.cert, pc.chain, trusted, host, now)
 	e := CertificateEnvironment{Environment: env.Name, Alias: cc.Alias, Source: cc.Source, SourceURL: cc.SourceUrl, FileName: cc.FileName,
 		Subject: det.Subject, Issuer: det.Issuer, Serial: det.Serial, NotBefore: det.NotBefore, NotAfter: det.NotAfter,
 		DaysLeft: det.DaysLeft, SHA1: det.SHA1, SHA256: det.SHA256, DeployedRevision: cc.DeployedRevision.Int64,
@@ -272,7 +272,7 @@ func (s *Service) PreviewCertificateConfig(ctx context.Context, p access.Princip
 		if err != nil {
 			return err
 		}
-		ts, err := truststore.Load(ctx, q, prepared.Env.Name, now)
+		trusted, err := truststore.Trusted(ctx, q, prepared.Env.Name)
 		if err != nil {
 			return err
 		}
@@ -280,7 +280,7 @@ func (s *Service) PreviewCertificateConfig(ctx context.Context, p access.Princip
 		for _, c := range parsed.Certificates {
 			out.Certificates = append(out.Certificates, certs.Describe(c, now))
 		}
-		out.Analysis = certs.Analyze(prepared.Parsed.cert, prepared.Parsed.chain, ts.Trusted(), hostOf(in.URL), now)
+		out.Analysis = certs.Analyze(prepared.Parsed.cert, prepared.Parsed.chain, trusted, hostOf(in.URL), now)
 		if cc, ok := current[prepared.Env.Name]; ok {
 			out.State, out.DeployedRevision = ConfigReplaced, cc.DeployedRevision.Int64
 			if cc.Sha256 == out.Certificates[in.Pick].SHA256 {

@@ -82,13 +82,12 @@ func (s *Service) ListKeys(ctx context.Context, p access.Principal, project, sea
 				return err
 			}
 			out.Keys = append(out.Keys, k)
-			if n, err := q.CountSigningKeysWithLabel(ctx, queries.CountSigningKeysWithLabelParams{ProjectID: pr.ID, Label: r.Label}); err != nil {
-				return err
-			} else if n > 1 {
-				out.SharedLabel[r.Label] = true
-			}
 		}
-		return nil
+		shared, err := q.ListSharedSigningKeyLabels(ctx, pr.ID)
+		for _, l := range shared {
+			out.SharedLabel[l] = true
+		}
+		return err
 	})
 	return out, err
 }

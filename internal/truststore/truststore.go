@@ -65,21 +65,6 @@ type Truststore struct {
 	BuiltIn      []CA // the built-in roots (listed even when left out)
 }
 
-// Trusted returns the certificates the environment trusts: the added CAs
-// and, unless left out, the built-in roots.
-func (t Truststore) Trusted() []*x509.Certificate {
-	var out []*x509.Certificate
-	for _, c := range t.Added {
-		out = append(out, c.Cert)
-	}
-	if t.BuiltinRoots {
-		for _, c := range t.BuiltIn {
-			out = append(out, c.Cert)
-		}
-	}
-	return out
-}
-
 // Get returns an environment's truststore; search narrows the built-in
 // roots listed (subject, case-insensitive).
 func (s *Service) Get(ctx context.Context, p access.Principal, env, search string) (Truststore, error) {
@@ -105,6 +90,32 @@ func (s *Service) Get(ctx context.Context, p access.Principal, env, search strin
 		t.BuiltIn = kept
 	}
 	return t, nil
+}
+
+// Trusted returns the certificates an environment trusts (its added CAs
+// and, unless left out, the built-in roots), read through q: what chain
+// analysis needs, without describing every built-in root as Load does.
+func Trusted(ctx context.Context, q *queries.Queries, envName string) ([]*x509.Certificate, error) {
+	env, err := environments.Load(ctx, q, envName)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.ListTruststoreCAs(ctx, env.ID)
+	if err != nil {
+		return nil, fmt.Errorf("truststore of %q: %w", envName, err)
+	}
+	var out []*x509.Certificate
+	for _, r := range rows {
+		c, err := x509.ParseCertificate(r.Der)
+		if err != nil {
+			return nil, fmt.Errorf("truststore of %q: CA %s: %w", envName, r.Sha256, err)
+		}
+		out = append(out, c)
+	}
+	if env.BuiltinRoots {
+		out = append(out, certs.BuiltinRoots()...)
+	}
+	return out, nil
 }
 
 // Load reads an environment's truststore through q (other services use it
