@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"fmt"
+	"github.com/keyward/keyward/internal/certs"
 	"github.com/keyward/keyward/internal/certs/certtest"
 	"io"
 	"mime/multipart"
@@ -284,8 +285,12 @@ func TestAPITruststoreIsADeploy(t *testing.T) {
 	chain := newTestChain(t, "edge.example.com")
 	tok := w.must(w.root, http.MethodPost, "/apiops/environments/production/gatewayTokens/", map[string]string{"name": "edge"}).Body["token"].(string)
 	add := map[string]any{"content": base64.StdEncoding.EncodeToString(chain.root.Raw), "alias": "test root"}
+	before := w.secretsState(t)
 	r := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/environments/production/truststore/", Authorization: "Bearer " + w.dora, Body: add})
 	checkAPIAnswer(t, r, http.StatusForbidden)
+	if d := w.changedSince(t, before); d != "" {
+		t.Errorf("a refused addition changed %s", d)
+	}
 	rev := w.revision("production")
 	w.must(w.root, http.MethodPost, "/apiops/environments/production/truststore/", add)
 	w.must(w.root, http.MethodPut, "/apiops/environments/production/truststore/builtInRoots/", map[string]any{"include": false})
@@ -307,8 +312,26 @@ func TestAPITruststoreIsADeploy(t *testing.T) {
 	}
 	noPassword := apiSend(t, w.env, apiRequest{Method: http.MethodGet, Path: "/apiops/environments/production/truststore/export?format=p12", Authorization: "Bearer " + w.vic})
 	checkAPIAnswer(t, noPassword, http.StatusBadRequest)
+	before = w.secretsState(t)
 	again := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: "/apiops/environments/production/truststore/", Authorization: "Bearer " + w.root, Body: add})
 	checkAPIAnswer(t, again, http.StatusBadRequest)
+	if d := w.changedSince(t, before); d != "" || !strings.Contains(string(again.Raw), "already in the truststore") {
+		t.Errorf("adding a CA twice: %s; changed %s", again.Raw, d)
+	}
+	// A built-in root cannot be removed (only all of them left out), and an
+	// unknown CA is not there: both refused, nothing changed.
+	for _, c := range []struct {
+		sha    string
+		status int
+		says   string
+	}{{sha256Hex(certs.BuiltinRoots()[0].Raw), http.StatusBadRequest, "built-in root"}, {strings.Repeat("0", 64), http.StatusNotFound, "no added CA"}} {
+		before := w.secretsState(t)
+		r := apiSend(t, w.env, apiRequest{Method: http.MethodDelete, Path: "/apiops/environments/production/truststore/" + c.sha + "/", Authorization: "Bearer " + w.root})
+		checkAPIAnswer(t, r, c.status)
+		if d := w.changedSince(t, before); d != "" || !strings.Contains(string(r.Raw), c.says) {
+			t.Errorf("remove %s: %s; changed %s", c.sha, r.Raw, d)
+		}
+	}
 	w.must(w.root, http.MethodDelete, "/apiops/environments/production/truststore/"+sha256Hex(chain.root.Raw)+"/", nil)
 	if got := w.must(w.vic, http.MethodGet, "/apiops/environments/production/truststore/", nil).Body; got["builtInRoots"] != false ||
 		strings.Contains(fmt.Sprint(got["resultList"]), "test root") || w.revision("production") != rev+3 {
