@@ -45,7 +45,7 @@ func gatewayRoutes() []apiRoute {
 		{Method: http.MethodGet, Path: "/apiops/environments/{environmentName}/bundle", Handler: handle((*Server).handleAPIBundle),
 			Permission: "the environment's gateway token", Security: gatewayToken, Conditional: true,
 			ID: "getBundle", Summary: "Read what is deployed to an environment",
-			Description: "Keys with their material (base64) and JWKs, secret ones included, with the environment's revision. Only " +
+			Description: "Keys with their material (base64), JWKs (secret ones included), certificates with their chain (PEM) and the truststore (the added CAs, and whether the built-in roots are part of it), with the environment's revision, all read in one transaction. Only " +
 				"a gateway token of this environment may read it; every read is audited.",
 			Params: env},
 	}

@@ -11,22 +11,22 @@ import (
 )
 
 var jwksAPI = apiResource{
-	Tag: openAPITag{Name: "JWKs", Description: "JSON Web Keys made from keys. Public JWKs are published at " +
+	Tag: openAPITag{Name: "JWKs", Description: "JSON Web Keys made from keys and certificates (signing keys publish their own). Public JWKs are published at " +
 		"/jwks/{projectName}/{environmentName} (no authentication); secret (oct) JWKs only reach gateways through the bundle."},
 	Schemas: []apiComponent{
 		{Name: "JWKCreate", Type: jwkCreateDTO{}, Required: []string{"name", "sourceType", "sourceName", "use", "alg"},
 			Docs: map[string]*schema{
 				"name":             nameDoc("The JWK"),
 				"sourceType":       {Enum: []any{secrets.SourceKey, secrets.SourceCertificate}},
-				"sourceName":       {Description: "The key (in the same project) the JWK is made from; RSA and EC keys give their public part, a secret key an oct JWK that is never published."},
+				"sourceName":       {Description: "The key or certificate (sourceType; in the same project) the JWK is made from: RSA and EC keys give their public part, a secret key an oct JWK that is never published, a certificate its public key with x5c (the chain) and x5t#S256."},
 				"use":              {Enum: []any{"sig", "enc"}},
 				"alg":              {Description: "A JWA algorithm valid for the key and use: RS256…PS512 or RSA-OAEP(-256) for RSA, ES256/384/512 or ECDH-ES… for EC, HS256 or A128KW… for secret keys.", Example: "RS256"},
 				"kid":              {MaxLength: 200, Description: "Optional; by default the RFC 7638 SHA-256 thumbprint of the key in each environment."},
 				"environmentNames": {Description: "The environments to build and deploy the JWK in; the key must have a configuration in each."}}},
 		{Name: "JWK", Type: jwkDTO{}, Docs: map[string]*schema{
 			"sourceType": {Enum: []any{secrets.SourceKey, secrets.SourceCertificate}},
-			"sourceName": {Description: "The key it was made from; kept when the JWK is disconnected."},
-			"connected":  {Description: "Whether the JWK still follows its source key."},
+			"sourceName": {Description: "The key or certificate it was made from; kept when the JWK is disconnected."},
+			"connected":  {Description: "Whether the JWK still follows its source."},
 			"use":        {Enum: []any{"sig", "enc"}},
 			"secret":     {Description: "An oct JWK holding a secret: never published, never shown."}}},
 		{Name: "JWKEnvironment", Type: jwkEnvironment{}, Docs: map[string]*schema{
