@@ -98,7 +98,7 @@ func keySchemas() []apiComponent {
 		{Name: "KeyEnvironmentState", Type: keyEnvironmentOut{}, Docs: map[string]*schema{
 			"source":             {Enum: []any{secrets.SourceAPI, secrets.SourceFile, secrets.SourceClipboard}, Description: "Where the material came from."},
 			"format":             {Example: "PKCS#8 PEM"},
-			"fingerprint":        {Description: "SHA-256, hex: of the public key (PKIX DER) for RSA and EC, of the bytes for a secret key.", Pattern: "^[0-9a-f]{64}$"},
+			"fingerprint":        {Description: "Hex. For RSA and EC the SHA-256 of the public key (PKIX DER), so a key pair shares it; for a secret key an HMAC-SHA256 under a key derived from this instance's master key, the same in every environment, so that it cannot be used to test guesses.", Pattern: "^[0-9a-f]{64}$"},
 			"warning":            {Description: "A weakness worth knowing (DES, RSA below 2048 bits)."},
 			"deployedRevision":   {Description: "The environment's revision when this configuration was last deployed."},
 			"changedSinceDeploy": {Description: "Deployed, but the configuration changed since."}}},
