@@ -22,7 +22,7 @@ var jwksAPI = apiResource{
 				"use":              {Enum: []any{"sig", "enc"}},
 				"alg":              {Description: "A JWA algorithm valid for the key and use: RS256…PS512 or RSA-OAEP(-256) for RSA, ES256/384/512 or ECDH-ES… for EC, HS256 or A128KW… for secret keys.", Example: "RS256"},
 				"kid":              {MaxLength: 200, Description: "Optional; by default the RFC 7638 SHA-256 thumbprint of the key in each environment."},
-				"environmentNames": {Description: "The environments to build and deploy the JWK in; the key must have a configuration in each."}}},
+				"environmentNames": {Description: "The environments to build and deploy the JWK in; the source must have a configuration in each."}}},
 		{Name: "JWK", Type: jwkDTO{}, Docs: map[string]*schema{
 			"sourceType": {Enum: []any{secrets.SourceKey, secrets.SourceCertificate}},
 			"sourceName": {Description: "The key or certificate it was made from; kept when the JWK is disconnected."},
@@ -43,7 +43,7 @@ func jwkRoutes() []apiRoute {
 		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/jwks/", Handler: handle((*Server).handleAPIJWKList),
 			Permission: "SECRETS:VIEW", ID: "listJWKs", Summary: "List a project's JWKs", Params: project, Errors: []int{missing}},
 		{Method: http.MethodPost, Path: "/apiops/projects/{projectName}/jwks/", Handler: handleBody((*Server).handleAPIJWKCreate),
-			Permission: deployPermission, ID: "createJWK", Summary: "Create a JWK from a key and deploy it",
+			Permission: deployPermission, ID: "createJWK", Summary: "Create a JWK from a key or certificate and deploy it",
 			Params: project, Errors: []int{bad, missing}},
 		{Method: http.MethodGet, Path: "/apiops/projects/{projectName}/jwks/{jwkName}/", Handler: handle((*Server).handleAPIJWKGet),
 			Permission: "SECRETS:VIEW", ID: "getJWK", Summary: "Get a JWK", Params: jwk, Errors: []int{missing}},
