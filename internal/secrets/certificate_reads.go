@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"math"
+	"net/url"
 	"strings"
 	"time"
 
@@ -208,15 +209,11 @@ func (s *Service) describeConfig(ctx context.Context, q *queries.Queries, cc que
 
 // hostOf is the host of a fetched URL ("" for none), for hostname checks.
 func hostOf(u string) string {
-	_, rest, ok := strings.Cut(u, "://")
-	if !ok {
+	p, err := url.Parse(u)
+	if err != nil {
 		return ""
 	}
-	host := rest
-	if i := strings.LastIndex(rest, ":"); i > 0 && !strings.HasSuffix(rest, "]") {
-		host = rest[:i]
-	}
-	return strings.Trim(host, "[]")
+	return p.Hostname()
 }
 
 // CertificatePreview is one configuration as the wizard shows it before a
