@@ -404,3 +404,60 @@ func TestProjectWithSigningKeysCannotBeDeleted(t *testing.T) {
 		t.Errorf("delete a project with a signing key: %s", r.Raw)
 	}
 }
+
+// TestSigningSeesAccessChangesAtOnce: the sign path remembers a token and
+// the key it may sign with between writes (db.Memo). A permission taken
+// away, a revoked token or a deleted key is refused on the very next call,
+// and every signature made before is in the audit log at once.
+func TestSigningSeesAccessChangesAtOnce(t *testing.T) {
+	w, _ := signingWorld(t)
+	ctx := context.Background()
+	key := w.must(w.manny, http.MethodPost, signingPath, map[string]any{"label": "svc", "algorithm": "ECDSA"}).Body["signingKey"].(map[string]any)
+	tok, err := w.env.App.Auth.CreateToken(ctx, w.env.Principal("sam"), "", "svc", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sam := tok.Value
+	path := signingPath + key["ckaId"].(string) + "/sign"
+	sign := func(wantStatus int, why string) {
+		t.Helper()
+		r := apiSend(t, w.env, apiRequest{Method: http.MethodPost, Path: path, Authorization: "Bearer " + sam, Body: map[string]any{"claims": map[string]any{"sub": why}}})
+		if r.Status != wantStatus {
+			t.Fatalf("%s: status %d, want %d: %s", why, r.Status, wantStatus, r.Raw)
+		}
+	}
+	sign(http.StatusOK, "first")
+	sign(http.StatusOK, "second")
+	w.env.Grant("payments", "sam", access.SigningKeysView)
+	sign(http.StatusForbidden, "after SIGN was taken away")
+	w.env.Grant("payments", "sam", access.SigningKeysSign)
+	sign(http.StatusOK, "after SIGN was given back")
+	if err := w.env.App.Auth.RevokeToken(ctx, w.env.Principal("sam"), tok.Token.ID); err != nil {
+		t.Fatal(err)
+	}
+	sign(http.StatusUnauthorized, "with the revoked token")
+	sam = w.env.Token("sam")
+	sign(http.StatusOK, "with a new token")
+	w.must(w.dora, http.MethodDelete, signingPath+key["ckaId"].(string)+"/", map[string]any{"pin": "2468"})
+	sign(http.StatusNotFound, "after the key was deleted")
+
+	// Newest first: the refusals (written at once) and the signatures
+	// (journaled) in the order they happened. The revoked token never
+	// reached the sign service: its refusal is the authentication's.
+	page := w.must(w.root, http.MethodGet, "/apiops/audit/?action=signing_key.sign", nil)
+	var got []string
+	for _, e := range page.Body["resultList"].([]any) {
+		got = append(got, e.(map[string]any)["outcome"].(string)+": "+e.(map[string]any)["detail"].(string))
+	}
+	want := []string{"denied: Project \"payments\" has no signing key", "success: sub with a new token", "success: sub after SIGN was given back",
+		"denied: You need the SIGNING_KEYS:SIGN permission", "success: sub second", "success: sub first"}
+	if len(got) != len(want) {
+		t.Fatalf("the audit log lists %d signing entries, want %d: %q", len(got), len(want), got)
+	}
+	for i := range want {
+		outcome, detail, _ := strings.Cut(want[i], ": ")
+		if !strings.HasPrefix(got[i], outcome+": ") || !strings.Contains(got[i], detail) {
+			t.Errorf("signing entry %d: %q, want %q", i, got[i], want[i])
+		}
+	}
+}

@@ -118,6 +118,12 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	}
 	a := &App{Config: cfg, Clock: opt.Clock, Logger: NewLogger(cfg, opt.LogOutput), DB: d, Sealer: sealer, MasterKeyCreated: created}
 	a.Audit = audit.New(d, sealer.DeriveKey("audit chain v1", 32), opt.Clock)
+	// Signatures are audited through the journal (see internal/audit/journal.go);
+	// entries a stopped server left there join the chain now.
+	if err := a.Audit.OpenJournal(ctx, cfg.DBPath()+".audit-journal"); err != nil {
+		d.Close()
+		return nil, err
+	}
 	a.Auth = auth.NewService(d, a.Audit, opt.Clock, policy)
 	a.Projects = projects.NewService(d, a.Audit, opt.Clock)
 	a.Environments = environments.NewService(d, a.Audit, opt.Clock, sealer)
@@ -201,6 +207,9 @@ func (a *App) Close() error {
 	if a.stopSchedule != nil {
 		a.stopSchedule()
 		a.scheduled.Wait()
+	}
+	if err := a.Audit.CloseJournal(context.Background()); err != nil {
+		a.Logger.Error("audit journal: entries not yet in the chain stay in the journal and join it at the next start", "error", err.Error())
 	}
 	if a.KeyManager != nil {
 		if err := a.KeyManager.Close(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/keyward/keyward/internal/access"
@@ -35,6 +36,7 @@ const genesis = "000000000000000000000000000000000000000000000000000000000000000
 
 // Entry is what a service records about one operation.
 type Entry struct {
+	At          time.Time // zero: when it is appended
 	Actor       string
 	Via         string
 	Action      string // "project.create", "user.disable", ...
@@ -57,9 +59,10 @@ func For(p access.Principal, action string) Entry {
 
 // Log appends to and reads the audit log.
 type Log struct {
-	db    *db.DB
-	key   []byte
-	clock clock.Clock
+	db      *db.DB
+	key     []byte
+	clock   clock.Clock
+	journal atomic.Pointer[journal] // nil until OpenJournal
 }
 
 // New returns a Log whose chain is keyed with key (derived from the master key).
@@ -70,6 +73,11 @@ func New(d *db.DB, key []byte, c clock.Clock) *Log {
 // Append adds e inside the caller's transaction, so the entry commits or
 // rolls back with the change it describes.
 func (l *Log) Append(ctx context.Context, q *queries.Queries, e Entry) error {
+	return l.appendAll(ctx, q, []Entry{e})
+}
+
+// appendAll adds entries to the chain in order, inside q's transaction.
+func (l *Log) appendAll(ctx context.Context, q *queries.Queries, entries []Entry) error {
 	// Rows are never deleted and there is one writer connection, so the
 	// next id is the last id plus one; it is part of the hash.
 	last, err := q.LastAuditEntry(ctx)
@@ -78,22 +86,29 @@ func (l *Log) Append(ctx context.Context, q *queries.Queries, e Entry) error {
 	} else if err != nil {
 		return fmt.Errorf("append audit entry: %w", err)
 	}
-	if e.Outcome == "" {
-		e.Outcome = Success
-	}
-	row := queries.AuditLog{
-		At: l.clock.Now(), Actor: e.Actor, Via: e.Via, Action: e.Action, Project: e.Project,
-		Object: e.Object, Environment: e.Environment, SourceAddr: e.SourceAddr,
-		Outcome: e.Outcome, Detail: e.Detail, PrevHash: last.Hash, ID: last.ID + 1,
-	}
-	row.Hash = l.hash(row)
-	_, err = q.InsertAuditEntry(ctx, queries.InsertAuditEntryParams{
-		ID: row.ID, At: row.At, Actor: row.Actor, Via: row.Via, Action: row.Action, Project: row.Project,
-		Object: row.Object, Environment: row.Environment, SourceAddr: row.SourceAddr,
-		Outcome: row.Outcome, Detail: row.Detail, PrevHash: row.PrevHash, Hash: row.Hash,
-	})
-	if err != nil {
-		return fmt.Errorf("append audit entry: %w", err)
+	for _, e := range entries {
+		if e.Outcome == "" {
+			e.Outcome = Success
+		}
+		at := e.At
+		if at.IsZero() {
+			at = l.clock.Now()
+		}
+		row := queries.AuditLog{
+			At: at, Actor: e.Actor, Via: e.Via, Action: e.Action, Project: e.Project,
+			Object: e.Object, Environment: e.Environment, SourceAddr: e.SourceAddr,
+			Outcome: e.Outcome, Detail: e.Detail, PrevHash: last.Hash, ID: last.ID + 1,
+		}
+		row.Hash = l.hash(row)
+		_, err = q.InsertAuditEntry(ctx, queries.InsertAuditEntryParams{
+			ID: row.ID, At: row.At, Actor: row.Actor, Via: row.Via, Action: row.Action, Project: row.Project,
+			Object: row.Object, Environment: row.Environment, SourceAddr: row.SourceAddr,
+			Outcome: row.Outcome, Detail: row.Detail, PrevHash: row.PrevHash, Hash: row.Hash,
+		})
+		if err != nil {
+			return fmt.Errorf("append audit entry: %w", err)
+		}
+		last.ID, last.Hash = row.ID, row.Hash
 	}
 	return nil
 }
@@ -101,7 +116,10 @@ func (l *Log) Append(ctx context.Context, q *queries.Queries, e Entry) error {
 // Record appends e in a transaction of its own: for refusals and failures,
 // whose own transaction was rolled back.
 func (l *Log) Record(ctx context.Context, e Entry) error {
-	return l.db.InTx(ctx, func(q *queries.Queries) error { return l.Append(ctx, q, e) })
+	// Entries journaled before this one come first in the chain. If they
+	// cannot be applied now they stay in the journal and are retried.
+	_ = l.Flush(ctx)
+	return l.db.AppendTx(ctx, func(q *queries.Queries) error { return l.Append(ctx, q, e) })
 }
 
 // hash computes an entry's chain hash.
@@ -132,6 +150,9 @@ func (r VerifyResult) Intact() bool { return r.BadID == 0 }
 // Verify walks the chain from the first entry and reports the first entry
 // whose hash or link does not match.
 func (l *Log) Verify(ctx context.Context) (VerifyResult, error) {
+	if err := l.Flush(ctx); err != nil {
+		return VerifyResult{}, err
+	}
 	q := l.db.Queries()
 	res := VerifyResult{LastHash: genesis}
 	var after, expectID int64 = 0, 1

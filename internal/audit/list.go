@@ -106,6 +106,9 @@ func (l *Log) List(ctx context.Context, f Filter) (Page, error) {
 	if f.Page <= 0 {
 		f.Page = 1
 	}
+	if err := l.Flush(ctx); err != nil {
+		return Page{}, err
+	}
 	where, args := f.where()
 	query := "SELECT " + columns + " FROM audit_log" + where + " ORDER BY id DESC LIMIT ? OFFSET ?"
 	args = append(args, f.Size+1, (f.Page-1)*f.Size)
@@ -136,6 +139,9 @@ func (l *Log) List(ctx context.Context, f Filter) (Page, error) {
 // as CSV with a header row, including each entry's chain hashes so that an
 // auditor can check the export.
 func (l *Log) WriteCSV(ctx context.Context, w io.Writer, f Filter) error {
+	if err := l.Flush(ctx); err != nil {
+		return err
+	}
 	where, args := f.where()
 	rows, err := l.db.Read.QueryContext(ctx, "SELECT "+columns+" FROM audit_log"+where+" ORDER BY id", args...)
 	if err != nil {

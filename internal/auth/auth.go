@@ -49,11 +49,13 @@ type Service struct {
 	audit  *audit.Log
 	clock  clock.Clock
 	policy Policy
+	// tokens caches token rows by hash until the next write (db.Memo).
+	tokens *db.Memo[string, queries.GetAPITokenByHashRow]
 }
 
 // NewService returns an auth Service.
 func NewService(d *db.DB, a *audit.Log, c clock.Clock, p Policy) *Service {
-	return &Service{db: d, audit: a, clock: c, policy: p}
+	return &Service{db: d, audit: a, clock: c, policy: p, tokens: db.NewMemo[string, queries.GetAPITokenByHashRow](d, time.Second, 10000)}
 }
 
 // Policy returns the service's policy (the web layer needs the timeouts).

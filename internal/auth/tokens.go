@@ -153,12 +153,19 @@ func (s *Service) AuthenticateToken(ctx context.Context, value, addr string) (ac
 	if !strings.HasPrefix(value, TokenPrefix) {
 		return access.Principal{}, errBadToken("not valid")
 	}
-	row, err := s.db.Queries().GetAPITokenByHash(ctx, randtoken.Hash(value))
-	if errors.Is(err, sql.ErrNoRows) {
-		return access.Principal{}, errBadToken("not valid")
-	}
-	if err != nil {
-		return access.Principal{}, fmt.Errorf("authenticate token: %w", err)
+	hash := randtoken.Hash(value)
+	row, ok := s.tokens.Get(string(hash))
+	if !ok {
+		gen := s.db.Generation()
+		var err error
+		row, err = s.db.Queries().GetAPITokenByHash(ctx, hash)
+		if errors.Is(err, sql.ErrNoRows) {
+			return access.Principal{}, errBadToken("not valid")
+		}
+		if err != nil {
+			return access.Principal{}, fmt.Errorf("authenticate token: %w", err)
+		}
+		s.tokens.Put(string(hash), row, gen)
 	}
 	now := s.clock.Now()
 	switch {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/keyward/keyward/queries"
 
@@ -28,7 +29,17 @@ type DB struct {
 	// The queries prepared once on each pool: SQLite then parses a
 	// statement once per connection instead of on every call.
 	wq, rq *queries.Queries
+	// gen counts committed write transactions that may change what a
+	// cache holds (see Generation).
+	gen atomic.Uint64
+	// beforeWrite runs before every InTx (see BeforeWrite).
+	beforeWrite atomic.Pointer[func(context.Context)]
 }
+
+// BeforeWrite sets a function InTx calls before it begins: the audit log
+// applies the entries waiting in its journal there, so that an entry a
+// transaction appends comes after every entry journaled before it began.
+func (d *DB) BeforeWrite(fn func(context.Context)) { d.beforeWrite.Store(&fn) }
 
 // Open opens (creating if needed) the database file at path and brings its
 // schema up to date with schemaSQL.
@@ -120,6 +131,16 @@ func (d *DB) Queries() *queries.Queries { return d.rq }
 // rolled back otherwise. Every service operation that changes something runs
 // in exactly one InTx call, so a rejected request changes nothing.
 func (d *DB) InTx(ctx context.Context, fn func(q *queries.Queries) error) error {
+	if before := d.beforeWrite.Load(); before != nil {
+		(*before)(ctx)
+	}
+	defer d.gen.Add(1)
+	return d.AppendTx(ctx, fn)
+}
+
+// AppendTx is InTx for transactions that only append to the audit log: they
+// change nothing a cache holds, so they leave Generation as it is.
+func (d *DB) AppendTx(ctx context.Context, fn func(q *queries.Queries) error) error {
 	tx, err := d.Write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -133,6 +154,13 @@ func (d *DB) InTx(ctx context.Context, fn func(q *queries.Queries) error) error 
 	}
 	return nil
 }
+
+// Generation changes after every write transaction that commits (or fails)
+// through InTx. A cache of something read from the database stays valid while
+// Generation returns the value it had before the read. Only this process's
+// writes move it: a cache must also expire entries after a short time for
+// changes another process (the keyward CLI) makes to the same file.
+func (d *DB) Generation() uint64 { return d.gen.Load() }
 
 // View runs fn in one read-only transaction on the read pool: every query
 // fn makes sees the same commit, so that a revision and the content it

@@ -48,17 +48,8 @@ func algorithms(k queries.SigningKey) []string {
 func (s *Service) Sign(ctx context.Context, p access.Principal, project, ckaID string, in SignInput) (Signed, error) {
 	e := audit.For(p, "signing_key.sign")
 	e.Project, e.Object = project, "signing-key/"+ckaID
-	var key queries.SigningKey
-	err := s.db.View(ctx, func(q *queries.Queries) error {
-		pr, err := projects.Visible(ctx, q, p, project)
-		if err != nil {
-			return err
-		}
-		if err := access.Require(ctx, q, p, projects.Ref(pr), access.SigningKeysSign); err != nil {
-			return err
-		}
-		key, err = loadKey(ctx, q, pr, ckaID)
-		return err
+	key, err := s.signingKey(ctx, p, project, "key", ckaID, func(q *queries.Queries, pr queries.Project) (queries.SigningKey, error) {
+		return loadKey(ctx, q, pr, ckaID)
 	})
 	if err != nil {
 		return Signed{}, s.audit.Refuse(ctx, e, err)
@@ -68,7 +59,45 @@ func (s *Service) Sign(ctx context.Context, p access.Principal, project, ckaID s
 		return Signed{}, s.audit.Refuse(ctx, e, err)
 	}
 	e.Detail = detail
-	return out, s.audit.Record(ctx, e)
+	return out, s.audit.Journal(ctx, e)
+}
+
+// signingKeyRef names what a principal asked to sign with.
+type signingKeyRef struct {
+	user             int64
+	admin            bool
+	project, by, ref string
+}
+
+// signingKey loads the key p may sign with in project: the project must be
+// visible to p, p must hold SIGNING_KEYS:SIGN, and load finds the key. What
+// was allowed is remembered until the next write (db.Memo), so a run of
+// signatures reads the database once.
+func (s *Service) signingKey(ctx context.Context, p access.Principal, project, by, ref string, load func(*queries.Queries, queries.Project) (queries.SigningKey, error)) (queries.SigningKey, error) {
+	mk := signingKeyRef{user: p.UserID, admin: p.Admin, project: project, by: by, ref: ref}
+	if key, ok := s.allowed.Get(mk); ok && p.GatewayEnvironment == "" {
+		return key, nil
+	}
+	gen := s.db.Generation()
+	var key queries.SigningKey
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := projects.Visible(ctx, q, p, project)
+		if err != nil {
+			return err
+		}
+		if err := access.Require(ctx, q, p, projects.Ref(pr), access.SigningKeysSign); err != nil {
+			return err
+		}
+		key, err = load(q, pr)
+		return err
+	})
+	if err != nil {
+		return key, err
+	}
+	if p.GatewayEnvironment == "" {
+		s.allowed.Put(mk, key, gen)
+	}
+	return key, nil
 }
 
 // sign builds and signs the token; detail describes it for the audit log.

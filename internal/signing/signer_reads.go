@@ -8,7 +8,6 @@ import (
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/errs"
-	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -77,23 +76,14 @@ func (s *Service) describeSigner(ctx context.Context, q *queries.Queries, sg que
 func (s *Service) SignWithAlias(ctx context.Context, p access.Principal, project, name string, in SignInput) (Signed, error) {
 	e := audit.For(p, "signer.sign")
 	e.Project, e.Object = project, signerObject(name)
-	var key queries.SigningKey
-	err := s.db.View(ctx, func(q *queries.Queries) error {
-		pr, err := projects.Visible(ctx, q, p, project)
-		if err != nil {
-			return err
-		}
-		if err := access.Require(ctx, q, p, projects.Ref(pr), access.SigningKeysSign); err != nil {
-			return err
-		}
+	key, err := s.signingKey(ctx, p, project, "signer", name, func(q *queries.Queries, pr queries.Project) (queries.SigningKey, error) {
 		sg, err := q.GetSigner(ctx, queries.GetSignerParams{ProjectID: pr.ID, Name: name})
 		if errors.Is(err, sql.ErrNoRows) {
-			return errs.Errorf(errs.NotFound, "Signer %q does not exist in project %q.", name, project)
+			return queries.SigningKey{}, errs.Errorf(errs.NotFound, "Signer %q does not exist in project %q.", name, project)
 		} else if err != nil {
-			return err
+			return queries.SigningKey{}, err
 		}
-		key, err = q.GetSigningKeyByID(ctx, sg.ActiveKeyID)
-		return err
+		return q.GetSigningKeyByID(ctx, sg.ActiveKeyID)
 	})
 	if err != nil {
 		return Signed{}, s.audit.Refuse(ctx, e, err)
@@ -103,5 +93,5 @@ func (s *Service) SignWithAlias(ctx context.Context, p access.Principal, project
 		return Signed{}, s.audit.Refuse(ctx, e, err)
 	}
 	e.Detail = "key " + key.CkaID + ", " + detail
-	return out, s.audit.Record(ctx, e)
+	return out, s.audit.Journal(ctx, e)
 }

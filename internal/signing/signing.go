@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/keyward/keyward/internal/access"
@@ -45,11 +46,14 @@ type Service struct {
 	clock  clock.Clock
 	writer *publish.Writer
 	keys   hsm.KeyManager
+	// allowed remembers, until the next write, which key a principal may
+	// sign with (see signingKey).
+	allowed *db.Memo[signingKeyRef, queries.SigningKey]
 }
 
 // NewService returns the signing keys Service over the key manager km.
 func NewService(d *db.DB, a *audit.Log, c clock.Clock, w *publish.Writer, km hsm.KeyManager) *Service {
-	return &Service{db: d, audit: a, clock: c, writer: w, keys: km}
+	return &Service{db: d, audit: a, clock: c, writer: w, keys: km, allowed: db.NewMemo[signingKeyRef, queries.SigningKey](d, time.Second, 10000)}
 }
 
 // Generation types (seed 004's "Key Generation Type").

@@ -77,6 +77,9 @@ type snapshotRow struct {
 func TakeSnapshot(t testing.TB, env *Env) *Snapshot {
 	t.Helper()
 	ctx := context.Background()
+	if err := env.App.Audit.Flush(ctx); err != nil {
+		t.Fatalf("snapshot: flush the audit journal: %v", err)
+	}
 	tx, err := env.App.DB.Read.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatalf("snapshot: begin: %v", err)
