@@ -459,3 +459,115 @@ CREATE TABLE signer_steps (
     detail         TEXT     NOT NULL DEFAULT ''
 );
 CREATE INDEX signer_steps_due ON signer_steps (done_at, due_at);
+
+-- version: 8
+-- Everything Keyward holds that has an end date, in one indexed table, so
+-- that the expiry overview, the dashboard, the alerts and the metric read
+-- one place. Triggers keep it, in the same transaction as the object, so it
+-- can never disagree with the objects: a certificate configuration's not
+-- after, a truststore CA's, a signer alias's scheduled activation and
+-- retirement (until done), a personal API access token's and a gateway
+-- token's expiry (until revoked).
+--   area: the permission area whose VIEW lets a project member see the row
+--         ('' = any signed-in user: the truststores; 'ADMIN' = admins only:
+--         gateway tokens).
+--   user_id: a personal token's owner (only they and admins see it).
+--   name: the object's name as its own pages show it.
+
+ALTER TABLE gateway_tokens ADD COLUMN expires_at DATETIME;
+
+CREATE TABLE expiries (
+    id             INTEGER  PRIMARY KEY,
+    type           TEXT     NOT NULL,
+    source_id      INTEGER  NOT NULL,
+    area           TEXT     NOT NULL DEFAULT '',
+    project_id     INTEGER,
+    environment_id INTEGER,
+    user_id        INTEGER,
+    name           TEXT     NOT NULL,
+    detail         TEXT     NOT NULL DEFAULT '',
+    at             DATETIME NOT NULL,
+    UNIQUE (type, source_id)
+);
+CREATE INDEX expiries_at ON expiries (at);
+CREATE INDEX expiries_project_at ON expiries (project_id, at);
+CREATE INDEX expiries_type_at ON expiries (type, at);
+
+CREATE TRIGGER expiries_certificate_insert AFTER INSERT ON certificate_configs BEGIN
+    INSERT INTO expiries (type, source_id, area, project_id, environment_id, name, detail, at)
+    SELECT 'certificate', NEW.id, 'SECRETS', NEW.project_id, NEW.environment_id, c.name, NEW.subject, NEW.not_after
+    FROM certificates c WHERE c.id = NEW.certificate_id;
+END;
+CREATE TRIGGER expiries_certificate_update AFTER UPDATE OF not_after, subject ON certificate_configs BEGIN
+    UPDATE expiries SET at = NEW.not_after, detail = NEW.subject WHERE type = 'certificate' AND source_id = NEW.id;
+END;
+CREATE TRIGGER expiries_certificate_delete AFTER DELETE ON certificate_configs BEGIN
+    DELETE FROM expiries WHERE type = 'certificate' AND source_id = OLD.id;
+END;
+
+CREATE TRIGGER expiries_truststore_insert AFTER INSERT ON truststore_cas BEGIN
+    INSERT INTO expiries (type, source_id, area, environment_id, name, detail, at)
+    VALUES ('truststore_ca', NEW.id, '', NEW.environment_id, CASE WHEN NEW.alias <> '' THEN NEW.alias ELSE NEW.subject END, NEW.subject, NEW.not_after);
+END;
+CREATE TRIGGER expiries_truststore_delete AFTER DELETE ON truststore_cas BEGIN
+    DELETE FROM expiries WHERE type = 'truststore_ca' AND source_id = OLD.id;
+END;
+
+CREATE TRIGGER expiries_signer_step_insert AFTER INSERT ON signer_steps
+WHEN NEW.kind IN ('activate', 'retire') AND NEW.done_at IS NULL BEGIN
+    INSERT INTO expiries (type, source_id, area, project_id, name, detail, at)
+    SELECT 'signer_rotation', NEW.id, 'SIGNING_KEYS', s.project_id, s.name,
+           NEW.kind || ' ' || k.label || ' (' || k.cka_id || ')', NEW.due_at
+    FROM signers s, signing_keys k WHERE s.id = NEW.signer_id AND k.id = NEW.signing_key_id;
+END;
+CREATE TRIGGER expiries_signer_step_update AFTER UPDATE OF done_at, due_at ON signer_steps BEGIN
+    DELETE FROM expiries WHERE type = 'signer_rotation' AND source_id = NEW.id AND NEW.done_at IS NOT NULL;
+    UPDATE expiries SET at = NEW.due_at WHERE type = 'signer_rotation' AND source_id = NEW.id;
+END;
+CREATE TRIGGER expiries_signer_step_delete AFTER DELETE ON signer_steps BEGIN
+    DELETE FROM expiries WHERE type = 'signer_rotation' AND source_id = OLD.id;
+END;
+
+CREATE TRIGGER expiries_api_token_insert AFTER INSERT ON api_tokens
+WHEN NEW.expires_at IS NOT NULL AND NEW.revoked_at IS NULL BEGIN
+    INSERT INTO expiries (type, source_id, user_id, name, detail, at)
+    SELECT 'api_token', NEW.id, NEW.user_id, NEW.name, u.username, NEW.expires_at FROM users u WHERE u.id = NEW.user_id;
+END;
+CREATE TRIGGER expiries_api_token_update AFTER UPDATE OF expires_at, revoked_at ON api_tokens BEGIN
+    DELETE FROM expiries WHERE type = 'api_token' AND source_id = NEW.id;
+    INSERT INTO expiries (type, source_id, user_id, name, detail, at)
+    SELECT 'api_token', NEW.id, NEW.user_id, NEW.name, u.username, NEW.expires_at FROM users u
+    WHERE u.id = NEW.user_id AND NEW.expires_at IS NOT NULL AND NEW.revoked_at IS NULL;
+END;
+CREATE TRIGGER expiries_api_token_delete AFTER DELETE ON api_tokens BEGIN
+    DELETE FROM expiries WHERE type = 'api_token' AND source_id = OLD.id;
+END;
+
+CREATE TRIGGER expiries_gateway_token_insert AFTER INSERT ON gateway_tokens
+WHEN NEW.expires_at IS NOT NULL AND NEW.revoked_at IS NULL BEGIN
+    INSERT INTO expiries (type, source_id, area, environment_id, name, at)
+    VALUES ('gateway_token', NEW.id, 'ADMIN', NEW.environment_id, NEW.name, NEW.expires_at);
+END;
+CREATE TRIGGER expiries_gateway_token_update AFTER UPDATE OF expires_at, revoked_at ON gateway_tokens BEGIN
+    DELETE FROM expiries WHERE type = 'gateway_token' AND source_id = NEW.id;
+    INSERT INTO expiries (type, source_id, area, environment_id, name, at)
+    SELECT 'gateway_token', NEW.id, 'ADMIN', NEW.environment_id, NEW.name, NEW.expires_at
+    WHERE NEW.expires_at IS NOT NULL AND NEW.revoked_at IS NULL;
+END;
+CREATE TRIGGER expiries_gateway_token_delete AFTER DELETE ON gateway_tokens BEGIN
+    DELETE FROM expiries WHERE type = 'gateway_token' AND source_id = OLD.id;
+END;
+
+-- What a database made before this version already holds.
+INSERT INTO expiries (type, source_id, area, project_id, environment_id, name, detail, at)
+SELECT 'certificate', cc.id, 'SECRETS', cc.project_id, cc.environment_id, c.name, cc.subject, cc.not_after
+FROM certificate_configs cc JOIN certificates c ON c.id = cc.certificate_id;
+INSERT INTO expiries (type, source_id, area, environment_id, name, detail, at)
+SELECT 'truststore_ca', id, '', environment_id, CASE WHEN alias <> '' THEN alias ELSE subject END, subject, not_after FROM truststore_cas;
+INSERT INTO expiries (type, source_id, area, project_id, name, detail, at)
+SELECT 'signer_rotation', st.id, 'SIGNING_KEYS', s.project_id, s.name, st.kind || ' ' || k.label || ' (' || k.cka_id || ')', st.due_at
+FROM signer_steps st JOIN signers s ON s.id = st.signer_id JOIN signing_keys k ON k.id = st.signing_key_id
+WHERE st.kind IN ('activate', 'retire') AND st.done_at IS NULL;
+INSERT INTO expiries (type, source_id, user_id, name, detail, at)
+SELECT 'api_token', t.id, t.user_id, t.name, u.username, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
+WHERE t.expires_at IS NOT NULL AND t.revoked_at IS NULL;

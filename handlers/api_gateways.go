@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/expiry"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/labstack/echo/v4"
 )
@@ -74,11 +75,13 @@ type gatewayTokenDTO struct {
 	CreatedAt time.Time  `json:"createdAt"`
 	LastUsed  *time.Time `json:"lastUsedAt,omitempty"`
 	Revoked   bool       `json:"revoked"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty" doc:"When the token stops working; absent: until revoked."`
 }
 
 // gatewayTokenCreateDTO is the body of POST .../gatewayTokens/.
 type gatewayTokenCreateDTO struct {
-	Name string `json:"name"`
+	Name      string `json:"name"`
+	ExpiresIn string `json:"expiresIn,omitempty" doc:"How long the token works, such as 90d or 8760h; absent: until revoked."`
 }
 
 // gatewayTokenCreatedResponse answers POST .../gatewayTokens/.
@@ -90,7 +93,15 @@ type gatewayTokenCreatedResponse struct {
 }
 
 func (s *Server) handleAPIGatewayTokenCreate(c echo.Context, in gatewayTokenCreateDTO) (gatewayTokenCreatedResponse, error) {
-	tok, err := s.Environments.CreateGatewayToken(c.Request().Context(), principal(c), c.Param("environmentName"), in.Name)
+	var expires time.Duration
+	if in.ExpiresIn != "" {
+		d, err := expiry.ParseDuration(in.ExpiresIn)
+		if err != nil || d <= 0 {
+			return gatewayTokenCreatedResponse{}, errs.FieldErrorf("expiresIn", "expiresIn %q is not a duration such as 90d or 8760h.", in.ExpiresIn)
+		}
+		expires = d
+	}
+	tok, err := s.Environments.CreateGatewayToken(c.Request().Context(), principal(c), c.Param("environmentName"), in.Name, expires)
 	if err != nil {
 		return gatewayTokenCreatedResponse{}, err
 	}
@@ -107,6 +118,9 @@ func (s *Server) handleAPIGatewayTokenList(c echo.Context) (listResponse[gateway
 		out[i] = gatewayTokenDTO{ID: t.ID, Name: t.Name, Prefix: t.Prefix, CreatedAt: t.CreatedAt, Revoked: t.RevokedAt.Valid}
 		if t.LastUsedAt.Valid {
 			out[i].LastUsed = &t.LastUsedAt.Time
+		}
+		if t.ExpiresAt.Valid {
+			out[i].ExpiresAt = &t.ExpiresAt.Time
 		}
 	}
 	return listOf(out), nil

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/errs"
@@ -55,7 +56,7 @@ func (s *Server) environmentPage(c echo.Context, name string, pageNo int) (*view
 		}
 		for _, t := range toks {
 			page.GatewayTokens = append(page.GatewayTokens, views.TokenRow{ID: t.ID, Name: t.Name, Prefix: t.Prefix,
-				CreatedAt: t.CreatedAt, LastUsed: t.LastUsedAt.Time, Revoked: t.RevokedAt.Valid})
+				CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt.Time, LastUsed: t.LastUsedAt.Time, Revoked: t.RevokedAt.Valid})
 		}
 	}
 	page.Form.Values["description"], page.Form.Values["webhookUrl"] = d.Environment.Description, d.Environment.WebhookUrl
@@ -146,7 +147,17 @@ func (s *Server) handleEnvironmentUpdate(c echo.Context) error {
 // handleGatewayTokenCreate creates a gateway token and shows it once.
 func (s *Server) handleGatewayTokenCreate(c echo.Context) error {
 	name := c.Param("env")
-	tok, err := s.Environments.CreateGatewayToken(c.Request().Context(), principal(c), name, c.FormValue("name"))
+	var expires time.Duration
+	var err error
+	if v := c.FormValue("expires"); v != "" {
+		if expires, err = time.ParseDuration(v); err != nil || expires <= 0 {
+			err = errs.FieldErrorf("expires", "Choose when the token expires, or never.")
+		}
+	}
+	var tok environments.NewGatewayToken
+	if err == nil {
+		tok, err = s.Environments.CreateGatewayToken(c.Request().Context(), principal(c), name, c.FormValue("name"), expires)
+	}
 	if err != nil && errs.FieldOf(err) == "" {
 		return err
 	}
@@ -155,7 +166,7 @@ func (s *Server) handleGatewayTokenCreate(c echo.Context) error {
 		return perr
 	}
 	if err != nil {
-		page.GatewayForm.Values["name"] = c.FormValue("name")
+		page.GatewayForm.Values["name"], page.GatewayForm.Values["expires"] = c.FormValue("name"), c.FormValue("expires")
 		page.GatewayForm.Fail(errs.FieldOf(err), errs.MessageOf(err))
 		return s.render(c, http.StatusUnprocessableEntity, page)
 	}

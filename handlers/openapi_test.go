@@ -424,6 +424,7 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodGet, "/apiops/environments/", nil},
 		{http.MethodGet, "/apiops/environments/production/", nil},
 		{http.MethodGet, "/apiops/audit/?project=payments&size=5", nil},
+		{http.MethodGet, "/apiops/expiring/?within=3650d&size=5", nil},
 		// Keys, JWKs and gateways, in an environment without a webhook.
 		{http.MethodPost, "/apiops/environments/", map[string]string{"name": "development"}},
 		{http.MethodPost, "/apiops/projects/payments/keys/", keyBody("signer", "PRIVATE_KEY", "", keyConfig("development", privatePEM(t, testKeys().rsaA), "signer"))},

@@ -14,6 +14,7 @@ import (
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/expiry"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
@@ -36,6 +37,7 @@ type Deps struct {
 	Truststores  *truststore.Service
 	Signing      *signing.Service
 	Audit        *audit.Log
+	Expiry       *expiry.Service
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore
 	Registry     *prometheus.Registry

@@ -26,6 +26,7 @@ var notPages = map[string]string{
 	"/readyz":                             "readiness probe, JSON",
 	"/metrics":                            "Prometheus metrics, text",
 	"/audit.csv":                          "the audit log as a CSV download",
+	"/expiring.csv":                       "the expiry overview as a CSV download",
 	"/projects/:project/certificates/:cert/export": "a certificate download: PEM, DER, PKCS#7 or a ZIP of every environment",
 	"/": "redirects to /projects",
 }
@@ -127,6 +128,7 @@ func TestEveryPageFullAndFragment(t *testing.T) {
 		"/admin/users/:username":                        {url: "/admin/users/bob", content: "#password-reset"},
 		"/account":                                      {url: "/account", content: "#tokens"},
 		"/audit":                                        {url: "/audit", content: "#audit-results"},
+		"/expiring":                                     {url: "/expiring?within=30d", content: "#expiry-results"},
 		"/projects/:project/keys":                       {url: "/projects/payments/keys", content: "#keys"},
 		"/projects/:project/keys/new":                   {url: "/projects/payments/keys/new", content: "#key-form"},
 		"/projects/:project/keys/algorithms":            {url: "/projects/payments/keys/algorithms?keyType=PRIVATE_KEY", content: "#algorithm-field", part: true},

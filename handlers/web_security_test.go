@@ -157,7 +157,7 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 	rootSHA := sha256Hex(chain.root.Raw)
 	kwCreate(t, env, "payments", "csrf-key", "PRIVATE_KEY", "RSA", false, map[string][]byte{"production": []byte(kwRSAKey(t, 0).pem)})
 	kwCreateJWK(t, env, "csrf-jwk", "csrf-key", "production")
-	if _, err := env.App.Environments.CreateGatewayToken(context.Background(), env.Principal("root"), "production", "gw"); err != nil {
+	if _, err := env.App.Environments.CreateGatewayToken(context.Background(), env.Principal("root"), "production", "gw", 0); err != nil {
 		t.Fatal(err)
 	}
 	csrfSigner, err := env.App.Signing.CreateKey(context.Background(), env.Principal("root"), "payments",

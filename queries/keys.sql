@@ -106,8 +106,8 @@ WHERE jwk_configs.deployed_revision IS NOT NULL AND NOT jwks.secret
 ORDER BY projects.name, environments.name, jwks.name;
 
 -- name: CreateGatewayToken :one
-INSERT INTO gateway_tokens (environment_id, name, token_hash, prefix, created_at)
-VALUES (?, ?, ?, ?, ?)
+INSERT INTO gateway_tokens (environment_id, name, token_hash, prefix, created_at, expires_at)
+VALUES (?, ?, ?, ?, ?, ?)
 RETURNING *;
 
 -- name: GetGatewayTokenByHash :one

@@ -65,9 +65,9 @@ func (q *Queries) CountKeysInProject(ctx context.Context, projectID int64) (int6
 }
 
 const createGatewayToken = `-- name: CreateGatewayToken :one
-INSERT INTO gateway_tokens (environment_id, name, token_hash, prefix, created_at)
-VALUES (?, ?, ?, ?, ?)
-RETURNING id, environment_id, name, token_hash, prefix, created_at, last_used_at, revoked_at
+INSERT INTO gateway_tokens (environment_id, name, token_hash, prefix, created_at, expires_at)
+VALUES (?, ?, ?, ?, ?, ?)
+RETURNING id, environment_id, name, token_hash, prefix, created_at, last_used_at, revoked_at, expires_at
 `
 
 type CreateGatewayTokenParams struct {
@@ -76,6 +76,7 @@ type CreateGatewayTokenParams struct {
 	TokenHash     []byte
 	Prefix        string
 	CreatedAt     time.Time
+	ExpiresAt     sql.NullTime
 }
 
 func (q *Queries) CreateGatewayToken(ctx context.Context, arg CreateGatewayTokenParams) (GatewayToken, error) {
@@ -85,6 +86,7 @@ func (q *Queries) CreateGatewayToken(ctx context.Context, arg CreateGatewayToken
 		arg.TokenHash,
 		arg.Prefix,
 		arg.CreatedAt,
+		arg.ExpiresAt,
 	)
 	var i GatewayToken
 	err := row.Scan(
@@ -96,6 +98,7 @@ func (q *Queries) CreateGatewayToken(ctx context.Context, arg CreateGatewayToken
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.ExpiresAt,
 	)
 	return i, err
 }
@@ -234,7 +237,7 @@ func (q *Queries) DisconnectJWK(ctx context.Context, arg DisconnectJWKParams) er
 }
 
 const getGatewayTokenByHash = `-- name: GetGatewayTokenByHash :one
-SELECT gateway_tokens.id, gateway_tokens.environment_id, gateway_tokens.name, gateway_tokens.token_hash, gateway_tokens.prefix, gateway_tokens.created_at, gateway_tokens.last_used_at, gateway_tokens.revoked_at, environments.name AS environment_name
+SELECT gateway_tokens.id, gateway_tokens.environment_id, gateway_tokens.name, gateway_tokens.token_hash, gateway_tokens.prefix, gateway_tokens.created_at, gateway_tokens.last_used_at, gateway_tokens.revoked_at, gateway_tokens.expires_at, environments.name AS environment_name
 FROM gateway_tokens JOIN environments ON environments.id = gateway_tokens.environment_id
 WHERE gateway_tokens.token_hash = ?
 `
@@ -248,6 +251,7 @@ type GetGatewayTokenByHashRow struct {
 	CreatedAt       time.Time
 	LastUsedAt      sql.NullTime
 	RevokedAt       sql.NullTime
+	ExpiresAt       sql.NullTime
 	EnvironmentName string
 }
 
@@ -263,6 +267,7 @@ func (q *Queries) GetGatewayTokenByHash(ctx context.Context, tokenHash []byte) (
 		&i.CreatedAt,
 		&i.LastUsedAt,
 		&i.RevokedAt,
+		&i.ExpiresAt,
 		&i.EnvironmentName,
 	)
 	return i, err
@@ -521,7 +526,7 @@ func (q *Queries) ListDeployedKeyConfigs(ctx context.Context, environmentID int6
 }
 
 const listGatewayTokens = `-- name: ListGatewayTokens :many
-SELECT id, environment_id, name, token_hash, prefix, created_at, last_used_at, revoked_at FROM gateway_tokens WHERE environment_id = ? ORDER BY created_at DESC, id DESC
+SELECT id, environment_id, name, token_hash, prefix, created_at, last_used_at, revoked_at, expires_at FROM gateway_tokens WHERE environment_id = ? ORDER BY created_at DESC, id DESC
 `
 
 func (q *Queries) ListGatewayTokens(ctx context.Context, environmentID int64) ([]GatewayToken, error) {
@@ -542,6 +547,7 @@ func (q *Queries) ListGatewayTokens(ctx context.Context, environmentID int64) ([
 			&i.CreatedAt,
 			&i.LastUsedAt,
 			&i.RevokedAt,
+			&i.ExpiresAt,
 		); err != nil {
 			return nil, err
 		}

@@ -100,6 +100,19 @@ type Environment struct {
 	BuiltinRoots  bool
 }
 
+type Expiry struct {
+	ID            int64
+	Type          string
+	SourceID      int64
+	Area          string
+	ProjectID     sql.NullInt64
+	EnvironmentID sql.NullInt64
+	UserID        sql.NullInt64
+	Name          string
+	Detail        string
+	At            time.Time
+}
+
 type GatewayToken struct {
 	ID            int64
 	EnvironmentID int64
@@ -109,6 +122,7 @@ type GatewayToken struct {
 	CreatedAt     time.Time
 	LastUsedAt    sql.NullTime
 	RevokedAt     sql.NullTime
+	ExpiresAt     sql.NullTime
 }
 
 type Jwk struct {

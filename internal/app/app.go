@@ -25,6 +25,7 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/expiry"
 	"github.com/keyward/keyward/internal/hsm"
 	"github.com/keyward/keyward/internal/hsm/pkcs11"
 	"github.com/keyward/keyward/internal/hsm/soft"
@@ -51,6 +52,7 @@ type App struct {
 	DB           *db.DB
 	Sealer       *seal.Sealer
 	Audit        *audit.Log
+	Expiry       *expiry.Service
 	Auth         *auth.Service
 	Projects     *projects.Service
 	Environments *environments.Service
@@ -124,6 +126,7 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 		d.Close()
 		return nil, err
 	}
+	a.Expiry = expiry.NewService(d, opt.Clock)
 	a.Auth = auth.NewService(d, a.Audit, opt.Clock, policy)
 	a.Projects = projects.NewService(d, a.Audit, opt.Clock)
 	a.Environments = environments.NewService(d, a.Audit, opt.Clock, sealer)
@@ -175,7 +178,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, Audit: a.Audit,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, Audit: a.Audit, Expiry: a.Expiry,
 		Views: r, Sessions: store, Registry: reg,
 	}), nil
 }

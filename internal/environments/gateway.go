@@ -26,8 +26,9 @@ type NewGatewayToken struct {
 }
 
 // CreateGatewayToken creates a token with which a gateway reads the
-// environment's bundle (admins only). Only its SHA-256 is stored.
-func (s *Service) CreateGatewayToken(ctx context.Context, p access.Principal, envName, name string) (NewGatewayToken, error) {
+// environment's bundle (admins only), valid for expires (0: until revoked).
+// Only its SHA-256 is stored.
+func (s *Service) CreateGatewayToken(ctx context.Context, p access.Principal, envName, name string, expires time.Duration) (NewGatewayToken, error) {
 	var out NewGatewayToken
 	e := audit.For(p, "gateway_token.create")
 	e.Environment, e.Object = envName, "gateway-token/"+envName+"/"+name
@@ -41,6 +42,14 @@ func (s *Service) CreateGatewayToken(ctx context.Context, p access.Principal, en
 	if err := names.ValidateLabel("name", "The token name", name, 100); err != nil {
 		return out, err
 	}
+	if expires < 0 || expires > 5*366*24*time.Hour {
+		return out, errs.FieldErrorf("expiresIn", "A gateway token expires after at most 5 years, or never.")
+	}
+	now := s.clock.Now()
+	var expiresAt sql.NullTime
+	if expires > 0 {
+		expiresAt = sql.NullTime{Time: now.Add(expires), Valid: true}
+	}
 	err := s.db.InTx(ctx, func(q *queries.Queries) error {
 		env, err := Load(ctx, q, envName)
 		if err != nil {
@@ -48,7 +57,7 @@ func (s *Service) CreateGatewayToken(ctx context.Context, p access.Principal, en
 		}
 		value := GatewayTokenPrefix + randtoken.New(32)
 		tok, err := q.CreateGatewayToken(ctx, queries.CreateGatewayTokenParams{EnvironmentID: env.ID, Name: name,
-			TokenHash: randtoken.Hash(value), Prefix: value[:len(GatewayTokenPrefix)+6], CreatedAt: s.clock.Now()})
+			TokenHash: randtoken.Hash(value), Prefix: value[:len(GatewayTokenPrefix)+6], CreatedAt: now, ExpiresAt: expiresAt})
 		if err != nil {
 			if strings.Contains(err.Error(), "UNIQUE") {
 				return errs.FieldErrorf("name", "Environment %q already has a gateway token named %q.", envName, name)
@@ -109,6 +118,9 @@ func (s *Service) AuthenticateGateway(ctx context.Context, value, addr string) (
 		return access.Principal{}, errs.Errorf(errs.Unauthorized, "The access token is revoked.")
 	}
 	now := s.clock.Now()
+	if row.ExpiresAt.Valid && !now.Before(row.ExpiresAt.Time) {
+		return access.Principal{}, errs.Errorf(errs.Unauthorized, "The access token expired on %s; ask an admin for a new gateway token.", row.ExpiresAt.Time.UTC().Format(time.RFC3339))
+	}
 	if !row.LastUsedAt.Valid || now.Sub(row.LastUsedAt.Time) >= time.Minute {
 		if err := s.db.InTx(ctx, func(q *queries.Queries) error {
 			return q.TouchGatewayToken(ctx, queries.TouchGatewayTokenParams{LastUsedAt: sql.NullTime{Time: now, Valid: true}, ID: row.ID})

@@ -1,0 +1,431 @@
+// Package expiry is the one view of everything Keyward holds that has an
+// end date: certificates (per environment), truststore CAs, signer alias
+// rotations, personal API access tokens and gateway tokens. Triggers keep
+// the expiries table (schema.sql, version 8) in the same transaction as each
+// object, so this package only reads it: one indexed range per page.
+package expiry
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/keyward/keyward/internal/access"
+	"github.com/keyward/keyward/internal/clock"
+	"github.com/keyward/keyward/internal/db"
+	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/queries"
+)
+
+// Type is a kind of object with an end date.
+type Type string
+
+const (
+	Certificate    Type = "certificate"
+	TruststoreCA   Type = "truststore_ca"
+	SignerRotation Type = "signer_rotation"
+	APIToken       Type = "api_token"
+	GatewayToken   Type = "gateway_token"
+)
+
+// Types lists every type, in the order filters offer them.
+var Types = []Type{Certificate, TruststoreCA, SignerRotation, APIToken, GatewayToken}
+
+// Label is the type as pages name it.
+func (t Type) Label() string {
+	switch t {
+	case Certificate:
+		return "Certificate"
+	case TruststoreCA:
+		return "Truststore CA"
+	case SignerRotation:
+		return "Signer rotation"
+	case APIToken:
+		return "Personal access token"
+	case GatewayToken:
+		return "Gateway token"
+	}
+	return string(t)
+}
+
+// Statuses by days left.
+const (
+	Expired  = "expired"
+	Critical = "critical" // 7 days or fewer
+	Warning  = "warning"  // 30 days or fewer
+	OK       = "ok"
+)
+
+// Item is one object's end date as the user may see it.
+type Item struct {
+	Type        Type
+	ID          int64 // the row in the object's own table
+	Project     string
+	Environment string
+	Name        string
+	Detail      string // a certificate's subject, a token's owner, the rotation step
+	At          time.Time
+	DaysLeft    int // whole days from now; negative once past
+	Status      string
+	Link        string // the object's page
+	Next        string // what to do next
+}
+
+// Sort orders.
+var sorts = map[string]string{
+	"date":         "e.at, e.id",
+	"-date":        "e.at DESC, e.id DESC",
+	"type":         "e.type, e.at, e.id",
+	"name":         "e.name, e.at, e.id",
+	"project":      "COALESCE(p.name, ''), e.at, e.id",
+	"environment":  "COALESCE(en.name, ''), e.at, e.id",
+	"-type":        "e.type DESC, e.at, e.id",
+	"-name":        "e.name DESC, e.at, e.id",
+	"-project":     "COALESCE(p.name, '') DESC, e.at, e.id",
+	"-environment": "COALESCE(en.name, '') DESC, e.at, e.id",
+}
+
+// SortKeys are the accepted sort values.
+func SortKeys() []string {
+	out := make([]string, 0, len(sorts))
+	for k := range sorts {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// MaxPageSize bounds a page.
+const MaxPageSize = 500
+
+// Filter selects items.
+type Filter struct {
+	Within      time.Duration // 0: any date; otherwise what ends before now+Within (past ends included)
+	Project     string
+	Type        Type
+	Environment string
+	Sort        string // a key of sorts; "" = date
+	Page, Size  int
+}
+
+// ParseDuration reads a duration as Go writes it, plus d for days ("30d",
+// "12h", "1d12h").
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	var total time.Duration
+	if i := strings.Index(s, "d"); i > 0 {
+		days, err := strconv.Atoi(s[:i])
+		if err != nil || days < 0 || days > 36500 {
+			return 0, fmt.Errorf("bad day count")
+		}
+		total, s = time.Duration(days)*24*time.Hour, s[i+1:]
+	}
+	if s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, err
+		}
+		total += d
+	}
+	return total, nil
+}
+
+// ParseFilter reads a filter from query parameters.
+func ParseFilter(v url.Values) (Filter, error) {
+	f := Filter{Project: strings.TrimSpace(v.Get("project")), Environment: strings.TrimSpace(v.Get("environment")),
+		Type: Type(strings.TrimSpace(v.Get("type"))), Sort: strings.TrimSpace(v.Get("sort"))}
+	if w := strings.TrimSpace(v.Get("within")); w != "" {
+		d, err := ParseDuration(w)
+		if err != nil || d <= 0 {
+			return f, errs.FieldErrorf("within", "Within %q is not a duration such as 30d, 7d or 12h.", w)
+		}
+		f.Within = d
+	}
+	if f.Type != "" && !validType(f.Type) {
+		names := make([]string, len(Types))
+		for i, t := range Types {
+			names[i] = string(t)
+		}
+		return f, errs.FieldErrorf("type", "Type %q is not one of %s.", f.Type, strings.Join(names, ", "))
+	}
+	if _, ok := sorts[f.Sort]; f.Sort != "" && !ok {
+		return f, errs.FieldErrorf("sort", "Sort %q is not one of %s.", f.Sort, strings.Join(SortKeys(), ", "))
+	}
+	for _, n := range []struct {
+		name string
+		to   *int
+		max  int
+	}{{"page", &f.Page, math.MaxInt32}, {"size", &f.Size, MaxPageSize}} {
+		if s := strings.TrimSpace(v.Get(n.name)); s != "" {
+			i, err := strconv.Atoi(s)
+			if err != nil || i < 1 || i > n.max {
+				return f, errs.FieldErrorf(n.name, "%s %q must be a whole number from 1 to %d.", strings.ToUpper(n.name[:1])+n.name[1:], s, n.max)
+			}
+			*n.to = i
+		}
+	}
+	return f, nil
+}
+
+func validType(t Type) bool {
+	for _, x := range Types {
+		if x == t {
+			return true
+		}
+	}
+	return false
+}
+
+// Page is one page of items.
+type Page struct {
+	Items      []Item
+	Total      int64 // every item matching the filter
+	Page, Size int
+	Now        time.Time // the time days left count from
+}
+
+// Service reads the expiries.
+type Service struct {
+	db    *db.DB
+	clock clock.Clock
+}
+
+// NewService returns the expiry Service.
+func NewService(d *db.DB, c clock.Clock) *Service { return &Service{db: d, clock: c} }
+
+// scope is the SQL condition for what p may see, and its arguments. An
+// admin sees everything; another user the truststores, their own tokens and,
+// in each project they are a member of, the rows of the areas they hold VIEW
+// in.
+func scope(ctx context.Context, q *queries.Queries, p access.Principal) (string, []any, error) {
+	if p.Admin {
+		return "1", nil, nil
+	}
+	projects, err := q.ListProjectsForUser(ctx, p.UserID)
+	if err != nil {
+		return "", nil, fmt.Errorf("expiries: %w", err)
+	}
+	conds := []string{"(e.area = '' AND e.user_id IS NULL AND e.project_id IS NULL)", "e.user_id = ?"}
+	args := []any{p.UserID}
+	for _, pr := range projects {
+		perms, err := access.Permissions(ctx, q, p, pr.ID)
+		if err != nil {
+			return "", nil, err
+		}
+		var areas []string
+		for _, area := range []string{"SECRETS", "SIGNING_KEYS", "KEY_SETS"} {
+			if perms[access.Permission(area+":VIEW")] {
+				areas = append(areas, "'"+area+"'")
+			}
+		}
+		if len(areas) > 0 {
+			conds = append(conds, "(e.project_id = ? AND e.area IN ("+strings.Join(areas, ", ")+"))")
+			args = append(args, pr.ID)
+		}
+	}
+	return "(" + strings.Join(conds, " OR ") + ")", args, nil
+}
+
+// List returns one page of what p may see, soonest first unless f sorts
+// otherwise. A project p cannot see is NotFound; an unknown environment is
+// an error naming the field.
+func (s *Service) List(ctx context.Context, p access.Principal, f Filter) (Page, error) {
+	if !p.Authenticated() {
+		return Page{}, errs.Errorf(errs.Unauthorized, "Please sign in.")
+	}
+	if f.Size <= 0 {
+		f.Size = 50
+	}
+	if f.Page <= 0 {
+		f.Page = 1
+	}
+	out := Page{Page: f.Page, Size: f.Size, Now: s.clock.Now(), Items: []Item{}}
+	err := s.read(ctx, p, f, out.Now, func(tx *sql.Tx, where string, args []any) error {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM expiries e LEFT JOIN projects p ON p.id = e.project_id "+
+			"LEFT JOIN environments en ON en.id = e.environment_id WHERE "+where, args...).Scan(&out.Total); err != nil {
+			return fmt.Errorf("count expiries: %w", err)
+		}
+		items, err := s.query(ctx, tx, where+" ORDER BY "+orderBy(f)+" LIMIT ? OFFSET ?", append(args, f.Size, (f.Page-1)*f.Size), out.Now, p.Username)
+		out.Items = items
+		return err
+	})
+	return out, err
+}
+
+// Each calls fn for every item matching f (ignoring paging), in f's order:
+// the CSV download.
+func (s *Service) Each(ctx context.Context, p access.Principal, f Filter, fn func(Item) error) error {
+	if !p.Authenticated() {
+		return errs.Errorf(errs.Unauthorized, "Please sign in.")
+	}
+	now := s.clock.Now()
+	return s.read(ctx, p, f, now, func(tx *sql.Tx, where string, args []any) error {
+		items, err := s.query(ctx, tx, where+" ORDER BY "+orderBy(f), args, now, p.Username)
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Counts is how many items p may see end in each window.
+type Counts struct {
+	Expired, Within7, Within30 int64
+}
+
+// Count returns the dashboard's counts for p.
+func (s *Service) Count(ctx context.Context, p access.Principal) (Counts, error) {
+	var c Counts
+	if !p.Authenticated() {
+		return c, errs.Errorf(errs.Unauthorized, "Please sign in.")
+	}
+	now := s.clock.Now()
+	err := s.read(ctx, p, Filter{}, now, func(tx *sql.Tx, where string, args []any) error {
+		return tx.QueryRowContext(ctx, "SELECT count(*) FILTER (WHERE e.at <= ?), count(*) FILTER (WHERE e.at > ? AND e.at <= ?), "+
+			"count(*) FILTER (WHERE e.at > ? AND e.at <= ?) FROM expiries e LEFT JOIN projects p ON p.id = e.project_id "+
+			"LEFT JOIN environments en ON en.id = e.environment_id WHERE e.at <= ? AND "+where,
+			append([]any{now, now, now.Add(7 * 24 * time.Hour), now, now.Add(30 * 24 * time.Hour), now.Add(30 * 24 * time.Hour)}, args...)...).
+			Scan(&c.Expired, &c.Within7, &c.Within30)
+	})
+	return c, err
+}
+
+func orderBy(f Filter) string {
+	if o, ok := sorts[f.Sort]; ok {
+		return o
+	}
+	return sorts["date"]
+}
+
+// read runs fn in one read transaction with the WHERE clause for p and f.
+func (s *Service) read(ctx context.Context, p access.Principal, f Filter, now time.Time, fn func(tx *sql.Tx, where string, args []any) error) error {
+	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("expiries: %w", err)
+	}
+	defer tx.Rollback()
+	q := queries.New(tx)
+	cond, args, err := scope(ctx, q, p)
+	if err != nil {
+		return err
+	}
+	where := []string{cond}
+	if !p.Admin {
+		where = append(where, "e.area <> 'ADMIN'")
+	}
+	if f.Project != "" {
+		pr, err := projects.Visible(ctx, q, p, f.Project)
+		if err != nil {
+			return err
+		}
+		where, args = append(where, "e.project_id = ?"), append(args, pr.ID)
+	}
+	if f.Environment != "" {
+		env, err := q.GetEnvironmentByName(ctx, f.Environment)
+		if err != nil {
+			return errs.FieldErrorf("environment", "Environment %q does not exist.", f.Environment)
+		}
+		where, args = append(where, "e.environment_id = ?"), append(args, env.ID)
+	}
+	if f.Type != "" {
+		where, args = append(where, "e.type = ?"), append(args, string(f.Type))
+	}
+	if f.Within > 0 {
+		where, args = append(where, "e.at <= ?"), append(args, now.Add(f.Within))
+	}
+	return fn(tx, strings.Join(where, " AND "), args)
+}
+
+func (s *Service) query(ctx context.Context, tx *sql.Tx, tail string, args []any, now time.Time, viewer string) ([]Item, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT e.type, e.source_id, COALESCE(p.name, ''), COALESCE(en.name, ''), e.name, e.detail, e.at "+
+		"FROM expiries e LEFT JOIN projects p ON p.id = e.project_id LEFT JOIN environments en ON en.id = e.environment_id WHERE "+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list expiries: %w", err)
+	}
+	defer rows.Close()
+	out := []Item{}
+	for rows.Next() {
+		var it Item
+		if err := rows.Scan(&it.Type, &it.ID, &it.Project, &it.Environment, &it.Name, &it.Detail, &it.At); err != nil {
+			return nil, fmt.Errorf("list expiries: %w", err)
+		}
+		out = append(out, describe(it, now, viewer))
+	}
+	return out, rows.Err()
+}
+
+// describe fills the days left, the status, the link and the next step;
+// viewer is the user reading (their own tokens link to their account page).
+func describe(it Item, now time.Time, viewer string) Item {
+	it.At = it.At.UTC()
+	it.DaysLeft = int(math.Floor(it.At.Sub(now).Hours() / 24))
+	switch {
+	case !it.At.After(now):
+		it.Status = Expired
+	case it.At.Sub(now) <= 7*24*time.Hour:
+		it.Status = Critical
+	case it.At.Sub(now) <= 30*24*time.Hour:
+		it.Status = Warning
+	default:
+		it.Status = OK
+	}
+	past := it.Status == Expired
+	esc := url.PathEscape
+	switch it.Type {
+	case Certificate:
+		it.Link = "/projects/" + esc(it.Project) + "/certificates/" + esc(it.Name)
+		if past {
+			it.Next = "Expired: gateways in " + it.Environment + " serve a dead certificate. Upload the renewed one and deploy it."
+		} else {
+			it.Next = "Renew it and upload the new certificate for " + it.Environment + ", then deploy."
+		}
+	case TruststoreCA:
+		it.Link = "/environments/" + esc(it.Environment)
+		if past {
+			it.Next = "Expired: remove it from " + it.Environment + "'s truststore and add its successor."
+		} else {
+			it.Next = "Add the CA's successor to " + it.Environment + "'s truststore before this date."
+		}
+	case SignerRotation:
+		it.Link = "/projects/" + esc(it.Project) + "/signing-keys/signers/" + esc(it.Name)
+		kind, key, _ := strings.Cut(it.Detail, " ")
+		if kind == "activate" {
+			it.Next = "Scheduled: " + key + " becomes the active key. Nothing to do unless the rotation should move."
+		} else {
+			it.Next = "Scheduled: " + key + " leaves the JWKS. Nothing to do unless tokens it signed live longer."
+		}
+		if past {
+			it.Next = "Overdue: the step runs at the next minute's schedule; check the server is running."
+		}
+	case APIToken:
+		it.Link = "/account"
+		if it.Detail != viewer {
+			it.Link = "/admin/users/" + esc(it.Detail)
+		}
+		if past {
+			it.Next = "Expired: scripts using it get 401. Create a new token and update them."
+		} else {
+			it.Next = "Create a new token, switch the scripts using it, then revoke this one."
+		}
+	case GatewayToken:
+		it.Link = "/environments/" + esc(it.Environment)
+		if past {
+			it.Next = "Expired: gateways using it can no longer read the bundle. Issue a new one and update them."
+		} else {
+			it.Next = "Issue a new gateway token for " + it.Environment + ", update the gateways, then revoke this one."
+		}
+	}
+	return it
+}
