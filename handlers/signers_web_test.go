@@ -336,10 +336,10 @@ func TestSignerWebTimeline(t *testing.T) {
 			t.Errorf("timeline when done (htmx %v):\n%s\nwant\n%s", htmx, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 		rows := p.Doc.Find("#signer-timeline tbody tr")
-		if d := rows.Eq(2).Find(".step-detail").Text(); !rows.Eq(2).HasClass("late") || !strings.Contains(d, "run 1h0m0s late") {
+		if d := rows.Eq(2).Find(".step-detail").Text(); !rows.Eq(2).HasClass("late") || !strings.Contains(d, "ran 1h late") {
 			t.Errorf("the late switch says %q", d)
 		}
-		if d := rows.Eq(3).Find(".step-detail").Text(); !strings.Contains(d, "run 30m0s late") || rows.Eq(1).HasClass("late") {
+		if d := rows.Eq(3).Find(".step-detail").Text(); !strings.Contains(d, "ran 30m late") || rows.Eq(1).HasClass("late") {
 			t.Errorf("the late retirement says %q", d)
 		}
 		if p.Doc.Find(`#signer-active-key a[href="/projects/payments/signing-keys/`+next+`"]`).Text() != "tokens-2027" || p.Doc.Find("#rotate-form").Length() != 1 {

@@ -56,18 +56,32 @@ func (s SignerStep) Title() string {
 	return s.Kind
 }
 
-// Sentence says what the step does for verifiers and signers.
+// Sentence says what the step does for verifiers and signers, in the past
+// tense once done; the first step of an alias is its creation.
 func (s SignerStep) Sentence() string {
-	switch s.Kind {
-	case "publish":
-		return "enters the JWKS"
-	case "activate":
-		return "signs the alias's tokens"
-	case "retire":
-		return "leaves the JWKS"
+	done := s.Done()
+	switch {
+	case s.Kind == "activate" && strings.HasPrefix(s.Detail, "created with"):
+		return "the alias was created signing with it"
+	case s.Kind == "publish" && done:
+		return "entered the JWKS: verifiers can fetch it"
+	case s.Kind == "publish":
+		return "enters the JWKS, so verifiers can fetch it before the switch"
+	case s.Kind == "activate" && done:
+		return "the alias switched to it: it signs the alias's tokens from then on"
+	case s.Kind == "activate":
+		return "the alias switches to it: it signs the alias's tokens from then on"
+	case s.Kind == "retire" && done:
+		return "left the JWKS"
+	case s.Kind == "retire":
+		return "leaves the JWKS, once the tokens it signed have expired"
 	}
-	return ""
+	return s.Detail
 }
+
+// Lateness is how long after its time a late step ran, as the forms write
+// durations (15m20s).
+func (s SignerStep) Lateness() string { return Duration(s.DoneAt.Sub(s.DueAt).Round(time.Second)) }
 
 // SignerRow is an alias in the list and at the top of its page.
 type SignerRow struct {

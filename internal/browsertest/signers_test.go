@@ -98,7 +98,7 @@ func TestSignerAliasInBrowser(t *testing.T) {
 	signerAdvance(t, env, 2*time.Hour+20*time.Second)
 	signerWantJWKS(t, env.Server.URL, signerEnv, oldKid, newKid)
 	signerWantJWKS(t, env.Server.URL, signerOther)
-	b.Reload()
+	signerComeBack(t, b)
 	b.WaitText("#signer-active-key", "tokens-2026")
 	signerWantSteps(t, b, []string{
 		"Activated tokens-2026 | 2026-11-23 09:00:00 UTC | 2026-11-23 09:00:00 UTC",
@@ -112,7 +112,7 @@ func TestSignerAliasInBrowser(t *testing.T) {
 	// 12:00:20: the switch.
 	signerAdvance(t, env, time.Hour)
 	signerWantJWKS(t, env.Server.URL, signerEnv, oldKid, newKid)
-	b.Reload()
+	signerComeBack(t, b)
 	b.WaitText("#signer-active-key", "tokens-2027")
 	b.WaitText("#signer-active-key", newKey)
 	b.WaitText("#rotating", "Retire tokens-2026 at 2026-11-23 12:30:00 UTC")
@@ -121,7 +121,7 @@ func TestSignerAliasInBrowser(t *testing.T) {
 	// stopped over it, say): done, marked late.
 	signerAdvance(t, env, 45*time.Minute)
 	signerWantJWKS(t, env.Server.URL, signerEnv, newKid)
-	b.Reload()
+	signerComeBack(t, b)
 	signerWantSteps(t, b, []string{
 		"Activated tokens-2026 | 2026-11-23 09:00:00 UTC | 2026-11-23 09:00:00 UTC",
 		"Published tokens-2027 | 2026-11-23 11:00:00 UTC | 2026-11-23 11:00:20 UTC",
@@ -131,7 +131,8 @@ func TestSignerAliasInBrowser(t *testing.T) {
 	if b.Has("#rotating") {
 		t.Errorf("still rotating: %q", b.Text("#rotating"))
 	}
-	b.WaitText("tr.step-retire .step-detail", "late")
+	b.WaitText("tr.step-retire .step-detail", "left the JWKS; ran 15m20s late.")
+	b.WaitText("tr.step-publish .step-detail", "entered the JWKS")
 	// The next rotation can be scheduled, to a key other than the active one.
 	b.WaitVisible("#rotate-form")
 	if opts := Eval[[]string](b, `[...document.querySelectorAll("#rotate-form select[name=nextKey] option")].map(o => o.value).filter(v => v)`); !slices.Equal(opts, []string{oldKey}) {
@@ -161,6 +162,7 @@ func signerRotateRefused(t *testing.T, b *Browser, env *testenv.Env, oldKey, new
 	// The empty time's meaning, with the time it stands for.
 	b.WaitText("#activateAt-hint", "2026-11-23 10:00:00 UTC")
 	b.WaitText("#plan-activate", "2026-11-23 10:00:00 UTC")
+	Eval[bool](b, `(document.querySelector("#rotate").scrollIntoView(), true)`)
 	viewportShot(t, b, "signer-rotate-empty")
 
 	b.Select("#rotate-form select[name=nextKey]", newKey)
@@ -201,6 +203,15 @@ func signerSignIn(t *testing.T, b *Browser) {
 	b.Click("form button[type=submit]")
 	b.WaitURL("/projects")
 	assertPage(t, b, "signed in")
+}
+
+// signerComeBack opens the alias page hours later on the app's clock: the
+// session has expired (30 minutes idle), so the admin signs in again.
+func signerComeBack(t *testing.T, b *Browser) {
+	t.Helper()
+	signerSignIn(t, b)
+	b.Navigate("/projects/" + signerProject + "/signing-keys/signers/" + signerName)
+	b.WaitText("h1", signerName)
 }
 
 func signerCreateProject(t *testing.T, b *Browser) {
