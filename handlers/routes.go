@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/static"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -11,6 +12,9 @@ import (
 
 // New builds the Echo instance with Keyward's whole route table.
 func New(d Deps) *echo.Echo {
+	if d.Clock == nil {
+		d.Clock = clock.System{}
+	}
 	s := &Server{Deps: d, metrics: newMetrics(d.Registry)}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -11,6 +11,7 @@ import (
 	"github.com/keyward/keyward/internal/audit"
 	"github.com/keyward/keyward/internal/auth"
 	"github.com/keyward/keyward/internal/bundle"
+	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
@@ -41,6 +42,9 @@ type Deps struct {
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore
 	Registry     *prometheus.Registry
+	// Clock is the app's clock, for pages that say when something will
+	// happen (the Rotate form's default time); nil is the system clock.
+	Clock clock.Clock
 }
 
 // Server holds the handlers' dependencies.

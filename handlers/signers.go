@@ -167,7 +167,7 @@ func (s *Server) signerPage(c echo.Context, project, name string) (*views.Signer
 	}
 	row := signerRow(sg)
 	page := &views.SignerPage{Project: project, Signer: row, CreatedAt: sg.CreatedAt, Steps: signerSteps(sg), CanDeploy: canDeploySigners(perms),
-		Rotate: views.NewForm(), Plan: views.RotationPlan{Project: project, Signer: sg.Name, LeadTime: row.LeadTime, Retention: row.Retention},
+		Rotate: views.NewForm(), Plan: views.RotationPlan{Project: project, Signer: sg.Name, Now: s.Clock.Now(), LeadTime: row.LeadTime, Retention: row.Retention},
 		SignURL: s.Config.BaseURL + "/apiops/projects/" + project + "/signingKeys/signers/" + url.PathEscape(sg.Name) + "/sign"}
 	page.Title, page.Nav = sg.Name+" · Signer aliases", "projects"
 	if page.CanDeploy {
@@ -255,7 +255,7 @@ func (s *Server) handleRotationPlan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	plan := views.RotationPlan{Project: project, Signer: sg.Name, LeadTime: seconds(sg.LeadTimeSeconds), Retention: seconds(sg.RetentionSeconds)}
+	plan := views.RotationPlan{Project: project, Signer: sg.Name, Now: s.Clock.Now(), LeadTime: seconds(sg.LeadTimeSeconds), Retention: seconds(sg.RetentionSeconds)}
 	if plan.ActivateAt, err = parseActivateAt(c.QueryParam("activateAt")); err != nil {
 		plan.Error = errs.MessageOf(err)
 	}

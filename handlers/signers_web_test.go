@@ -223,9 +223,15 @@ func TestSignerWebTimeline(t *testing.T) {
 		if in := f.Find("input[type=datetime-local][name=activateAt]"); in.AttrOr("hx-get", "") != alias+"/rotation-plan" || in.AttrOr("hx-target", "") != "#rotation-plan" {
 			t.Errorf("the time does not ask for the plan")
 		}
-		if got := sgText(p.Doc.Find("#rotation-plan").Text()); !strings.Contains(got, "enters the JWKS at once") || !strings.Contains(got, "switches to it 1h from now") ||
-			!strings.Contains(got, "leaves the JWKS 30m after the switch") {
+		// Without a time: as soon as the lead time allows, the times said
+		// as of the server's clock.
+		if got := sgText(p.Doc.Find("#rotation-plan").Text()); !strings.Contains(got, "enters the JWKS at once ("+ts(created)+")") ||
+			!strings.Contains(got, "switches to it at "+ts(created.Add(time.Hour))+" (1h from now)") ||
+			!strings.Contains(got, "leaves the JWKS at "+ts(created.Add(90*time.Minute))+" (30m after the switch)") {
 			t.Errorf("plan without a time %q", got)
+		}
+		if got := sgText(p.Doc.Find("#activateAt-hint").Text()); got != "A date and time in UTC. Leave empty to activate as soon as the lead time (1h) allows: "+ts(created.Add(time.Hour))+" if scheduled now." {
+			t.Errorf("the time's hint %q", got)
 		}
 		if got := p.Doc.Find("#sign-example").Text(); !strings.Contains(got, "curl -X POST "+w.env.App.Config.BaseURL+"/apiops/projects/payments/signingKeys/signers/payments-token/sign") {
 			t.Errorf("sign example %q", got)
@@ -239,6 +245,19 @@ func TestSignerWebTimeline(t *testing.T) {
 		!strings.Contains(got, "the next key enters the JWKS at "+ts(activate.Add(-time.Hour))+" (1h before)") ||
 		!strings.Contains(got, "the alias switches to it at "+ts(activate)) || !strings.Contains(got, "the old key leaves the JWKS at "+ts(activate.Add(30*time.Minute))) {
 		t.Errorf("plan for %s: %d %q", local, plan.Status, got)
+	}
+	// A time sooner than the lead time publishes at once; one in the past is
+	// refused before Schedule rotation is pressed.
+	soon := created.Add(30 * time.Minute).Format(views.DatetimeLocal)
+	plan = dora.Get(alias+"/rotation-plan?activateAt="+url.QueryEscape(soon), true)
+	if got := sgText(plan.Doc.Find("#rotation-plan").Text()); !strings.Contains(got, "the next key enters the JWKS at once ("+ts(created)+")") ||
+		!strings.Contains(plan.Doc.Find("#plan-short").Text(), "less than the lead time (1h) away") {
+		t.Errorf("plan for %s: %q", soon, got)
+	}
+	past := created.Add(-time.Hour).Format(views.DatetimeLocal)
+	plan = dora.Get(alias+"/rotation-plan?activateAt="+url.QueryEscape(past), true)
+	if got := sgText(plan.Doc.Find("#rotation-plan-error").Text()); got != ts(created.Add(-time.Hour))+" is in the past (the server's clock reads "+ts(created)+"): choose a later time, or leave it empty." {
+		t.Errorf("plan for %s: %q", past, got)
 	}
 
 	// Refused rotations: 422 beside the field, nothing changed.
@@ -317,10 +336,10 @@ func TestSignerWebTimeline(t *testing.T) {
 			t.Errorf("timeline when done (htmx %v):\n%s\nwant\n%s", htmx, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 		rows := p.Doc.Find("#signer-timeline tbody tr")
-		if d := rows.Eq(2).Find(".step-detail").Text(); !rows.Eq(2).HasClass("late") || !strings.Contains(d, "run 1h0m0s late") {
+		if d := rows.Eq(2).Find(".step-detail").Text(); !rows.Eq(2).HasClass("late") || !strings.Contains(d, "ran 1h late") {
 			t.Errorf("the late switch says %q", d)
 		}
-		if d := rows.Eq(3).Find(".step-detail").Text(); !strings.Contains(d, "run 30m0s late") || rows.Eq(1).HasClass("late") {
+		if d := rows.Eq(3).Find(".step-detail").Text(); !strings.Contains(d, "ran 30m late") || rows.Eq(1).HasClass("late") {
 			t.Errorf("the late retirement says %q", d)
 		}
 		if p.Doc.Find(`#signer-active-key a[href="/projects/payments/signing-keys/`+next+`"]`).Text() != "tokens-2027" || p.Doc.Find("#rotate-form").Length() != 1 {

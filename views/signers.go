@@ -56,18 +56,32 @@ func (s SignerStep) Title() string {
 	return s.Kind
 }
 
-// Sentence says what the step does for verifiers and signers.
+// Sentence says what the step does for verifiers and signers, in the past
+// tense once done; the first step of an alias is its creation.
 func (s SignerStep) Sentence() string {
-	switch s.Kind {
-	case "publish":
-		return "enters the JWKS"
-	case "activate":
-		return "signs the alias's tokens"
-	case "retire":
-		return "leaves the JWKS"
+	done := s.Done()
+	switch {
+	case s.Kind == "activate" && strings.HasPrefix(s.Detail, "created with"):
+		return "the alias was created signing with it"
+	case s.Kind == "publish" && done:
+		return "entered the JWKS: verifiers can fetch it"
+	case s.Kind == "publish":
+		return "enters the JWKS, so verifiers can fetch it before the switch"
+	case s.Kind == "activate" && done:
+		return "the alias switched to it: it signs the alias's tokens from then on"
+	case s.Kind == "activate":
+		return "the alias switches to it: it signs the alias's tokens from then on"
+	case s.Kind == "retire" && done:
+		return "left the JWKS"
+	case s.Kind == "retire":
+		return "leaves the JWKS, once the tokens it signed have expired"
 	}
-	return ""
+	return s.Detail
 }
+
+// Lateness is how long after its time a late step ran, as the forms write
+// durations (15m20s).
+func (s SignerStep) Lateness() string { return Duration(s.DoneAt.Sub(s.DueAt).Round(time.Second)) }
 
 // SignerRow is an alias in the list and at the top of its page.
 type SignerRow struct {
@@ -125,12 +139,15 @@ func (p SignerFormPage) Ticked(env string) bool {
 const DatetimeLocal = "2006-01-02T15:04"
 
 // RotationPlan is when a rotation's steps happen if the alias switches at
-// ActivateAt: the next key is published LeadTime before, the old key
-// leaves the JWKS Retention after. Without a time the alias switches lead
-// time from now, said in words (the server's clock decides "now").
+// ActivateAt: the next key is published LeadTime before (at once when that
+// is already past), the old key leaves the JWKS Retention after. Without a
+// time the alias switches lead time from when the rotation is scheduled;
+// the plan shows that time as of Now, the server's clock when the page was
+// made.
 type RotationPlan struct {
 	Project    string
 	Signer     string
+	Now        time.Time
 	ActivateAt time.Time // zero: lead time from now
 	LeadTime   time.Duration
 	Retention  time.Duration
@@ -143,11 +160,40 @@ func (p RotationPlan) Lead() string { return Duration(p.LeadTime) }
 // Keep is the retention as the forms write it.
 func (p RotationPlan) Keep() string { return Duration(p.Retention) }
 
-// PublishAt is when the next key enters the JWKS.
-func (p RotationPlan) PublishAt() time.Time { return p.ActivateAt.Add(-p.LeadTime) }
+// DefaultActivateAt is when the alias switches if the time is left empty
+// and the rotation is scheduled now: as soon as the lead time allows.
+func (p RotationPlan) DefaultActivateAt() time.Time { return p.Now.Add(p.LeadTime) }
+
+// At is the switch: the time chosen, or else DefaultActivateAt.
+func (p RotationPlan) At() time.Time {
+	if p.ActivateAt.IsZero() {
+		return p.DefaultActivateAt()
+	}
+	return p.ActivateAt
+}
+
+// Past reports whether the time chosen is before Now: Rotate refuses it.
+func (p RotationPlan) Past() bool { return !p.ActivateAt.IsZero() && p.ActivateAt.Before(p.Now) }
+
+// PublishAt is when the next key enters the JWKS: lead time before the
+// switch, or at once when that is past.
+func (p RotationPlan) PublishAt() time.Time {
+	if at := p.At().Add(-p.LeadTime); at.After(p.Now) {
+		return at
+	}
+	return p.Now
+}
+
+// PublishesAtOnce reports whether the next key enters the JWKS as soon as
+// the rotation is scheduled.
+func (p RotationPlan) PublishesAtOnce() bool { return !p.At().Add(-p.LeadTime).After(p.Now) }
+
+// Short reports whether the time chosen leaves verifiers less than the lead
+// time to fetch the next key.
+func (p RotationPlan) Short() bool { return !p.ActivateAt.IsZero() && p.At().Sub(p.Now) < p.LeadTime }
 
 // RetireAt is when the old key leaves the JWKS.
-func (p RotationPlan) RetireAt() time.Time { return p.ActivateAt.Add(p.Retention) }
+func (p RotationPlan) RetireAt() time.Time { return p.At().Add(p.Retention) }
 
 // SignerPage is an alias: its active key, environments and timeline, the
 // Rotate form and how to sign with it.

@@ -179,7 +179,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
 		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, Audit: a.Audit, Expiry: a.Expiry,
-		Views: r, Sessions: store, Registry: reg,
+		Views: r, Sessions: store, Registry: reg, Clock: a.Clock,
 	}), nil
 }
 

@@ -5,6 +5,10 @@
 // A test starts a server with StartServer (the binary is built once per test
 // process) and opens a browser on it with NewBrowser. Call RunTests from the
 // package's TestMain so that the built binary is removed at the end.
+//
+// A test that must move time (a signer alias's rotation, scheduled hours
+// ahead) opens the browser on an in-process internal/testenv instance
+// instead: the same handler and wiring, on a fake clock the test advances.
 package browsertest
 
 import (
