@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -243,4 +245,38 @@ func tokenID(t *testing.T, env *testenv.Env, user, name string) int64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestExpiryMetric: /metrics carries one keyward_expiry_timestamp_seconds
+// series per object with an end date, its value the end as a Unix time.
+func TestExpiryMetric(t *testing.T) {
+	w := newExpiringWorld(t)
+	resp, err := http.Get(w.env.URL("/metrics"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var lines []string
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, "keyward_expiry_timestamp_seconds{") && !strings.Contains(l, `name="root/test-`) &&
+			!strings.Contains(l, "/test-") {
+			lines = append(lines, l)
+		}
+	}
+	at := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(w.env.Clock.Now().Add(d).Unix()), 'e', -1, 64)
+	}
+	for _, want := range []string{
+		`keyward_expiry_timestamp_seconds{environment="production",name="edge-gw",project="",type="gateway_token"} ` + at(100*24*time.Hour),
+		`keyward_expiry_timestamp_seconds{environment="",name="vic/vic-ci",project="",type="api_token"} ` + at(10*24*time.Hour+time.Minute),
+		`keyward_expiry_timestamp_seconds{environment="",name="payments-token",project="payments",type="signer_rotation"} ` + at(3*24*time.Hour+time.Minute),
+	} {
+		if !slices.Contains(lines, want) {
+			t.Errorf("missing %s in\n%s", want, strings.Join(lines, "\n"))
+		}
+	}
+	if len(lines) != 8 { // 3 certificates, 1 CA, 1 signer (the sooner step), 2 personal tokens, 1 gateway token
+		t.Errorf("%d series, want 8:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
 }

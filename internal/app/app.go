@@ -175,6 +175,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(collectors.NewDBStatsCollector(a.DB.Write, "write"), collectors.NewDBStatsCollector(a.DB.Read, "read"))
+	reg.MustRegister(expiry.NewCollector(a.Expiry))
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
