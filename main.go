@@ -173,18 +173,7 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv confi
 	}
 	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
-	if certs != nil {
-		srv.TLSConfig = certs.ServerConfig()
-		hup := make(chan os.Signal, 1)
-		signal.Notify(hup, syscall.SIGHUP)
-		defer signal.Stop(hup)
-		go certs.Watch(ctx, clock.System{}, tlsreload.PollInterval, hup, log)
-		log.Info("serving HTTPS", append([]any{"cert_file", cfg.TLSCertFile}, tlsreload.Describe(certs.Certificate())...)...)
-		go func() { errc <- srv.ServeTLS(ln, "", "") }()
-	} else {
-		go func() { errc <- srv.Serve(ln) }()
-	}
+	errc := serve(ctx, srv, ln, certs, log)
 	log.Info("keyward listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "tls", certs != nil, "data_dir", cfg.DataDir, "version", app.Version)
 	select {
 	case err := <-errc:
@@ -198,6 +187,27 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv confi
 		return err
 	}
 	return a.DB.Checkpoint(sctx)
+}
+
+// serve starts srv on ln in the background and returns the channel that
+// receives the error ending it. With certs it serves HTTPS and reloads the
+// certificate on SIGHUP and when its files change, until ctx ends.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, certs *tlsreload.Reloader, log *slog.Logger) <-chan error {
+	errc := make(chan error, 1)
+	if certs == nil {
+		go func() { errc <- srv.Serve(ln) }()
+		return errc
+	}
+	srv.TLSConfig = certs.ServerConfig()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		certs.Watch(ctx, clock.System{}, tlsreload.PollInterval, hup, log)
+		signal.Stop(hup)
+	}()
+	log.Info("serving HTTPS", append([]any{"cert_file", certs.CertFile()}, tlsreload.Describe(certs.Certificate())...)...)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	return errc
 }
 
 // openData opens the data directory for a command-line subcommand.

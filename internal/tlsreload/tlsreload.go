@@ -46,6 +46,9 @@ func New(certFile, keyFile string) (*Reloader, error) {
 	return r, nil
 }
 
+// CertFile is the certificate file the reloader reads.
+func (r *Reloader) CertFile() string { return r.certFile }
+
 // Certificate is the certificate served now.
 func (r *Reloader) Certificate() *tls.Certificate { return r.current.Load() }
 
