@@ -17,6 +17,8 @@ USER keyward
 ENV KEYWARD_ADDR=0.0.0.0:8080 KEYWARD_DATA_DIR=/data KEYWARD_LOG_FORMAT=json
 VOLUME ["/data"]
 EXPOSE 8080
+# HTTPS served directly: set KEYWARD_TLS_CERT_FILE and KEYWARD_TLS_KEY_FILE (files on a read-only
+# mount, readable by uid 10001); the health check then speaks https too (see README).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s CMD ["/usr/local/bin/keyward", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/keyward"]
 CMD ["serve"]

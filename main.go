@@ -7,11 +7,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -22,8 +24,10 @@ import (
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/app"
+	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/hsm/pkcs11"
+	"github.com/keyward/keyward/internal/tlsreload"
 )
 
 //go:embed schema.sql
@@ -38,7 +42,8 @@ Usage:
                                                        print a new Personal API Access Token
   keyward backup FILE                                  write a consistent copy of the database
   keyward audit verify                                 check the audit log's hash chain (exit 0 when intact)
-  keyward healthcheck                                  exit 0 when the local server's /healthz answers (for containers)
+  keyward healthcheck                                  exit 0 when the local server's /healthz answers (for containers;
+                                                       reads KEYWARD_ADDR, and KEYWARD_TLS_CERT_FILE for https)
   keyward hsm info [--hsm-module PATH --hsm-token-label L]
                                                        describe the key manager holding signing keys
   keyward hsm check-pin --hsm-module PATH --hsm-token-label L
@@ -132,6 +137,15 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv confi
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	// The certificate is checked before the database is opened, so a bad
+	// file stops the start with nothing created.
+	var certs *tlsreload.Reloader
+	if cfg.TLS() {
+		var err error
+		if certs, err = tlsreload.New(cfg.TLSCertFile, cfg.TLSKeyFile); err != nil {
+			return fmt.Errorf("TLS: %w", err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a, err := app.Open(ctx, *cfg, schemaSQL, app.Options{LogOutput: stderr})
@@ -157,10 +171,10 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv confi
 		// Printed, not logged: the link is for the operator's eyes only.
 		fmt.Fprintf(stderr, "\n  No users yet. Open this one-time link to create the first administrator:\n\n    %s/setup/%s\n\n", cfg.BaseURL, tok)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("keyward listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "data_dir", cfg.DataDir, "version", app.Version)
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	errc := serve(ctx, srv, ln, certs, log)
+	log.Info("keyward listening", "addr", ln.Addr().String(), "url", cfg.BaseURL, "tls", certs != nil, "data_dir", cfg.DataDir, "version", app.Version)
 	select {
 	case err := <-errc:
 		return err
@@ -173,6 +187,27 @@ func cmdServe(ctx context.Context, args []string, stderr io.Writer, getenv confi
 		return err
 	}
 	return a.DB.Checkpoint(sctx)
+}
+
+// serve starts srv on ln in the background and returns the channel that
+// receives the error ending it. With certs it serves HTTPS and reloads the
+// certificate on SIGHUP and when its files change, until ctx ends.
+func serve(ctx context.Context, srv *http.Server, ln net.Listener, certs *tlsreload.Reloader, log *slog.Logger) <-chan error {
+	errc := make(chan error, 1)
+	if certs == nil {
+		go func() { errc <- srv.Serve(ln) }()
+		return errc
+	}
+	srv.TLSConfig = certs.ServerConfig()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		certs.Watch(ctx, clock.System{}, tlsreload.PollInterval, hup, log)
+		signal.Stop(hup)
+	}()
+	log.Info("serving HTTPS", append([]any{"cert_file", certs.CertFile()}, tlsreload.Describe(certs.Certificate())...)...)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	return errc
 }
 
 // openData opens the data directory for a command-line subcommand.
@@ -295,7 +330,11 @@ func cmdAudit(ctx context.Context, args []string, stdout io.Writer, getenv confi
 }
 
 // cmdHealthcheck asks the server at KEYWARD_ADDR for /healthz; containers
-// run it as their HEALTHCHECK (the slim image has no curl).
+// run it as their HEALTHCHECK (the slim image has no curl). When
+// KEYWARD_TLS_CERT_FILE is set the server speaks HTTPS, and the check does
+// not verify its certificate: it connects to the server's own address on
+// this machine, sends no credentials and reads only the status, and the
+// certificate names the public host, not 127.0.0.1.
 func cmdHealthcheck(ctx context.Context, getenv config.Getenv) error {
 	addr := getenv("KEYWARD_ADDR")
 	if addr == "" {
@@ -304,13 +343,21 @@ func cmdHealthcheck(ctx context.Context, getenv config.Getenv) error {
 	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
 		addr = net.JoinHostPort("127.0.0.1", port)
 	}
+	scheme, client := "http", http.DefaultClient
+	if getenv("KEYWARD_TLS_CERT_FILE") != "" {
+		scheme = "https"
+		client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			InsecureSkipVerify: true, // see above: the local server's own address
+			MinVersion:         tls.VersionTLS12,
+		}}}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, scheme+"://"+addr+"/healthz", nil)
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("healthcheck: %w", err)
 	}

@@ -55,7 +55,7 @@ func TestHelpListsCommandsAndFlags(t *testing.T) {
 			t.Fatalf("%s: exit %d", arg, r.code)
 		}
 		for _, want := range []string{"serve", "user create", "--username", "--admin", "token create", "--name", "--expires",
-			"backup FILE", "audit verify", "version", "--data-dir",
+			"backup FILE", "audit verify", "version", "--data-dir", "-tls-cert-file", "-tls-key-file", "KEYWARD_TLS_CERT_FILE",
 			"-addr", "-base-url", "-cookie-secure", "-log-format", "-log-level", "-master-key-file",
 			"-session-idle-timeout", "-session-max-age", "KEYWARD_DATA_DIR", "KEYWARD_ADDR"} {
 			if !strings.Contains(r.stdout, want) {
@@ -297,6 +297,19 @@ func TestServe(t *testing.T) {
 	}
 	if code, body := get(link[2]); code != http.StatusOK || !strings.Contains(body, "Create the first administrator") {
 		t.Fatalf("setup link: status %d", code)
+	}
+	// Plain HTTP: no HSTS (a browser would ignore it, and it must never be
+	// sent where HTTPS is not served), and the cookie is not Secure.
+	if resp, err := client.Get(base + link[2]); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+		if got := resp.Header.Get("Strict-Transport-Security"); got != "" {
+			t.Errorf("Strict-Transport-Security %q over plain HTTP", got)
+		}
+		if cs := resp.Cookies(); len(cs) == 0 || cs[0].Secure {
+			t.Errorf("cookies over plain HTTP with --cookie-secure auto: %v", cs)
+		}
 	}
 	if code, _ := get("/setup/not-the-token"); code != http.StatusNotFound {
 		t.Fatalf("wrong setup link: status %d", code)

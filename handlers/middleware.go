@@ -11,7 +11,10 @@ import (
 
 // securityHeaders sets the headers every response carries. The CSP allows
 // no inline script and no framing; htmx's indicator styles are switched off
-// in its config so no inline style is needed either.
+// in its config so no inline style is needed either. HSTS goes only on
+// connections this server terminates itself (--tls-cert-file): a header sent
+// over plain HTTP is ignored by browsers, and behind a TLS-terminating proxy
+// the proxy owns that policy.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -30,6 +31,11 @@ type Config struct {
 	SessionIdle    time.Duration
 	SessionMaxAge  time.Duration
 	MaxRequestBody int64
+
+	// HTTPS served directly: the PEM certificate chain and its private key,
+	// reloaded while the server runs (internal/tlsreload).
+	TLSCertFile string
+	TLSKeyFile  string
 
 	// Certificate fetches from https://, ldaps:// and ldap:// URLs.
 	FetchDenyPrivate bool           // also refuse private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7)
@@ -78,8 +84,10 @@ func BindData(fs *flag.FlagSet, c *Config, getenv Getenv) {
 func BindServe(fs *flag.FlagSet, c *Config, getenv Getenv) (finish func() error) {
 	BindData(fs, c, getenv)
 	fs.StringVar(&c.Addr, "addr", envOr(getenv, "KEYWARD_ADDR", "127.0.0.1:8080"), "address to listen on (env KEYWARD_ADDR)")
-	fs.StringVar(&c.BaseURL, "base-url", getenv("KEYWARD_BASE_URL"), "public URL of this server, used in printed links (default http://ADDR; env KEYWARD_BASE_URL)")
-	fs.StringVar(&c.CookieSecure, "cookie-secure", envOr(getenv, "KEYWARD_COOKIE_SECURE", "auto"), "mark cookies Secure: auto (when the base URL or request is https), always, never (env KEYWARD_COOKIE_SECURE)")
+	fs.StringVar(&c.BaseURL, "base-url", getenv("KEYWARD_BASE_URL"), "public URL of this server, used in printed links (default http://ADDR, or https://ADDR with --tls-cert-file; env KEYWARD_BASE_URL)")
+	fs.StringVar(&c.TLSCertFile, "tls-cert-file", getenv("KEYWARD_TLS_CERT_FILE"), "serve HTTPS with this PEM certificate chain (the server's certificate first); reloaded on SIGHUP or when it changes (env KEYWARD_TLS_CERT_FILE)")
+	fs.StringVar(&c.TLSKeyFile, "tls-key-file", getenv("KEYWARD_TLS_KEY_FILE"), "the PEM private key of --tls-cert-file (env KEYWARD_TLS_KEY_FILE)")
+	fs.StringVar(&c.CookieSecure, "cookie-secure", envOr(getenv, "KEYWARD_COOKIE_SECURE", "auto"), "mark cookies Secure: auto (when serving HTTPS, or the base URL or request is https), always, never (env KEYWARD_COOKIE_SECURE)")
 	fs.StringVar(&c.LogFormat, "log-format", envOr(getenv, "KEYWARD_LOG_FORMAT", "text"), "log format: text or json (env KEYWARD_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", envOr(getenv, "KEYWARD_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env KEYWARD_LOG_LEVEL)")
 	idle := fs.String("session-idle-timeout", envOr(getenv, "KEYWARD_SESSION_IDLE_TIMEOUT", "30m"), "sign out after this long without a request (env KEYWARD_SESSION_IDLE_TIMEOUT)")
@@ -159,6 +167,9 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("--cookie-secure %q must be auto, always or never", c.CookieSecure)
 	}
+	if err := c.validateTLS(); err != nil {
+		return err
+	}
 	switch c.LogFormat {
 	case "text", "json":
 	default:
@@ -173,19 +184,63 @@ func (c *Config) Validate() error {
 		if host == "" || host == "0.0.0.0" || host == "::" {
 			host = "127.0.0.1"
 		}
-		c.BaseURL = "http://" + net.JoinHostPort(host, port)
+		c.BaseURL = c.scheme() + "://" + net.JoinHostPort(host, port)
 	}
 	u, err := url.Parse(c.BaseURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return fmt.Errorf("--base-url %q must be an absolute http:// or https:// URL without a path, such as https://keyward.example.com", c.BaseURL)
 	}
+	if c.TLS() && u.Scheme != "https" {
+		return fmt.Errorf("--base-url %q must be https:// when --tls-cert-file serves HTTPS", c.BaseURL)
+	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	return nil
 }
 
-// SecureCookies reports whether cookies always carry the Secure flag.
+// TLS reports whether the server serves HTTPS itself.
+func (c Config) TLS() bool { return c.TLSCertFile != "" }
+
+func (c Config) scheme() string {
+	if c.TLS() {
+		return "https"
+	}
+	return "http"
+}
+
+// validateTLS checks that the certificate and key come together, that both
+// files exist, and that nothing asks for a cookie without Secure over
+// HTTPS. Their content is checked when the server loads them
+// (tlsreload.New), with messages naming the file.
+func (c Config) validateTLS() error {
+	switch {
+	case c.TLSCertFile == "" && c.TLSKeyFile == "":
+		return nil
+	case c.TLSKeyFile == "":
+		return fmt.Errorf("--tls-cert-file needs --tls-key-file (or KEYWARD_TLS_KEY_FILE): the certificate's private key")
+	case c.TLSCertFile == "":
+		return fmt.Errorf("--tls-key-file needs --tls-cert-file (or KEYWARD_TLS_CERT_FILE): the certificate the key belongs to")
+	}
+	for _, f := range []struct{ flag, name string }{{"--tls-cert-file", c.TLSCertFile}, {"--tls-key-file", c.TLSKeyFile}} {
+		fi, err := os.Stat(f.name)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("%s %q: no such file", f.flag, f.name)
+		case err != nil:
+			return fmt.Errorf("%s: %w", f.flag, err)
+		case fi.IsDir():
+			return fmt.Errorf("%s %q is a directory, not a PEM file", f.flag, f.name)
+		}
+	}
+	if c.CookieSecure == "never" {
+		return fmt.Errorf("--cookie-secure never cannot go with --tls-cert-file: over HTTPS the session cookie is always Secure")
+	}
+	return nil
+}
+
+// SecureCookies reports whether cookies always carry the Secure flag:
+// when Keyward serves HTTPS itself, or its public URL is https.
 func (c Config) SecureCookies() bool {
-	return c.CookieSecure == "always" || (c.CookieSecure == "auto" && strings.HasPrefix(c.BaseURL, "https://"))
+	return c.CookieSecure == "always" || (c.CookieSecure == "auto" && (c.TLS() || strings.HasPrefix(c.BaseURL, "https://")))
 }
 
 // FetchPolicy is the address policy of certificate fetches.

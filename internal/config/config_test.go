@@ -264,3 +264,62 @@ func TestHSMSettings(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// TestTLSSettings: the certificate and key come together from flags or the
+// environment; with them the default base URL is https and cookies are
+// Secure; each bad combination is refused with a message naming the flag.
+func TestTLSSettings(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	for _, f := range []string{cert, key} {
+		if err := writeFile(f, "PEM\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := parseServe(nil, nil)
+	if err != nil || c.TLS() || c.TLSCertFile != "" || c.TLSKeyFile != "" {
+		t.Fatalf("defaults: TLS %v %v", c.TLS(), err)
+	}
+
+	c, err = parseServe([]string{"--addr", ":8443"}, map[string]string{"KEYWARD_TLS_CERT_FILE": cert, "KEYWARD_TLS_KEY_FILE": key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.TLS() || c.TLSCertFile != cert || c.TLSKeyFile != key {
+		t.Fatalf("from the environment: %+v", c)
+	}
+	if c.BaseURL != "https://127.0.0.1:8443" {
+		t.Errorf("base URL %q, want https by default when serving HTTPS", c.BaseURL)
+	}
+	if !c.SecureCookies() {
+		t.Errorf("--cookie-secure auto with TLS must force Secure cookies")
+	}
+	c, err = parseServe([]string{"--tls-cert-file", cert, "--tls-key-file", key, "--base-url", "https://keyward.example.com"},
+		map[string]string{"KEYWARD_TLS_CERT_FILE": "/elsewhere.crt", "KEYWARD_TLS_KEY_FILE": "/elsewhere.key"})
+	if err != nil || c.TLSCertFile != cert || c.TLSKeyFile != key || c.BaseURL != "https://keyward.example.com" {
+		t.Fatalf("flags over the environment: %+v %v", c, err)
+	}
+
+	missing := filepath.Join(dir, "missing.pem")
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		says string
+	}{
+		{[]string{"--tls-cert-file", cert}, nil, "--tls-cert-file needs --tls-key-file"},
+		{[]string{"--tls-key-file", key}, nil, "--tls-key-file needs --tls-cert-file"},
+		{nil, map[string]string{"KEYWARD_TLS_KEY_FILE": key}, "--tls-key-file needs --tls-cert-file (or KEYWARD_TLS_CERT_FILE)"},
+		{[]string{"--tls-cert-file", missing, "--tls-key-file", key}, nil, `--tls-cert-file "` + missing + `": no such file`},
+		{[]string{"--tls-cert-file", cert, "--tls-key-file", missing}, nil, `--tls-key-file "` + missing + `": no such file`},
+		{[]string{"--tls-cert-file", dir, "--tls-key-file", key}, nil, "is a directory"},
+		{[]string{"--tls-cert-file", cert, "--tls-key-file", key, "--cookie-secure", "never"}, nil, "--cookie-secure never cannot go with --tls-cert-file"},
+		{[]string{"--tls-cert-file", cert, "--tls-key-file", key, "--base-url", "http://keyward.example.com"}, nil, "must be https://"},
+	} {
+		if _, err := parseServe(tc.args, tc.env); err == nil || !strings.Contains(err.Error(), tc.says) {
+			t.Errorf("%v %v: %v, want a message saying %q", tc.args, tc.env, err, tc.says)
+		}
+	}
+	if _, err := parseServe([]string{"--tls-cert-file", cert, "--tls-key-file", key, "--cookie-secure", "always"}, nil); err != nil {
+		t.Errorf("--cookie-secure always with TLS: %v", err)
+	}
+}
