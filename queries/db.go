@@ -51,6 +51,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.bumpEnvironmentRevisionStmt, err = db.PrepareContext(ctx, bumpEnvironmentRevision); err != nil {
 		return nil, fmt.Errorf("error preparing query BumpEnvironmentRevision: %w", err)
 	}
+	if q.cancelKeySetEventsStmt, err = db.PrepareContext(ctx, cancelKeySetEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query CancelKeySetEvents: %w", err)
+	}
 	if q.certificateAliasOwnerStmt, err = db.PrepareContext(ctx, certificateAliasOwner); err != nil {
 		return nil, fmt.Errorf("error preparing query CertificateAliasOwner: %w", err)
 	}
@@ -255,11 +258,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getApplicationStmt, err = db.PrepareContext(ctx, getApplication); err != nil {
 		return nil, fmt.Errorf("error preparing query GetApplication: %w", err)
 	}
+	if q.getApplicationByIDStmt, err = db.PrepareContext(ctx, getApplicationByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetApplicationByID: %w", err)
+	}
 	if q.getCertificateByNameStmt, err = db.PrepareContext(ctx, getCertificateByName); err != nil {
 		return nil, fmt.Errorf("error preparing query GetCertificateByName: %w", err)
 	}
 	if q.getCertificateConfigStmt, err = db.PrepareContext(ctx, getCertificateConfig); err != nil {
 		return nil, fmt.Errorf("error preparing query GetCertificateConfig: %w", err)
+	}
+	if q.getEnvironmentByIDStmt, err = db.PrepareContext(ctx, getEnvironmentByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetEnvironmentByID: %w", err)
 	}
 	if q.getEnvironmentByNameStmt, err = db.PrepareContext(ctx, getEnvironmentByName); err != nil {
 		return nil, fmt.Errorf("error preparing query GetEnvironmentByName: %w", err)
@@ -552,6 +561,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.revokeGatewayTokenStmt, err = db.PrepareContext(ctx, revokeGatewayToken); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeGatewayToken: %w", err)
 	}
+	if q.revokeKeySetKeysStmt, err = db.PrepareContext(ctx, revokeKeySetKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeKeySetKeys: %w", err)
+	}
 	if q.setApplicationStatusStmt, err = db.PrepareContext(ctx, setApplicationStatus); err != nil {
 		return nil, fmt.Errorf("error preparing query SetApplicationStatus: %w", err)
 	}
@@ -708,6 +720,11 @@ func (q *Queries) Close() error {
 	if q.bumpEnvironmentRevisionStmt != nil {
 		if cerr := q.bumpEnvironmentRevisionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing bumpEnvironmentRevisionStmt: %w", cerr)
+		}
+	}
+	if q.cancelKeySetEventsStmt != nil {
+		if cerr := q.cancelKeySetEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cancelKeySetEventsStmt: %w", cerr)
 		}
 	}
 	if q.certificateAliasOwnerStmt != nil {
@@ -1050,6 +1067,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getApplicationStmt: %w", cerr)
 		}
 	}
+	if q.getApplicationByIDStmt != nil {
+		if cerr := q.getApplicationByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getApplicationByIDStmt: %w", cerr)
+		}
+	}
 	if q.getCertificateByNameStmt != nil {
 		if cerr := q.getCertificateByNameStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getCertificateByNameStmt: %w", cerr)
@@ -1058,6 +1080,11 @@ func (q *Queries) Close() error {
 	if q.getCertificateConfigStmt != nil {
 		if cerr := q.getCertificateConfigStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getCertificateConfigStmt: %w", cerr)
+		}
+	}
+	if q.getEnvironmentByIDStmt != nil {
+		if cerr := q.getEnvironmentByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getEnvironmentByIDStmt: %w", cerr)
 		}
 	}
 	if q.getEnvironmentByNameStmt != nil {
@@ -1545,6 +1572,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing revokeGatewayTokenStmt: %w", cerr)
 		}
 	}
+	if q.revokeKeySetKeysStmt != nil {
+		if cerr := q.revokeKeySetKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeKeySetKeysStmt: %w", cerr)
+		}
+	}
 	if q.setApplicationStatusStmt != nil {
 		if cerr := q.setApplicationStatusStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setApplicationStatusStmt: %w", cerr)
@@ -1773,6 +1805,7 @@ type Queries struct {
 	auditEntriesAfterStmt                     *sql.Stmt
 	auditMentionsProjectStmt                  *sql.Stmt
 	bumpEnvironmentRevisionStmt               *sql.Stmt
+	cancelKeySetEventsStmt                    *sql.Stmt
 	certificateAliasOwnerStmt                 *sql.Stmt
 	countActiveAdminsStmt                     *sql.Stmt
 	countCertificatesStmt                     *sql.Stmt
@@ -1841,8 +1874,10 @@ type Queries struct {
 	getAPITokenByHashStmt                     *sql.Stmt
 	getAPITokenByUserAndIDStmt                *sql.Stmt
 	getApplicationStmt                        *sql.Stmt
+	getApplicationByIDStmt                    *sql.Stmt
 	getCertificateByNameStmt                  *sql.Stmt
 	getCertificateConfigStmt                  *sql.Stmt
+	getEnvironmentByIDStmt                    *sql.Stmt
 	getEnvironmentByNameStmt                  *sql.Stmt
 	getGatewayTokenByHashStmt                 *sql.Stmt
 	getJWKByNameStmt                          *sql.Stmt
@@ -1940,6 +1975,7 @@ type Queries struct {
 	retireKeySetKeyStmt                       *sql.Stmt
 	revokeAPITokenStmt                        *sql.Stmt
 	revokeGatewayTokenStmt                    *sql.Stmt
+	revokeKeySetKeysStmt                      *sql.Stmt
 	setApplicationStatusStmt                  *sql.Stmt
 	setCertificateConfigDeployedStmt          *sql.Stmt
 	setDeploymentWebhookStatusStmt            *sql.Stmt
@@ -1991,6 +2027,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		auditEntriesAfterStmt:                     q.auditEntriesAfterStmt,
 		auditMentionsProjectStmt:                  q.auditMentionsProjectStmt,
 		bumpEnvironmentRevisionStmt:               q.bumpEnvironmentRevisionStmt,
+		cancelKeySetEventsStmt:                    q.cancelKeySetEventsStmt,
 		certificateAliasOwnerStmt:                 q.certificateAliasOwnerStmt,
 		countActiveAdminsStmt:                     q.countActiveAdminsStmt,
 		countCertificatesStmt:                     q.countCertificatesStmt,
@@ -2059,8 +2096,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getAPITokenByHashStmt:                     q.getAPITokenByHashStmt,
 		getAPITokenByUserAndIDStmt:                q.getAPITokenByUserAndIDStmt,
 		getApplicationStmt:                        q.getApplicationStmt,
+		getApplicationByIDStmt:                    q.getApplicationByIDStmt,
 		getCertificateByNameStmt:                  q.getCertificateByNameStmt,
 		getCertificateConfigStmt:                  q.getCertificateConfigStmt,
+		getEnvironmentByIDStmt:                    q.getEnvironmentByIDStmt,
 		getEnvironmentByNameStmt:                  q.getEnvironmentByNameStmt,
 		getGatewayTokenByHashStmt:                 q.getGatewayTokenByHashStmt,
 		getJWKByNameStmt:                          q.getJWKByNameStmt,
@@ -2158,6 +2197,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		retireKeySetKeyStmt:                       q.retireKeySetKeyStmt,
 		revokeAPITokenStmt:                        q.revokeAPITokenStmt,
 		revokeGatewayTokenStmt:                    q.revokeGatewayTokenStmt,
+		revokeKeySetKeysStmt:                      q.revokeKeySetKeysStmt,
 		setApplicationStatusStmt:                  q.setApplicationStatusStmt,
 		setCertificateConfigDeployedStmt:          q.setCertificateConfigDeployedStmt,
 		setDeploymentWebhookStatusStmt:            q.setDeploymentWebhookStatusStmt,

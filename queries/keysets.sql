@@ -317,3 +317,23 @@ UPDATE key_set_events SET state = ?, actual_at = ?, actor = ?, detail = ? WHERE 
 
 -- name: ListScheduledKeySetEvents :many
 SELECT * FROM key_set_events WHERE key_set_id = ? AND state = 'SCHEDULED' ORDER BY id;
+
+-- name: RevokeKeySetKeys :exec
+UPDATE key_set_keys SET status = 'REVOKED',
+    revoked_at = CASE WHEN revoked_at IS NULL OR revoked_at > sqlc.arg(at) THEN sqlc.arg(at) ELSE revoked_at END,
+    grace_until = CASE WHEN grace_until > sqlc.arg(at) THEN sqlc.arg(at) ELSE grace_until END
+WHERE key_set_id = sqlc.arg(key_set_id) AND status <> 'EXPIRED';
+
+-- name: CancelKeySetEvents :exec
+UPDATE key_set_events SET state = 'CANCELLED', detail = sqlc.arg(detail)
+WHERE key_set_id = sqlc.arg(key_set_id) AND state = 'SCHEDULED' AND (CAST(sqlc.arg(key_seq) AS INTEGER) = 0 OR key_seq = sqlc.arg(key_seq));
+
+-- name: GetEnvironmentByID :one
+SELECT * FROM environments WHERE id = ?;
+
+-- name: GetApplicationByID :one
+SELECT applications.*, organizations.name AS organization_name, coalesce(organization_groups.name, '') AS group_name
+FROM applications
+JOIN organizations ON organizations.id = applications.organization_id
+LEFT JOIN organization_groups ON organization_groups.id = applications.group_id
+WHERE applications.id = ?;

@@ -123,6 +123,22 @@ func (q *Queries) AddKeySetKey(ctx context.Context, arg AddKeySetKeyParams) (Key
 	return i, err
 }
 
+const cancelKeySetEvents = `-- name: CancelKeySetEvents :exec
+UPDATE key_set_events SET state = 'CANCELLED', detail = ?1
+WHERE key_set_id = ?2 AND state = 'SCHEDULED' AND (CAST(?3 AS INTEGER) = 0 OR key_seq = ?3)
+`
+
+type CancelKeySetEventsParams struct {
+	Detail   string
+	KeySetID int64
+	KeySeq   int64
+}
+
+func (q *Queries) CancelKeySetEvents(ctx context.Context, arg CancelKeySetEventsParams) error {
+	_, err := q.exec(ctx, q.cancelKeySetEventsStmt, cancelKeySetEvents, arg.Detail, arg.KeySetID, arg.KeySeq)
+	return err
+}
+
 const countKeySetsInProject = `-- name: CountKeySetsInProject :one
 SELECT (SELECT count(*) FROM key_sets WHERE key_sets.project_id = ?1)
      + (SELECT count(*) FROM organizations WHERE organizations.project_id = ?1)
@@ -700,6 +716,68 @@ func (q *Queries) GetApplication(ctx context.Context, arg GetApplicationParams) 
 		&i.UpdatedAt,
 		&i.OrganizationName,
 		&i.GroupName,
+	)
+	return i, err
+}
+
+const getApplicationByID = `-- name: GetApplicationByID :one
+SELECT applications.id, applications.project_id, applications.organization_id, applications.group_id, applications.name, applications.description, applications.status, applications.created_at, applications.updated_at, organizations.name AS organization_name, coalesce(organization_groups.name, '') AS group_name
+FROM applications
+JOIN organizations ON organizations.id = applications.organization_id
+LEFT JOIN organization_groups ON organization_groups.id = applications.group_id
+WHERE applications.id = ?
+`
+
+type GetApplicationByIDRow struct {
+	ID               int64
+	ProjectID        int64
+	OrganizationID   int64
+	GroupID          sql.NullInt64
+	Name             string
+	Description      string
+	Status           string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	OrganizationName string
+	GroupName        string
+}
+
+func (q *Queries) GetApplicationByID(ctx context.Context, id int64) (GetApplicationByIDRow, error) {
+	row := q.queryRow(ctx, q.getApplicationByIDStmt, getApplicationByID, id)
+	var i GetApplicationByIDRow
+	err := row.Scan(
+		&i.ID,
+		&i.ProjectID,
+		&i.OrganizationID,
+		&i.GroupID,
+		&i.Name,
+		&i.Description,
+		&i.Status,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.OrganizationName,
+		&i.GroupName,
+	)
+	return i, err
+}
+
+const getEnvironmentByID = `-- name: GetEnvironmentByID :one
+SELECT id, name, description, webhook_url, webhook_secret, revision, created_at, updated_at, builtin_roots FROM environments WHERE id = ?
+`
+
+func (q *Queries) GetEnvironmentByID(ctx context.Context, id int64) (Environment, error) {
+	row := q.queryRow(ctx, q.getEnvironmentByIDStmt, getEnvironmentByID, id)
+	var i Environment
+	err := row.Scan(
+		&i.ID,
+		&i.Name,
+		&i.Description,
+		&i.WebhookUrl,
+		&i.WebhookSecret,
+		&i.Revision,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.BuiltinRoots,
 	)
 	return i, err
 }
@@ -2076,6 +2154,23 @@ func (q *Queries) RetireKeySetKey(ctx context.Context, arg RetireKeySetKeyParams
 		arg.GraceUntil,
 		arg.ID,
 	)
+	return err
+}
+
+const revokeKeySetKeys = `-- name: RevokeKeySetKeys :exec
+UPDATE key_set_keys SET status = 'REVOKED',
+    revoked_at = CASE WHEN revoked_at IS NULL OR revoked_at > ?1 THEN ?1 ELSE revoked_at END,
+    grace_until = CASE WHEN grace_until > ?1 THEN ?1 ELSE grace_until END
+WHERE key_set_id = ?2 AND status <> 'EXPIRED'
+`
+
+type RevokeKeySetKeysParams struct {
+	At       sql.NullTime
+	KeySetID int64
+}
+
+func (q *Queries) RevokeKeySetKeys(ctx context.Context, arg RevokeKeySetKeysParams) error {
+	_, err := q.exec(ctx, q.revokeKeySetKeysStmt, revokeKeySetKeys, arg.At, arg.KeySetID)
 	return err
 }
 
