@@ -14,6 +14,7 @@ import (
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/keysets"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
@@ -35,6 +36,7 @@ type Deps struct {
 	Bundles      *bundle.Service
 	Truststores  *truststore.Service
 	Signing      *signing.Service
+	KeySets      *keysets.Service
 	Audit        *audit.Log
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore

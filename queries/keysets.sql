@@ -253,7 +253,7 @@ JOIN subscriptions ON subscriptions.id = key_set_subscriptions.subscription_id
 JOIN apis ON apis.id = subscriptions.api_id
 JOIN api_environments ON api_environments.api_id = apis.id AND api_environments.environment_id = subscriptions.environment_id
 WHERE key_set_subscriptions.key_set_id = sqlc.arg(key_set_id)
-  AND instr(',' || apis.auth_types || ',', ',' || sqlc.arg(auth_type) || ',') > 0
+  AND instr(',' || apis.auth_types || ',', ',' || CAST(sqlc.arg(auth_type) AS TEXT) || ',') > 0
 ORDER BY apis.name;
 
 -- name: ListAllAuthorizedAPIs :many

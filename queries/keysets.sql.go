@@ -1423,13 +1423,13 @@ JOIN subscriptions ON subscriptions.id = key_set_subscriptions.subscription_id
 JOIN apis ON apis.id = subscriptions.api_id
 JOIN api_environments ON api_environments.api_id = apis.id AND api_environments.environment_id = subscriptions.environment_id
 WHERE key_set_subscriptions.key_set_id = ?1
-  AND instr(',' || apis.auth_types || ',', ',' || ?2 || ',') > 0
+  AND instr(',' || apis.auth_types || ',', ',' || CAST(?2 AS TEXT) || ',') > 0
 ORDER BY apis.name
 `
 
 type ListAuthorizedAPIsParams struct {
 	KeySetID int64
-	AuthType sql.NullString
+	AuthType string
 }
 
 func (q *Queries) ListAuthorizedAPIs(ctx context.Context, arg ListAuthorizedAPIsParams) ([]string, error) {

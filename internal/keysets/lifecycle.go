@@ -129,6 +129,13 @@ func (s *Service) transition(ctx context.Context, t *tx, ks queries.KeySet, to s
 		return err
 	}
 	switch to {
+	case Expired:
+		if err := t.q.SetKeySetKeyStatus(ctx, queries.SetKeySetKeyStatusParams{Status: Expired, ID: latest.ID}); err != nil {
+			return err
+		}
+		if err := t.q.CancelKeySetEvents(ctx, queries.CancelKeySetEventsParams{Detail: "cancelled: the key set expired", KeySetID: ks.ID}); err != nil {
+			return err
+		}
 	case Revoked:
 		if err := t.q.RevokeKeySetKeys(ctx, queries.RevokeKeySetKeysParams{At: nullTime(now), KeySetID: ks.ID}); err != nil {
 			return err
@@ -156,8 +163,10 @@ func (s *Service) transition(ctx context.Context, t *tx, ks queries.KeySet, to s
 		}
 		event = EventProvisioned
 	}
-	if err := s.event(ctx, t, ks.ID, latest.Seq, event, detail); err != nil {
-		return err
+	if event != "" {
+		if err := s.event(ctx, t, ks.ID, latest.Seq, event, detail); err != nil {
+			return err
+		}
 	}
 	ks.Status = to
 	if err := s.deploy(ctx, t, ks, "status "+to); err != nil {

@@ -58,7 +58,9 @@ type SubscribeResult struct {
 	KeySets      []SubscribedKeySet
 }
 
-func subscriptionObject(app, api, env string) string { return "subscription/" + app + "/" + api + "/" + env }
+func subscriptionObject(app, api, env string) string {
+	return "subscription/" + app + "/" + api + "/" + env
+}
 
 // Subscribe subscribes application to an API in an environment. For each
 // of the API's authentication types a key set of the application in that
