@@ -286,7 +286,7 @@ SELECT * FROM key_set_keys ORDER BY key_set_id, seq DESC;
 SELECT * FROM key_set_keys WHERE key_set_id = ? ORDER BY seq DESC LIMIT 1;
 
 -- name: SetKeySetKeyStatus :exec
-UPDATE key_set_keys SET status = ?, activated_at = coalesce(activated_at, sqlc.narg(activated_at)) WHERE id = ?;
+UPDATE key_set_keys SET status = sqlc.arg(status), activated_at = coalesce(activated_at, sqlc.narg(activated_at)) WHERE id = sqlc.arg(id);
 
 -- name: SetKeySetKeyExpires :exec
 UPDATE key_set_keys SET expires_at = ? WHERE id = ?;
@@ -295,7 +295,7 @@ UPDATE key_set_keys SET expires_at = ? WHERE id = ?;
 UPDATE key_set_keys SET status = 'REVOKED', rotated_at = ?, revoked_at = ?, grace_until = ? WHERE id = ?;
 
 -- name: TouchKeySetKey :exec
-UPDATE key_set_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < sqlc.arg(last_used_at));
+UPDATE key_set_keys SET last_used_at = sqlc.arg(last_used_at) WHERE id = sqlc.arg(id) AND (last_used_at IS NULL OR last_used_at < sqlc.arg(last_used_at));
 
 -- Timeline and scheduler.
 

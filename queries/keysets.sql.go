@@ -2218,7 +2218,7 @@ func (q *Queries) SetKeySetKeyExpires(ctx context.Context, arg SetKeySetKeyExpir
 }
 
 const setKeySetKeyStatus = `-- name: SetKeySetKeyStatus :exec
-UPDATE key_set_keys SET status = ?, activated_at = coalesce(activated_at, ?3) WHERE id = ?
+UPDATE key_set_keys SET status = ?1, activated_at = coalesce(activated_at, ?2) WHERE id = ?3
 `
 
 type SetKeySetKeyStatusParams struct {
@@ -2277,7 +2277,7 @@ func (q *Queries) SetKeySetStatus(ctx context.Context, arg SetKeySetStatusParams
 }
 
 const touchKeySetKey = `-- name: TouchKeySetKey :exec
-UPDATE key_set_keys SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?3)
+UPDATE key_set_keys SET last_used_at = ?1 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)
 `
 
 type TouchKeySetKeyParams struct {
@@ -2286,7 +2286,7 @@ type TouchKeySetKeyParams struct {
 }
 
 func (q *Queries) TouchKeySetKey(ctx context.Context, arg TouchKeySetKeyParams) error {
-	_, err := q.exec(ctx, q.touchKeySetKeyStmt, touchKeySetKey, arg.LastUsedAt, arg.ID, arg.LastUsedAt)
+	_, err := q.exec(ctx, q.touchKeySetKeyStmt, touchKeySetKey, arg.LastUsedAt, arg.ID)
 	return err
 }
 
