@@ -185,3 +185,6 @@ func (s *Service) RetrieveCredentials(ctx context.Context, p access.Principal, p
 	})
 	return out, err
 }
+
+// IndexSize is how many keys the verify index holds.
+func (s *Service) IndexSize() int { return s.index.Size() }
