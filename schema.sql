@@ -571,3 +571,175 @@ WHERE st.kind IN ('activate', 'retire') AND st.done_at IS NULL;
 INSERT INTO expiries (type, source_id, user_id, name, detail, at)
 SELECT 'api_token', t.id, t.user_id, t.name, u.username, t.expires_at FROM api_tokens t JOIN users u ON u.id = t.user_id
 WHERE t.expires_at IS NOT NULL AND t.revoked_at IS NULL;
+
+-- version: 9
+-- API key sets (seed 003): organizations and their groups own consumer
+-- applications; the API catalog lists APIs with their environments,
+-- authentication types and policy template; a subscription (application,
+-- API, environment) gets or reuses one key set per authentication type. A
+-- key set holds a chain of keys (the newest is LATEST) and moves through
+-- PENDING, ACTIVE, SUSPENDED, REVOKED and EXPIRED, on schedule or by hand,
+-- each step on its timeline. Durations are seconds, NULL meaning none.
+
+CREATE TABLE organizations (
+    id          INTEGER  PRIMARY KEY,
+    project_id  INTEGER  NOT NULL REFERENCES projects (id),
+    name        TEXT     NOT NULL,
+    description TEXT     NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+CREATE TABLE organization_groups (
+    id              INTEGER  PRIMARY KEY,
+    organization_id INTEGER  NOT NULL REFERENCES organizations (id),
+    name            TEXT     NOT NULL,
+    created_at      DATETIME NOT NULL,
+    UNIQUE (organization_id, name)
+);
+
+-- status is ACTIVE or SUSPENDED; suspending an application suspends its
+-- key sets (key_sets.suspended_by_application remembers which).
+CREATE TABLE applications (
+    id              INTEGER  PRIMARY KEY,
+    project_id      INTEGER  NOT NULL REFERENCES projects (id),
+    organization_id INTEGER  NOT NULL REFERENCES organizations (id),
+    group_id        INTEGER  REFERENCES organization_groups (id),
+    name            TEXT     NOT NULL,
+    description     TEXT     NOT NULL DEFAULT '',
+    status          TEXT     NOT NULL DEFAULT 'ACTIVE',
+    created_at      DATETIME NOT NULL,
+    updated_at      DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+CREATE INDEX applications_organization ON applications (organization_id, group_id);
+
+CREATE TABLE policy_templates (
+    id                   INTEGER  PRIMARY KEY,
+    project_id           INTEGER  NOT NULL REFERENCES projects (id),
+    name                 TEXT     NOT NULL,
+    description          TEXT     NOT NULL DEFAULT '',
+    expiration_seconds   INTEGER,
+    rotation_seconds     INTEGER,
+    manual_regeneration  BOOLEAN  NOT NULL DEFAULT TRUE,
+    grace_period_seconds INTEGER,
+    activation_required  BOOLEAN  NOT NULL DEFAULT FALSE,
+    created_at           DATETIME NOT NULL,
+    updated_at           DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+-- auth_types is a comma-separated list in fixed order: API_KEY,CLIENT_CREDENTIALS.
+CREATE TABLE apis (
+    id                 INTEGER  PRIMARY KEY,
+    project_id         INTEGER  NOT NULL REFERENCES projects (id),
+    name               TEXT     NOT NULL,
+    description        TEXT     NOT NULL DEFAULT '',
+    policy_template_id INTEGER  NOT NULL REFERENCES policy_templates (id),
+    auth_types         TEXT     NOT NULL,
+    created_at         DATETIME NOT NULL,
+    updated_at         DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+CREATE INDEX apis_policy ON apis (policy_template_id);
+
+CREATE TABLE api_environments (
+    api_id         INTEGER NOT NULL REFERENCES apis (id) ON DELETE CASCADE,
+    environment_id INTEGER NOT NULL REFERENCES environments (id),
+    PRIMARY KEY (api_id, environment_id)
+);
+
+CREATE TABLE subscriptions (
+    id             INTEGER  PRIMARY KEY,
+    project_id     INTEGER  NOT NULL REFERENCES projects (id),
+    application_id INTEGER  NOT NULL REFERENCES applications (id),
+    api_id         INTEGER  NOT NULL REFERENCES apis (id),
+    environment_id INTEGER  NOT NULL REFERENCES environments (id),
+    created_by     TEXT     NOT NULL,
+    created_at     DATETIME NOT NULL,
+    UNIQUE (application_id, api_id, environment_id)
+);
+CREATE INDEX subscriptions_api ON subscriptions (api_id, environment_id);
+
+-- A key set. expires_at, next_rotation_at and last_rotated_at are its
+-- LATEST key's, copied here for the list's filters. deployed_revision is the
+-- environment revision of its last change (gateways read key sets in the
+-- bundle).
+CREATE TABLE key_sets (
+    id                       INTEGER  PRIMARY KEY,
+    project_id               INTEGER  NOT NULL REFERENCES projects (id),
+    name                     TEXT     NOT NULL,
+    application_id           INTEGER  NOT NULL REFERENCES applications (id),
+    environment_id           INTEGER  NOT NULL REFERENCES environments (id),
+    auth_type                TEXT     NOT NULL,
+    policy_template_id       INTEGER  NOT NULL REFERENCES policy_templates (id),
+    status                   TEXT     NOT NULL,
+    suspended_by_application BOOLEAN  NOT NULL DEFAULT FALSE,
+    expires_at               DATETIME,
+    next_rotation_at         DATETIME,
+    last_rotated_at          DATETIME,
+    deployed_revision        INTEGER  NOT NULL DEFAULT 0,
+    created_at               DATETIME NOT NULL,
+    updated_at               DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+CREATE INDEX key_sets_reuse ON key_sets (application_id, environment_id, auth_type, policy_template_id);
+CREATE INDEX key_sets_project_created ON key_sets (project_id, created_at);
+CREATE INDEX key_sets_project_status ON key_sets (project_id, status, created_at);
+CREATE INDEX key_sets_project_auth ON key_sets (project_id, auth_type, created_at);
+CREATE INDEX key_sets_project_env ON key_sets (project_id, environment_id, created_at);
+CREATE INDEX key_sets_project_expires ON key_sets (project_id, expires_at);
+CREATE INDEX key_sets_project_rotated ON key_sets (project_id, last_rotated_at);
+CREATE INDEX key_sets_environment ON key_sets (environment_id);
+CREATE INDEX key_sets_policy ON key_sets (policy_template_id);
+
+CREATE TABLE key_set_subscriptions (
+    key_set_id      INTEGER NOT NULL REFERENCES key_sets (id) ON DELETE CASCADE,
+    subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+    PRIMARY KEY (key_set_id, subscription_id)
+);
+CREATE INDEX key_set_subscriptions_subscription ON key_set_subscriptions (subscription_id);
+
+-- The chain of keys. value_hash is the SHA-256 of the API key or of the
+-- client id, secret_hash the SHA-256 of the client secret; sealed is the
+-- credential sealed by internal/seal, bound to "key_set/<id>/key/<seq>",
+-- for "Retrieve Credentials". display is the prefix and last four of the
+-- secret value, which is all lists and logs show. A key replaced by a
+-- rotation or a regeneration still verifies until grace_until.
+CREATE TABLE key_set_keys (
+    id           INTEGER  PRIMARY KEY,
+    key_set_id   INTEGER  NOT NULL REFERENCES key_sets (id) ON DELETE CASCADE,
+    seq          INTEGER  NOT NULL,
+    value_hash   BLOB     NOT NULL UNIQUE,
+    secret_hash  BLOB,
+    sealed       BLOB     NOT NULL,
+    display      TEXT     NOT NULL,
+    status       TEXT     NOT NULL,
+    created_at   DATETIME NOT NULL,
+    activated_at DATETIME,
+    rotated_at   DATETIME,
+    expires_at   DATETIME,
+    revoked_at   DATETIME,
+    grace_until  DATETIME,
+    last_used_at DATETIME,
+    UNIQUE (key_set_id, seq)
+);
+
+-- The timeline. A scheduled event (ROTATION, EXPIRATION) is a row in state
+-- SCHEDULED until the scheduler applies it (DONE, actual_at set beside
+-- scheduled_at) or it no longer applies (CANCELLED); the other events are
+-- recorded DONE. The scheduler reads due rows through key_set_events_due.
+CREATE TABLE key_set_events (
+    id           INTEGER  PRIMARY KEY,
+    key_set_id   INTEGER  NOT NULL REFERENCES key_sets (id) ON DELETE CASCADE,
+    key_seq      INTEGER  NOT NULL DEFAULT 0,
+    type         TEXT     NOT NULL,
+    state        TEXT     NOT NULL,
+    scheduled_at DATETIME,
+    actual_at    DATETIME,
+    actor        TEXT     NOT NULL DEFAULT '',
+    detail       TEXT     NOT NULL DEFAULT ''
+);
+CREATE INDEX key_set_events_key_set ON key_set_events (key_set_id, id);
+CREATE INDEX key_set_events_due ON key_set_events (scheduled_at) WHERE state = 'SCHEDULED';

@@ -28,7 +28,7 @@ func (s *Server) bearerAuth(next echo.HandlerFunc) echo.HandlerFunc {
 				return err
 			}
 			if !gatewayPaths[c.Path()] {
-				return errs.Errorf(errs.Forbidden, "A gateway token can only read its environment's bundle.")
+				return errs.Errorf(errs.Forbidden, "A gateway token can only read its environment's bundle and verify its credentials.")
 			}
 			c.Set(ctxPrincipal, p)
 			return next(c)

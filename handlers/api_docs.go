@@ -49,7 +49,7 @@ func sharedComponents() []apiComponent {
 		{Name: "Error", Schema: &schema{Type: "object", Required: []string{"error", "error_description"}, Additional: new(bool),
 			Properties: map[string]*schema{
 				"error": {Type: "string", Enum: []any{"bad_request", "unauthorized_client", "access_denied", "not_found",
-					"method_not_allowed", "too_many_requests", "server_error", "unavailable"}},
+					"method_not_allowed", "conflict", "too_many_requests", "server_error", "unavailable"}},
 				"error_description": text("A sentence saying what is wrong, meant for people."),
 				"field":             text("For bad_request about one input, the JSON name of that field or parameter, such as \"name\" or \"permissions[1]\"."),
 			}}},

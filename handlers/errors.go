@@ -42,6 +42,8 @@ func classify(err error) (status int, code, message string) {
 	switch errs.CodeOf(err) {
 	case errs.Invalid, errs.Conflict:
 		return http.StatusBadRequest, "bad_request", msg
+	case errs.StateConflict:
+		return http.StatusConflict, "conflict", msg
 	case errs.NotFound:
 		return http.StatusNotFound, "not_found", msg
 	case errs.Unauthorized:

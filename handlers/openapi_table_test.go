@@ -29,7 +29,7 @@ func TestRouteTableInconsistenciesFailAtStartUp(t *testing.T) {
 	}{
 		{"an undocumented path parameter", route(apiRoute{Path: "/apiops/x/{name}/", Handler: list}), "path parameter name"},
 		{"a conditional route without an ETag", route(apiRoute{Handler: list, Conditional: true}), "no ETag method"},
-		{"an error status without a response", route(apiRoute{Handler: list, Errors: []int{http.StatusConflict}}), "status 409"},
+		{"an error status without a response", route(apiRoute{Handler: list, Errors: []int{http.StatusTeapot}}), "status 418"},
 		{"one type as request and response", route(apiRoute{Handler: echoBody}), "is used in a"},
 		{"a schema no route uses", route(apiRoute{Handler: create}), "no route uses it"},
 		{"the same route twice", append(route(apiRoute{Handler: list}), route(apiRoute{Handler: list})...), "twice"},

@@ -217,8 +217,10 @@ func TestOpenAPIOperationsDocumentAuthAndErrors(t *testing.T) {
 			continue
 		}
 		if sec, ok := op.Spec["security"]; ok {
-			// Only the bundle takes another credential: a gateway token.
-			if op.String() != "GET /apiops/environments/{environmentName}/bundle" || asJSON(sec) != `[{"gatewayToken":[]}]` {
+			// Only the bundle and credential verification take another
+			// credential: a gateway token.
+			gateway := op.String() == "GET /apiops/environments/{environmentName}/bundle" || op.String() == "POST /apiops/environments/{environmentName}/credentials/verify"
+			if !gateway || asJSON(sec) != `[{"gatewayToken":[]}]` {
 				t.Errorf("%s overrides the document's bearerAuth security", op)
 			}
 			docObject(t, map[string]any(doc), "components", "securitySchemes", "gatewayToken")
@@ -462,6 +464,49 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodDelete, "/apiops/environments/development/truststore/" + sha256Hex(chain.root.Raw) + "/", nil},
 		{http.MethodDelete, "/apiops/projects/payments/certificates/edge-tls/", nil},
 		{http.MethodPost, "/apiops/certificates/fetch", map[string]any{"url": tlsServer(t, chain), "environmentName": "development"}},
+		// Key sets: the catalog, a subscription, the lifecycle, a gateway's verify.
+		{http.MethodPost, "/apiops/projects/payments/organizations/", map[string]any{"name": "acme", "description": "ACME"}},
+		{http.MethodGet, "/apiops/projects/payments/organizations/", nil},
+		{http.MethodGet, "/apiops/projects/payments/organizations/acme/", nil},
+		{http.MethodPut, "/apiops/projects/payments/organizations/acme/", map[string]any{"description": "ACME Corp"}},
+		{http.MethodPost, "/apiops/projects/payments/organizations/acme/groups/", map[string]any{"name": "mobile"}},
+		{http.MethodPost, "/apiops/projects/payments/organizations/acme/groups/", map[string]any{"name": "old"}},
+		{http.MethodGet, "/apiops/projects/payments/organizations/acme/groups/", nil},
+		{http.MethodDelete, "/apiops/projects/payments/organizations/acme/groups/old/", nil},
+		{http.MethodPost, "/apiops/projects/payments/organizations/", map[string]any{"name": "gone"}},
+		{http.MethodDelete, "/apiops/projects/payments/organizations/gone/", nil},
+		{http.MethodPost, "/apiops/projects/payments/applications/", map[string]any{"name": "shop", "organization": "acme", "group": "mobile"}},
+		{http.MethodGet, "/apiops/projects/payments/applications/", nil},
+		{http.MethodGet, "/apiops/projects/payments/applications/shop/", nil},
+		{http.MethodPut, "/apiops/projects/payments/applications/shop/", map[string]any{"description": "Shop", "organization": "acme"}},
+		{http.MethodPost, "/apiops/projects/payments/policyTemplates/", map[string]any{"name": "standard", "expiration": "90d", "rotation": "30d", "manualRegeneration": true, "gracePeriod": "1h"}},
+		{http.MethodGet, "/apiops/projects/payments/policyTemplates/", nil},
+		{http.MethodGet, "/apiops/projects/payments/policyTemplates/standard/", nil},
+		{http.MethodPut, "/apiops/projects/payments/policyTemplates/standard/", map[string]any{"expiration": "90d", "rotation": "1d12h", "manualRegeneration": true, "gracePeriod": nil}},
+		{http.MethodPost, "/apiops/projects/payments/policyTemplates/", map[string]any{"name": "unused"}},
+		{http.MethodDelete, "/apiops/projects/payments/policyTemplates/unused/", nil},
+		{http.MethodPost, "/apiops/projects/payments/apis/", map[string]any{"name": "orders", "environments": []string{"development"}, "authTypes": []string{"API_KEY"}, "policyTemplate": "standard"}},
+		{http.MethodPost, "/apiops/projects/payments/apis/", map[string]any{"name": "retired", "environments": []string{"development"}, "authTypes": []string{"CLIENT_CREDENTIALS"}, "policyTemplate": "standard"}},
+		{http.MethodGet, "/apiops/projects/payments/apis/", nil},
+		{http.MethodGet, "/apiops/projects/payments/apis/orders/", nil},
+		{http.MethodPut, "/apiops/projects/payments/apis/orders/", map[string]any{"description": "Orders", "environments": []string{"development"}, "authTypes": []string{"API_KEY"}, "policyTemplate": "standard"}},
+		{http.MethodDelete, "/apiops/projects/payments/apis/retired/", nil},
+		{http.MethodPost, "/apiops/projects/payments/applications/shop/subscriptions/", map[string]any{"api": "orders", "environment": "development"}},
+		{http.MethodGet, "/apiops/projects/payments/applications/shop/subscriptions/", nil},
+		{http.MethodGet, "/apiops/projects/payments/applications/shop/subscriptions/1/", nil},
+		{http.MethodGet, "/apiops/projects/payments/keySets/?status=ACTIVE&authType=API_KEY&api=orders&environment=development&organization=acme&group=mobile&search=shop&expiresFrom=2026-01-01&createdTo=2030-01-01T00:00:00Z", nil},
+		{http.MethodGet, "/apiops/projects/payments/keySets/API_KEY-shop/", nil},
+		{http.MethodPost, "/apiops/projects/payments/keySets/API_KEY-shop/credentials", nil},
+		{http.MethodPost, "/apiops/projects/payments/keySets/API_KEY-shop/suspend", nil},
+		{http.MethodPost, "/apiops/projects/payments/keySets/API_KEY-shop/activate", nil},
+		{http.MethodPost, "/apiops/projects/payments/keySets/API_KEY-shop/regenerate?key=1", nil},
+		{http.MethodPost, "/apiops/projects/payments/applications/shop/suspend", nil},
+		{http.MethodPost, "/apiops/projects/payments/applications/shop/reactivate", nil},
+		{http.MethodPost, "/apiops/environments/development/gatewayTokens/", map[string]string{"name": "edge-verify"}},
+		{http.MethodPost, "/apiops/environments/development/credentials/verify", map[string]any{"key": "kw_ak_0000000000000000000000000000000000000", "api": "orders"}},
+		{http.MethodPost, "/apiops/projects/payments/keySets/API_KEY-shop/revoke", map[string]any{"confirm": "API_KEY-shop"}},
+		{http.MethodDelete, "/apiops/projects/payments/applications/shop/subscriptions/1/", nil},
+		{http.MethodDelete, "/apiops/projects/payments/applications/shop/", nil},
 		// Signing keys, on the built-in software token ({cka} is the key just created).
 		{http.MethodGet, "/apiops/hsm/", nil},
 		{http.MethodPut, "/apiops/hsm/pin/", map[string]any{"pin": "2468"}},
@@ -484,7 +529,7 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 	gatewayToken, cka := "", ""
 	for _, c := range calls {
 		token := root
-		if strings.HasSuffix(c.path, "/bundle") {
+		if strings.HasSuffix(c.path, "/bundle") || strings.HasSuffix(c.path, "/credentials/verify") {
 			token = gatewayToken
 		}
 		c.path = strings.Replace(c.path, "{cka}", cka, 1)

@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/expiry"
+	"github.com/keyward/keyward/internal/keysets"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
@@ -37,6 +38,7 @@ type Deps struct {
 	Bundles      *bundle.Service
 	Truststores  *truststore.Service
 	Signing      *signing.Service
+	KeySets      *keysets.Service
 	Audit        *audit.Log
 	Expiry       *expiry.Service
 	Views        *views.Renderer

@@ -24,6 +24,15 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.addAPIEnvironmentStmt, err = db.PrepareContext(ctx, addAPIEnvironment); err != nil {
+		return nil, fmt.Errorf("error preparing query AddAPIEnvironment: %w", err)
+	}
+	if q.addKeySetEventStmt, err = db.PrepareContext(ctx, addKeySetEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query AddKeySetEvent: %w", err)
+	}
+	if q.addKeySetKeyStmt, err = db.PrepareContext(ctx, addKeySetKey); err != nil {
+		return nil, fmt.Errorf("error preparing query AddKeySetKey: %w", err)
+	}
 	if q.addSignerEnvironmentStmt, err = db.PrepareContext(ctx, addSignerEnvironment); err != nil {
 		return nil, fmt.Errorf("error preparing query AddSignerEnvironment: %w", err)
 	}
@@ -41,6 +50,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.bumpEnvironmentRevisionStmt, err = db.PrepareContext(ctx, bumpEnvironmentRevision); err != nil {
 		return nil, fmt.Errorf("error preparing query BumpEnvironmentRevision: %w", err)
+	}
+	if q.cancelKeySetEventsStmt, err = db.PrepareContext(ctx, cancelKeySetEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query CancelKeySetEvents: %w", err)
 	}
 	if q.certificateAliasOwnerStmt, err = db.PrepareContext(ctx, certificateAliasOwner); err != nil {
 		return nil, fmt.Errorf("error preparing query CertificateAliasOwner: %w", err)
@@ -60,11 +72,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.countJWKsInProjectStmt, err = db.PrepareContext(ctx, countJWKsInProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CountJWKsInProject: %w", err)
 	}
+	if q.countKeySetsInProjectStmt, err = db.PrepareContext(ctx, countKeySetsInProject); err != nil {
+		return nil, fmt.Errorf("error preparing query CountKeySetsInProject: %w", err)
+	}
+	if q.countKeySetsUsingPolicyStmt, err = db.PrepareContext(ctx, countKeySetsUsingPolicy); err != nil {
+		return nil, fmt.Errorf("error preparing query CountKeySetsUsingPolicy: %w", err)
+	}
 	if q.countKeysStmt, err = db.PrepareContext(ctx, countKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query CountKeys: %w", err)
 	}
 	if q.countKeysInProjectStmt, err = db.PrepareContext(ctx, countKeysInProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CountKeysInProject: %w", err)
+	}
+	if q.countOrganizationGroupsStmt, err = db.PrepareContext(ctx, countOrganizationGroups); err != nil {
+		return nil, fmt.Errorf("error preparing query CountOrganizationGroups: %w", err)
 	}
 	if q.countSignersUsingKeyStmt, err = db.PrepareContext(ctx, countSignersUsingKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CountSignersUsingKey: %w", err)
@@ -75,11 +96,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.countSigningKeysInProjectStmt, err = db.PrepareContext(ctx, countSigningKeysInProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CountSigningKeysInProject: %w", err)
 	}
+	if q.countSubscriptionsOfKeySetStmt, err = db.PrepareContext(ctx, countSubscriptionsOfKeySet); err != nil {
+		return nil, fmt.Errorf("error preparing query CountSubscriptionsOfKeySet: %w", err)
+	}
 	if q.countUsersStmt, err = db.PrepareContext(ctx, countUsers); err != nil {
 		return nil, fmt.Errorf("error preparing query CountUsers: %w", err)
 	}
+	if q.createAPIStmt, err = db.PrepareContext(ctx, createAPI); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateAPI: %w", err)
+	}
 	if q.createAPITokenStmt, err = db.PrepareContext(ctx, createAPIToken); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateAPIToken: %w", err)
+	}
+	if q.createApplicationStmt, err = db.PrepareContext(ctx, createApplication); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateApplication: %w", err)
 	}
 	if q.createCertificateStmt, err = db.PrepareContext(ctx, createCertificate); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateCertificate: %w", err)
@@ -99,6 +129,18 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createKeyStmt, err = db.PrepareContext(ctx, createKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateKey: %w", err)
 	}
+	if q.createKeySetStmt, err = db.PrepareContext(ctx, createKeySet); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateKeySet: %w", err)
+	}
+	if q.createOrganizationStmt, err = db.PrepareContext(ctx, createOrganization); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateOrganization: %w", err)
+	}
+	if q.createOrganizationGroupStmt, err = db.PrepareContext(ctx, createOrganizationGroup); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateOrganizationGroup: %w", err)
+	}
+	if q.createPolicyTemplateStmt, err = db.PrepareContext(ctx, createPolicyTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query CreatePolicyTemplate: %w", err)
+	}
 	if q.createProjectStmt, err = db.PrepareContext(ctx, createProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateProject: %w", err)
 	}
@@ -108,11 +150,23 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.createSigningKeyStmt, err = db.PrepareContext(ctx, createSigningKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateSigningKey: %w", err)
 	}
+	if q.createSubscriptionStmt, err = db.PrepareContext(ctx, createSubscription); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateSubscription: %w", err)
+	}
 	if q.createUserStmt, err = db.PrepareContext(ctx, createUser); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateUser: %w", err)
 	}
 	if q.createWebSessionStmt, err = db.PrepareContext(ctx, createWebSession); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateWebSession: %w", err)
+	}
+	if q.deleteAPIStmt, err = db.PrepareContext(ctx, deleteAPI); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteAPI: %w", err)
+	}
+	if q.deleteAPIEnvironmentsStmt, err = db.PrepareContext(ctx, deleteAPIEnvironments); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteAPIEnvironments: %w", err)
+	}
+	if q.deleteApplicationStmt, err = db.PrepareContext(ctx, deleteApplication); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteApplication: %w", err)
 	}
 	if q.deleteCertificateStmt, err = db.PrepareContext(ctx, deleteCertificate); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteCertificate: %w", err)
@@ -132,11 +186,23 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteKeyConfigStmt, err = db.PrepareContext(ctx, deleteKeyConfig); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteKeyConfig: %w", err)
 	}
+	if q.deleteKeySetStmt, err = db.PrepareContext(ctx, deleteKeySet); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteKeySet: %w", err)
+	}
 	if q.deleteLoginThrottleStmt, err = db.PrepareContext(ctx, deleteLoginThrottle); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteLoginThrottle: %w", err)
 	}
+	if q.deleteOrganizationStmt, err = db.PrepareContext(ctx, deleteOrganization); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteOrganization: %w", err)
+	}
+	if q.deleteOrganizationGroupStmt, err = db.PrepareContext(ctx, deleteOrganizationGroup); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteOrganizationGroup: %w", err)
+	}
 	if q.deleteOtherWebSessionsStmt, err = db.PrepareContext(ctx, deleteOtherWebSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteOtherWebSessions: %w", err)
+	}
+	if q.deletePolicyTemplateStmt, err = db.PrepareContext(ctx, deletePolicyTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query DeletePolicyTemplate: %w", err)
 	}
 	if q.deleteProjectStmt, err = db.PrepareContext(ctx, deleteProject); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteProject: %w", err)
@@ -156,6 +222,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.deleteSoftTokenKeyStmt, err = db.PrepareContext(ctx, deleteSoftTokenKey); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteSoftTokenKey: %w", err)
 	}
+	if q.deleteSubscriptionStmt, err = db.PrepareContext(ctx, deleteSubscription); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteSubscription: %w", err)
+	}
 	if q.deleteTruststoreCAStmt, err = db.PrepareContext(ctx, deleteTruststoreCA); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteTruststoreCA: %w", err)
 	}
@@ -168,17 +237,38 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.disconnectJWKStmt, err = db.PrepareContext(ctx, disconnectJWK); err != nil {
 		return nil, fmt.Errorf("error preparing query DisconnectJWK: %w", err)
 	}
+	if q.findReusableKeySetsStmt, err = db.PrepareContext(ctx, findReusableKeySets); err != nil {
+		return nil, fmt.Errorf("error preparing query FindReusableKeySets: %w", err)
+	}
+	if q.findSubscriptionStmt, err = db.PrepareContext(ctx, findSubscription); err != nil {
+		return nil, fmt.Errorf("error preparing query FindSubscription: %w", err)
+	}
+	if q.finishKeySetEventStmt, err = db.PrepareContext(ctx, finishKeySetEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query FinishKeySetEvent: %w", err)
+	}
+	if q.getAPIStmt, err = db.PrepareContext(ctx, getAPI); err != nil {
+		return nil, fmt.Errorf("error preparing query GetAPI: %w", err)
+	}
 	if q.getAPITokenByHashStmt, err = db.PrepareContext(ctx, getAPITokenByHash); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPITokenByHash: %w", err)
 	}
 	if q.getAPITokenByUserAndIDStmt, err = db.PrepareContext(ctx, getAPITokenByUserAndID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetAPITokenByUserAndID: %w", err)
 	}
+	if q.getApplicationStmt, err = db.PrepareContext(ctx, getApplication); err != nil {
+		return nil, fmt.Errorf("error preparing query GetApplication: %w", err)
+	}
+	if q.getApplicationByIDStmt, err = db.PrepareContext(ctx, getApplicationByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetApplicationByID: %w", err)
+	}
 	if q.getCertificateByNameStmt, err = db.PrepareContext(ctx, getCertificateByName); err != nil {
 		return nil, fmt.Errorf("error preparing query GetCertificateByName: %w", err)
 	}
 	if q.getCertificateConfigStmt, err = db.PrepareContext(ctx, getCertificateConfig); err != nil {
 		return nil, fmt.Errorf("error preparing query GetCertificateConfig: %w", err)
+	}
+	if q.getEnvironmentByIDStmt, err = db.PrepareContext(ctx, getEnvironmentByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetEnvironmentByID: %w", err)
 	}
 	if q.getEnvironmentByNameStmt, err = db.PrepareContext(ctx, getEnvironmentByName); err != nil {
 		return nil, fmt.Errorf("error preparing query GetEnvironmentByName: %w", err)
@@ -195,11 +285,38 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getKeyConfigStmt, err = db.PrepareContext(ctx, getKeyConfig); err != nil {
 		return nil, fmt.Errorf("error preparing query GetKeyConfig: %w", err)
 	}
+	if q.getKeySetStmt, err = db.PrepareContext(ctx, getKeySet); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeySet: %w", err)
+	}
+	if q.getKeySetByIDStmt, err = db.PrepareContext(ctx, getKeySetByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeySetByID: %w", err)
+	}
+	if q.getKeySetEventStmt, err = db.PrepareContext(ctx, getKeySetEvent); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeySetEvent: %w", err)
+	}
+	if q.getKeySetIndexRowStmt, err = db.PrepareContext(ctx, getKeySetIndexRow); err != nil {
+		return nil, fmt.Errorf("error preparing query GetKeySetIndexRow: %w", err)
+	}
+	if q.getLatestKeySetKeyStmt, err = db.PrepareContext(ctx, getLatestKeySetKey); err != nil {
+		return nil, fmt.Errorf("error preparing query GetLatestKeySetKey: %w", err)
+	}
 	if q.getLoginThrottleStmt, err = db.PrepareContext(ctx, getLoginThrottle); err != nil {
 		return nil, fmt.Errorf("error preparing query GetLoginThrottle: %w", err)
 	}
 	if q.getMemberPermissionsStmt, err = db.PrepareContext(ctx, getMemberPermissions); err != nil {
 		return nil, fmt.Errorf("error preparing query GetMemberPermissions: %w", err)
+	}
+	if q.getOrganizationStmt, err = db.PrepareContext(ctx, getOrganization); err != nil {
+		return nil, fmt.Errorf("error preparing query GetOrganization: %w", err)
+	}
+	if q.getOrganizationGroupStmt, err = db.PrepareContext(ctx, getOrganizationGroup); err != nil {
+		return nil, fmt.Errorf("error preparing query GetOrganizationGroup: %w", err)
+	}
+	if q.getPolicyTemplateStmt, err = db.PrepareContext(ctx, getPolicyTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query GetPolicyTemplate: %w", err)
+	}
+	if q.getPolicyTemplateByIDStmt, err = db.PrepareContext(ctx, getPolicyTemplateByID); err != nil {
+		return nil, fmt.Errorf("error preparing query GetPolicyTemplateByID: %w", err)
 	}
 	if q.getProjectByIDStmt, err = db.PrepareContext(ctx, getProjectByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetProjectByID: %w", err)
@@ -225,6 +342,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.getSoftTokenKeyStmt, err = db.PrepareContext(ctx, getSoftTokenKey); err != nil {
 		return nil, fmt.Errorf("error preparing query GetSoftTokenKey: %w", err)
 	}
+	if q.getSubscriptionStmt, err = db.PrepareContext(ctx, getSubscription); err != nil {
+		return nil, fmt.Errorf("error preparing query GetSubscription: %w", err)
+	}
 	if q.getTruststoreCAStmt, err = db.PrepareContext(ctx, getTruststoreCA); err != nil {
 		return nil, fmt.Errorf("error preparing query GetTruststoreCA: %w", err)
 	}
@@ -240,17 +360,50 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.insertAuditEntryStmt, err = db.PrepareContext(ctx, insertAuditEntry); err != nil {
 		return nil, fmt.Errorf("error preparing query InsertAuditEntry: %w", err)
 	}
+	if q.keySetNameTakenStmt, err = db.PrepareContext(ctx, keySetNameTaken); err != nil {
+		return nil, fmt.Errorf("error preparing query KeySetNameTaken: %w", err)
+	}
 	if q.lastAuditEntryStmt, err = db.PrepareContext(ctx, lastAuditEntry); err != nil {
 		return nil, fmt.Errorf("error preparing query LastAuditEntry: %w", err)
+	}
+	if q.linkKeySetSubscriptionStmt, err = db.PrepareContext(ctx, linkKeySetSubscription); err != nil {
+		return nil, fmt.Errorf("error preparing query LinkKeySetSubscription: %w", err)
+	}
+	if q.listAPIEnvironmentsStmt, err = db.PrepareContext(ctx, listAPIEnvironments); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPIEnvironments: %w", err)
+	}
+	if q.listAPINamesUsingPolicyStmt, err = db.PrepareContext(ctx, listAPINamesUsingPolicy); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPINamesUsingPolicy: %w", err)
 	}
 	if q.listAPITokensByUserStmt, err = db.PrepareContext(ctx, listAPITokensByUser); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAPITokensByUser: %w", err)
 	}
+	if q.listAPIsStmt, err = db.PrepareContext(ctx, listAPIs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAPIs: %w", err)
+	}
+	if q.listAllAuthorizedAPIsStmt, err = db.PrepareContext(ctx, listAllAuthorizedAPIs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAllAuthorizedAPIs: %w", err)
+	}
 	if q.listAllDeployedPublicJWKsStmt, err = db.PrepareContext(ctx, listAllDeployedPublicJWKs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAllDeployedPublicJWKs: %w", err)
 	}
+	if q.listAllKeySetKeysStmt, err = db.PrepareContext(ctx, listAllKeySetKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAllKeySetKeys: %w", err)
+	}
 	if q.listAllSigningKeyPublicationsStmt, err = db.PrepareContext(ctx, listAllSigningKeyPublications); err != nil {
 		return nil, fmt.Errorf("error preparing query ListAllSigningKeyPublications: %w", err)
+	}
+	if q.listApplicationNamesOfGroupStmt, err = db.PrepareContext(ctx, listApplicationNamesOfGroup); err != nil {
+		return nil, fmt.Errorf("error preparing query ListApplicationNamesOfGroup: %w", err)
+	}
+	if q.listApplicationNamesOfOrganizationStmt, err = db.PrepareContext(ctx, listApplicationNamesOfOrganization); err != nil {
+		return nil, fmt.Errorf("error preparing query ListApplicationNamesOfOrganization: %w", err)
+	}
+	if q.listApplicationsStmt, err = db.PrepareContext(ctx, listApplications); err != nil {
+		return nil, fmt.Errorf("error preparing query ListApplications: %w", err)
+	}
+	if q.listAuthorizedAPIsStmt, err = db.PrepareContext(ctx, listAuthorizedAPIs); err != nil {
+		return nil, fmt.Errorf("error preparing query ListAuthorizedAPIs: %w", err)
 	}
 	if q.listCertificateConfigsStmt, err = db.PrepareContext(ctx, listCertificateConfigs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListCertificateConfigs: %w", err)
@@ -270,8 +423,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listDeployedKeyConfigsStmt, err = db.PrepareContext(ctx, listDeployedKeyConfigs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDeployedKeyConfigs: %w", err)
 	}
+	if q.listDeployedKeySetsStmt, err = db.PrepareContext(ctx, listDeployedKeySets); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDeployedKeySets: %w", err)
+	}
 	if q.listDeploymentsStmt, err = db.PrepareContext(ctx, listDeployments); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDeployments: %w", err)
+	}
+	if q.listDueKeySetEventsStmt, err = db.PrepareContext(ctx, listDueKeySetEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueKeySetEvents: %w", err)
 	}
 	if q.listDueSignerStepsStmt, err = db.PrepareContext(ctx, listDueSignerSteps); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDueSignerSteps: %w", err)
@@ -297,8 +456,35 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listKeyConfigsForProjectStmt, err = db.PrepareContext(ctx, listKeyConfigsForProject); err != nil {
 		return nil, fmt.Errorf("error preparing query ListKeyConfigsForProject: %w", err)
 	}
+	if q.listKeySetEventsStmt, err = db.PrepareContext(ctx, listKeySetEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeySetEvents: %w", err)
+	}
+	if q.listKeySetIDsOfAPIStmt, err = db.PrepareContext(ctx, listKeySetIDsOfAPI); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeySetIDsOfAPI: %w", err)
+	}
+	if q.listKeySetIDsOfSubscriptionStmt, err = db.PrepareContext(ctx, listKeySetIDsOfSubscription); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeySetIDsOfSubscription: %w", err)
+	}
+	if q.listKeySetIndexRowsStmt, err = db.PrepareContext(ctx, listKeySetIndexRows); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeySetIndexRows: %w", err)
+	}
+	if q.listKeySetKeysStmt, err = db.PrepareContext(ctx, listKeySetKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeySetKeys: %w", err)
+	}
+	if q.listKeySetsOfApplicationStmt, err = db.PrepareContext(ctx, listKeySetsOfApplication); err != nil {
+		return nil, fmt.Errorf("error preparing query ListKeySetsOfApplication: %w", err)
+	}
 	if q.listKeysStmt, err = db.PrepareContext(ctx, listKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListKeys: %w", err)
+	}
+	if q.listOrganizationGroupsStmt, err = db.PrepareContext(ctx, listOrganizationGroups); err != nil {
+		return nil, fmt.Errorf("error preparing query ListOrganizationGroups: %w", err)
+	}
+	if q.listOrganizationsStmt, err = db.PrepareContext(ctx, listOrganizations); err != nil {
+		return nil, fmt.Errorf("error preparing query ListOrganizations: %w", err)
+	}
+	if q.listPolicyTemplatesStmt, err = db.PrepareContext(ctx, listPolicyTemplates); err != nil {
+		return nil, fmt.Errorf("error preparing query ListPolicyTemplates: %w", err)
 	}
 	if q.listProjectMembersStmt, err = db.PrepareContext(ctx, listProjectMembers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProjectMembers: %w", err)
@@ -311,6 +497,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listProjectsForUserStmt, err = db.PrepareContext(ctx, listProjectsForUser); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProjectsForUser: %w", err)
+	}
+	if q.listScheduledKeySetEventsStmt, err = db.PrepareContext(ctx, listScheduledKeySetEvents); err != nil {
+		return nil, fmt.Errorf("error preparing query ListScheduledKeySetEvents: %w", err)
 	}
 	if q.listSecretKeyConfigsStmt, err = db.PrepareContext(ctx, listSecretKeyConfigs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSecretKeyConfigs: %w", err)
@@ -336,6 +525,15 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listSoftTokenKeysStmt, err = db.PrepareContext(ctx, listSoftTokenKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListSoftTokenKeys: %w", err)
 	}
+	if q.listSubscriptionsOfAPIStmt, err = db.PrepareContext(ctx, listSubscriptionsOfAPI); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSubscriptionsOfAPI: %w", err)
+	}
+	if q.listSubscriptionsOfApplicationStmt, err = db.PrepareContext(ctx, listSubscriptionsOfApplication); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSubscriptionsOfApplication: %w", err)
+	}
+	if q.listSubscriptionsOfKeySetStmt, err = db.PrepareContext(ctx, listSubscriptionsOfKeySet); err != nil {
+		return nil, fmt.Errorf("error preparing query ListSubscriptionsOfKeySet: %w", err)
+	}
 	if q.listTruststoreCAsStmt, err = db.PrepareContext(ctx, listTruststoreCAs); err != nil {
 		return nil, fmt.Errorf("error preparing query ListTruststoreCAs: %w", err)
 	}
@@ -354,11 +552,20 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.putSoftTokenKeyStmt, err = db.PrepareContext(ctx, putSoftTokenKey); err != nil {
 		return nil, fmt.Errorf("error preparing query PutSoftTokenKey: %w", err)
 	}
+	if q.retireKeySetKeyStmt, err = db.PrepareContext(ctx, retireKeySetKey); err != nil {
+		return nil, fmt.Errorf("error preparing query RetireKeySetKey: %w", err)
+	}
 	if q.revokeAPITokenStmt, err = db.PrepareContext(ctx, revokeAPIToken); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIToken: %w", err)
 	}
 	if q.revokeGatewayTokenStmt, err = db.PrepareContext(ctx, revokeGatewayToken); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeGatewayToken: %w", err)
+	}
+	if q.revokeKeySetKeysStmt, err = db.PrepareContext(ctx, revokeKeySetKeys); err != nil {
+		return nil, fmt.Errorf("error preparing query RevokeKeySetKeys: %w", err)
+	}
+	if q.setApplicationStatusStmt, err = db.PrepareContext(ctx, setApplicationStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query SetApplicationStatus: %w", err)
 	}
 	if q.setCertificateConfigDeployedStmt, err = db.PrepareContext(ctx, setCertificateConfigDeployed); err != nil {
 		return nil, fmt.Errorf("error preparing query SetCertificateConfigDeployed: %w", err)
@@ -378,6 +585,21 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.setKeyConfigFingerprintsStmt, err = db.PrepareContext(ctx, setKeyConfigFingerprints); err != nil {
 		return nil, fmt.Errorf("error preparing query SetKeyConfigFingerprints: %w", err)
 	}
+	if q.setKeySetDeployedRevisionStmt, err = db.PrepareContext(ctx, setKeySetDeployedRevision); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeySetDeployedRevision: %w", err)
+	}
+	if q.setKeySetKeyExpiresStmt, err = db.PrepareContext(ctx, setKeySetKeyExpires); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeySetKeyExpires: %w", err)
+	}
+	if q.setKeySetKeyStatusStmt, err = db.PrepareContext(ctx, setKeySetKeyStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeySetKeyStatus: %w", err)
+	}
+	if q.setKeySetScheduleStmt, err = db.PrepareContext(ctx, setKeySetSchedule); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeySetSchedule: %w", err)
+	}
+	if q.setKeySetStatusStmt, err = db.PrepareContext(ctx, setKeySetStatus); err != nil {
+		return nil, fmt.Errorf("error preparing query SetKeySetStatus: %w", err)
+	}
 	if q.setSignerActiveKeyStmt, err = db.PrepareContext(ctx, setSignerActiveKey); err != nil {
 		return nil, fmt.Errorf("error preparing query SetSignerActiveKey: %w", err)
 	}
@@ -396,8 +618,17 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.touchGatewayTokenStmt, err = db.PrepareContext(ctx, touchGatewayToken); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchGatewayToken: %w", err)
 	}
+	if q.touchKeySetKeyStmt, err = db.PrepareContext(ctx, touchKeySetKey); err != nil {
+		return nil, fmt.Errorf("error preparing query TouchKeySetKey: %w", err)
+	}
 	if q.touchWebSessionStmt, err = db.PrepareContext(ctx, touchWebSession); err != nil {
 		return nil, fmt.Errorf("error preparing query TouchWebSession: %w", err)
+	}
+	if q.updateAPIStmt, err = db.PrepareContext(ctx, updateAPI); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateAPI: %w", err)
+	}
+	if q.updateApplicationStmt, err = db.PrepareContext(ctx, updateApplication); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateApplication: %w", err)
 	}
 	if q.updateCertificateStmt, err = db.PrepareContext(ctx, updateCertificate); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateCertificate: %w", err)
@@ -413,6 +644,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.updateKeyConfigAliasStmt, err = db.PrepareContext(ctx, updateKeyConfigAlias); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateKeyConfigAlias: %w", err)
+	}
+	if q.updateOrganizationStmt, err = db.PrepareContext(ctx, updateOrganization); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateOrganization: %w", err)
+	}
+	if q.updatePolicyTemplateStmt, err = db.PrepareContext(ctx, updatePolicyTemplate); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdatePolicyTemplate: %w", err)
 	}
 	if q.updateProjectDescriptionStmt, err = db.PrepareContext(ctx, updateProjectDescription); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateProjectDescription: %w", err)
@@ -440,6 +677,21 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.addAPIEnvironmentStmt != nil {
+		if cerr := q.addAPIEnvironmentStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addAPIEnvironmentStmt: %w", cerr)
+		}
+	}
+	if q.addKeySetEventStmt != nil {
+		if cerr := q.addKeySetEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addKeySetEventStmt: %w", cerr)
+		}
+	}
+	if q.addKeySetKeyStmt != nil {
+		if cerr := q.addKeySetKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addKeySetKeyStmt: %w", cerr)
+		}
+	}
 	if q.addSignerEnvironmentStmt != nil {
 		if cerr := q.addSignerEnvironmentStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing addSignerEnvironmentStmt: %w", cerr)
@@ -468,6 +720,11 @@ func (q *Queries) Close() error {
 	if q.bumpEnvironmentRevisionStmt != nil {
 		if cerr := q.bumpEnvironmentRevisionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing bumpEnvironmentRevisionStmt: %w", cerr)
+		}
+	}
+	if q.cancelKeySetEventsStmt != nil {
+		if cerr := q.cancelKeySetEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing cancelKeySetEventsStmt: %w", cerr)
 		}
 	}
 	if q.certificateAliasOwnerStmt != nil {
@@ -500,6 +757,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing countJWKsInProjectStmt: %w", cerr)
 		}
 	}
+	if q.countKeySetsInProjectStmt != nil {
+		if cerr := q.countKeySetsInProjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countKeySetsInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countKeySetsUsingPolicyStmt != nil {
+		if cerr := q.countKeySetsUsingPolicyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countKeySetsUsingPolicyStmt: %w", cerr)
+		}
+	}
 	if q.countKeysStmt != nil {
 		if cerr := q.countKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countKeysStmt: %w", cerr)
@@ -508,6 +775,11 @@ func (q *Queries) Close() error {
 	if q.countKeysInProjectStmt != nil {
 		if cerr := q.countKeysInProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countKeysInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countOrganizationGroupsStmt != nil {
+		if cerr := q.countOrganizationGroupsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countOrganizationGroupsStmt: %w", cerr)
 		}
 	}
 	if q.countSignersUsingKeyStmt != nil {
@@ -525,14 +797,29 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing countSigningKeysInProjectStmt: %w", cerr)
 		}
 	}
+	if q.countSubscriptionsOfKeySetStmt != nil {
+		if cerr := q.countSubscriptionsOfKeySetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countSubscriptionsOfKeySetStmt: %w", cerr)
+		}
+	}
 	if q.countUsersStmt != nil {
 		if cerr := q.countUsersStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countUsersStmt: %w", cerr)
 		}
 	}
+	if q.createAPIStmt != nil {
+		if cerr := q.createAPIStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createAPIStmt: %w", cerr)
+		}
+	}
 	if q.createAPITokenStmt != nil {
 		if cerr := q.createAPITokenStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createAPITokenStmt: %w", cerr)
+		}
+	}
+	if q.createApplicationStmt != nil {
+		if cerr := q.createApplicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createApplicationStmt: %w", cerr)
 		}
 	}
 	if q.createCertificateStmt != nil {
@@ -565,6 +852,26 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createKeyStmt: %w", cerr)
 		}
 	}
+	if q.createKeySetStmt != nil {
+		if cerr := q.createKeySetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createKeySetStmt: %w", cerr)
+		}
+	}
+	if q.createOrganizationStmt != nil {
+		if cerr := q.createOrganizationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createOrganizationStmt: %w", cerr)
+		}
+	}
+	if q.createOrganizationGroupStmt != nil {
+		if cerr := q.createOrganizationGroupStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createOrganizationGroupStmt: %w", cerr)
+		}
+	}
+	if q.createPolicyTemplateStmt != nil {
+		if cerr := q.createPolicyTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createPolicyTemplateStmt: %w", cerr)
+		}
+	}
 	if q.createProjectStmt != nil {
 		if cerr := q.createProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createProjectStmt: %w", cerr)
@@ -580,6 +887,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing createSigningKeyStmt: %w", cerr)
 		}
 	}
+	if q.createSubscriptionStmt != nil {
+		if cerr := q.createSubscriptionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createSubscriptionStmt: %w", cerr)
+		}
+	}
 	if q.createUserStmt != nil {
 		if cerr := q.createUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createUserStmt: %w", cerr)
@@ -588,6 +900,21 @@ func (q *Queries) Close() error {
 	if q.createWebSessionStmt != nil {
 		if cerr := q.createWebSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createWebSessionStmt: %w", cerr)
+		}
+	}
+	if q.deleteAPIStmt != nil {
+		if cerr := q.deleteAPIStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteAPIStmt: %w", cerr)
+		}
+	}
+	if q.deleteAPIEnvironmentsStmt != nil {
+		if cerr := q.deleteAPIEnvironmentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteAPIEnvironmentsStmt: %w", cerr)
+		}
+	}
+	if q.deleteApplicationStmt != nil {
+		if cerr := q.deleteApplicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteApplicationStmt: %w", cerr)
 		}
 	}
 	if q.deleteCertificateStmt != nil {
@@ -620,14 +947,34 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteKeyConfigStmt: %w", cerr)
 		}
 	}
+	if q.deleteKeySetStmt != nil {
+		if cerr := q.deleteKeySetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteKeySetStmt: %w", cerr)
+		}
+	}
 	if q.deleteLoginThrottleStmt != nil {
 		if cerr := q.deleteLoginThrottleStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteLoginThrottleStmt: %w", cerr)
 		}
 	}
+	if q.deleteOrganizationStmt != nil {
+		if cerr := q.deleteOrganizationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteOrganizationStmt: %w", cerr)
+		}
+	}
+	if q.deleteOrganizationGroupStmt != nil {
+		if cerr := q.deleteOrganizationGroupStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteOrganizationGroupStmt: %w", cerr)
+		}
+	}
 	if q.deleteOtherWebSessionsStmt != nil {
 		if cerr := q.deleteOtherWebSessionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteOtherWebSessionsStmt: %w", cerr)
+		}
+	}
+	if q.deletePolicyTemplateStmt != nil {
+		if cerr := q.deletePolicyTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deletePolicyTemplateStmt: %w", cerr)
 		}
 	}
 	if q.deleteProjectStmt != nil {
@@ -660,6 +1007,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing deleteSoftTokenKeyStmt: %w", cerr)
 		}
 	}
+	if q.deleteSubscriptionStmt != nil {
+		if cerr := q.deleteSubscriptionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteSubscriptionStmt: %w", cerr)
+		}
+	}
 	if q.deleteTruststoreCAStmt != nil {
 		if cerr := q.deleteTruststoreCAStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteTruststoreCAStmt: %w", cerr)
@@ -680,6 +1032,26 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing disconnectJWKStmt: %w", cerr)
 		}
 	}
+	if q.findReusableKeySetsStmt != nil {
+		if cerr := q.findReusableKeySetsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing findReusableKeySetsStmt: %w", cerr)
+		}
+	}
+	if q.findSubscriptionStmt != nil {
+		if cerr := q.findSubscriptionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing findSubscriptionStmt: %w", cerr)
+		}
+	}
+	if q.finishKeySetEventStmt != nil {
+		if cerr := q.finishKeySetEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing finishKeySetEventStmt: %w", cerr)
+		}
+	}
+	if q.getAPIStmt != nil {
+		if cerr := q.getAPIStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getAPIStmt: %w", cerr)
+		}
+	}
 	if q.getAPITokenByHashStmt != nil {
 		if cerr := q.getAPITokenByHashStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getAPITokenByHashStmt: %w", cerr)
@@ -690,6 +1062,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getAPITokenByUserAndIDStmt: %w", cerr)
 		}
 	}
+	if q.getApplicationStmt != nil {
+		if cerr := q.getApplicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getApplicationStmt: %w", cerr)
+		}
+	}
+	if q.getApplicationByIDStmt != nil {
+		if cerr := q.getApplicationByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getApplicationByIDStmt: %w", cerr)
+		}
+	}
 	if q.getCertificateByNameStmt != nil {
 		if cerr := q.getCertificateByNameStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getCertificateByNameStmt: %w", cerr)
@@ -698,6 +1080,11 @@ func (q *Queries) Close() error {
 	if q.getCertificateConfigStmt != nil {
 		if cerr := q.getCertificateConfigStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getCertificateConfigStmt: %w", cerr)
+		}
+	}
+	if q.getEnvironmentByIDStmt != nil {
+		if cerr := q.getEnvironmentByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getEnvironmentByIDStmt: %w", cerr)
 		}
 	}
 	if q.getEnvironmentByNameStmt != nil {
@@ -725,6 +1112,31 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getKeyConfigStmt: %w", cerr)
 		}
 	}
+	if q.getKeySetStmt != nil {
+		if cerr := q.getKeySetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeySetStmt: %w", cerr)
+		}
+	}
+	if q.getKeySetByIDStmt != nil {
+		if cerr := q.getKeySetByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeySetByIDStmt: %w", cerr)
+		}
+	}
+	if q.getKeySetEventStmt != nil {
+		if cerr := q.getKeySetEventStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeySetEventStmt: %w", cerr)
+		}
+	}
+	if q.getKeySetIndexRowStmt != nil {
+		if cerr := q.getKeySetIndexRowStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getKeySetIndexRowStmt: %w", cerr)
+		}
+	}
+	if q.getLatestKeySetKeyStmt != nil {
+		if cerr := q.getLatestKeySetKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getLatestKeySetKeyStmt: %w", cerr)
+		}
+	}
 	if q.getLoginThrottleStmt != nil {
 		if cerr := q.getLoginThrottleStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getLoginThrottleStmt: %w", cerr)
@@ -733,6 +1145,26 @@ func (q *Queries) Close() error {
 	if q.getMemberPermissionsStmt != nil {
 		if cerr := q.getMemberPermissionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getMemberPermissionsStmt: %w", cerr)
+		}
+	}
+	if q.getOrganizationStmt != nil {
+		if cerr := q.getOrganizationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getOrganizationStmt: %w", cerr)
+		}
+	}
+	if q.getOrganizationGroupStmt != nil {
+		if cerr := q.getOrganizationGroupStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getOrganizationGroupStmt: %w", cerr)
+		}
+	}
+	if q.getPolicyTemplateStmt != nil {
+		if cerr := q.getPolicyTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getPolicyTemplateStmt: %w", cerr)
+		}
+	}
+	if q.getPolicyTemplateByIDStmt != nil {
+		if cerr := q.getPolicyTemplateByIDStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getPolicyTemplateByIDStmt: %w", cerr)
 		}
 	}
 	if q.getProjectByIDStmt != nil {
@@ -775,6 +1207,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing getSoftTokenKeyStmt: %w", cerr)
 		}
 	}
+	if q.getSubscriptionStmt != nil {
+		if cerr := q.getSubscriptionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getSubscriptionStmt: %w", cerr)
+		}
+	}
 	if q.getTruststoreCAStmt != nil {
 		if cerr := q.getTruststoreCAStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getTruststoreCAStmt: %w", cerr)
@@ -800,9 +1237,29 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing insertAuditEntryStmt: %w", cerr)
 		}
 	}
+	if q.keySetNameTakenStmt != nil {
+		if cerr := q.keySetNameTakenStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing keySetNameTakenStmt: %w", cerr)
+		}
+	}
 	if q.lastAuditEntryStmt != nil {
 		if cerr := q.lastAuditEntryStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing lastAuditEntryStmt: %w", cerr)
+		}
+	}
+	if q.linkKeySetSubscriptionStmt != nil {
+		if cerr := q.linkKeySetSubscriptionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing linkKeySetSubscriptionStmt: %w", cerr)
+		}
+	}
+	if q.listAPIEnvironmentsStmt != nil {
+		if cerr := q.listAPIEnvironmentsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPIEnvironmentsStmt: %w", cerr)
+		}
+	}
+	if q.listAPINamesUsingPolicyStmt != nil {
+		if cerr := q.listAPINamesUsingPolicyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPINamesUsingPolicyStmt: %w", cerr)
 		}
 	}
 	if q.listAPITokensByUserStmt != nil {
@@ -810,14 +1267,49 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listAPITokensByUserStmt: %w", cerr)
 		}
 	}
+	if q.listAPIsStmt != nil {
+		if cerr := q.listAPIsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAPIsStmt: %w", cerr)
+		}
+	}
+	if q.listAllAuthorizedAPIsStmt != nil {
+		if cerr := q.listAllAuthorizedAPIsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAllAuthorizedAPIsStmt: %w", cerr)
+		}
+	}
 	if q.listAllDeployedPublicJWKsStmt != nil {
 		if cerr := q.listAllDeployedPublicJWKsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listAllDeployedPublicJWKsStmt: %w", cerr)
 		}
 	}
+	if q.listAllKeySetKeysStmt != nil {
+		if cerr := q.listAllKeySetKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAllKeySetKeysStmt: %w", cerr)
+		}
+	}
 	if q.listAllSigningKeyPublicationsStmt != nil {
 		if cerr := q.listAllSigningKeyPublicationsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listAllSigningKeyPublicationsStmt: %w", cerr)
+		}
+	}
+	if q.listApplicationNamesOfGroupStmt != nil {
+		if cerr := q.listApplicationNamesOfGroupStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listApplicationNamesOfGroupStmt: %w", cerr)
+		}
+	}
+	if q.listApplicationNamesOfOrganizationStmt != nil {
+		if cerr := q.listApplicationNamesOfOrganizationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listApplicationNamesOfOrganizationStmt: %w", cerr)
+		}
+	}
+	if q.listApplicationsStmt != nil {
+		if cerr := q.listApplicationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listApplicationsStmt: %w", cerr)
+		}
+	}
+	if q.listAuthorizedAPIsStmt != nil {
+		if cerr := q.listAuthorizedAPIsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listAuthorizedAPIsStmt: %w", cerr)
 		}
 	}
 	if q.listCertificateConfigsStmt != nil {
@@ -850,9 +1342,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listDeployedKeyConfigsStmt: %w", cerr)
 		}
 	}
+	if q.listDeployedKeySetsStmt != nil {
+		if cerr := q.listDeployedKeySetsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDeployedKeySetsStmt: %w", cerr)
+		}
+	}
 	if q.listDeploymentsStmt != nil {
 		if cerr := q.listDeploymentsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listDeploymentsStmt: %w", cerr)
+		}
+	}
+	if q.listDueKeySetEventsStmt != nil {
+		if cerr := q.listDueKeySetEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueKeySetEventsStmt: %w", cerr)
 		}
 	}
 	if q.listDueSignerStepsStmt != nil {
@@ -895,9 +1397,54 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listKeyConfigsForProjectStmt: %w", cerr)
 		}
 	}
+	if q.listKeySetEventsStmt != nil {
+		if cerr := q.listKeySetEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeySetEventsStmt: %w", cerr)
+		}
+	}
+	if q.listKeySetIDsOfAPIStmt != nil {
+		if cerr := q.listKeySetIDsOfAPIStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeySetIDsOfAPIStmt: %w", cerr)
+		}
+	}
+	if q.listKeySetIDsOfSubscriptionStmt != nil {
+		if cerr := q.listKeySetIDsOfSubscriptionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeySetIDsOfSubscriptionStmt: %w", cerr)
+		}
+	}
+	if q.listKeySetIndexRowsStmt != nil {
+		if cerr := q.listKeySetIndexRowsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeySetIndexRowsStmt: %w", cerr)
+		}
+	}
+	if q.listKeySetKeysStmt != nil {
+		if cerr := q.listKeySetKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeySetKeysStmt: %w", cerr)
+		}
+	}
+	if q.listKeySetsOfApplicationStmt != nil {
+		if cerr := q.listKeySetsOfApplicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listKeySetsOfApplicationStmt: %w", cerr)
+		}
+	}
 	if q.listKeysStmt != nil {
 		if cerr := q.listKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listKeysStmt: %w", cerr)
+		}
+	}
+	if q.listOrganizationGroupsStmt != nil {
+		if cerr := q.listOrganizationGroupsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listOrganizationGroupsStmt: %w", cerr)
+		}
+	}
+	if q.listOrganizationsStmt != nil {
+		if cerr := q.listOrganizationsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listOrganizationsStmt: %w", cerr)
+		}
+	}
+	if q.listPolicyTemplatesStmt != nil {
+		if cerr := q.listPolicyTemplatesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listPolicyTemplatesStmt: %w", cerr)
 		}
 	}
 	if q.listProjectMembersStmt != nil {
@@ -918,6 +1465,11 @@ func (q *Queries) Close() error {
 	if q.listProjectsForUserStmt != nil {
 		if cerr := q.listProjectsForUserStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listProjectsForUserStmt: %w", cerr)
+		}
+	}
+	if q.listScheduledKeySetEventsStmt != nil {
+		if cerr := q.listScheduledKeySetEventsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listScheduledKeySetEventsStmt: %w", cerr)
 		}
 	}
 	if q.listSecretKeyConfigsStmt != nil {
@@ -960,6 +1512,21 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listSoftTokenKeysStmt: %w", cerr)
 		}
 	}
+	if q.listSubscriptionsOfAPIStmt != nil {
+		if cerr := q.listSubscriptionsOfAPIStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSubscriptionsOfAPIStmt: %w", cerr)
+		}
+	}
+	if q.listSubscriptionsOfApplicationStmt != nil {
+		if cerr := q.listSubscriptionsOfApplicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSubscriptionsOfApplicationStmt: %w", cerr)
+		}
+	}
+	if q.listSubscriptionsOfKeySetStmt != nil {
+		if cerr := q.listSubscriptionsOfKeySetStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listSubscriptionsOfKeySetStmt: %w", cerr)
+		}
+	}
 	if q.listTruststoreCAsStmt != nil {
 		if cerr := q.listTruststoreCAsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listTruststoreCAsStmt: %w", cerr)
@@ -990,6 +1557,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing putSoftTokenKeyStmt: %w", cerr)
 		}
 	}
+	if q.retireKeySetKeyStmt != nil {
+		if cerr := q.retireKeySetKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing retireKeySetKeyStmt: %w", cerr)
+		}
+	}
 	if q.revokeAPITokenStmt != nil {
 		if cerr := q.revokeAPITokenStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeAPITokenStmt: %w", cerr)
@@ -998,6 +1570,16 @@ func (q *Queries) Close() error {
 	if q.revokeGatewayTokenStmt != nil {
 		if cerr := q.revokeGatewayTokenStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing revokeGatewayTokenStmt: %w", cerr)
+		}
+	}
+	if q.revokeKeySetKeysStmt != nil {
+		if cerr := q.revokeKeySetKeysStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing revokeKeySetKeysStmt: %w", cerr)
+		}
+	}
+	if q.setApplicationStatusStmt != nil {
+		if cerr := q.setApplicationStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setApplicationStatusStmt: %w", cerr)
 		}
 	}
 	if q.setCertificateConfigDeployedStmt != nil {
@@ -1030,6 +1612,31 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing setKeyConfigFingerprintsStmt: %w", cerr)
 		}
 	}
+	if q.setKeySetDeployedRevisionStmt != nil {
+		if cerr := q.setKeySetDeployedRevisionStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeySetDeployedRevisionStmt: %w", cerr)
+		}
+	}
+	if q.setKeySetKeyExpiresStmt != nil {
+		if cerr := q.setKeySetKeyExpiresStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeySetKeyExpiresStmt: %w", cerr)
+		}
+	}
+	if q.setKeySetKeyStatusStmt != nil {
+		if cerr := q.setKeySetKeyStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeySetKeyStatusStmt: %w", cerr)
+		}
+	}
+	if q.setKeySetScheduleStmt != nil {
+		if cerr := q.setKeySetScheduleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeySetScheduleStmt: %w", cerr)
+		}
+	}
+	if q.setKeySetStatusStmt != nil {
+		if cerr := q.setKeySetStatusStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing setKeySetStatusStmt: %w", cerr)
+		}
+	}
 	if q.setSignerActiveKeyStmt != nil {
 		if cerr := q.setSignerActiveKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing setSignerActiveKeyStmt: %w", cerr)
@@ -1060,9 +1667,24 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing touchGatewayTokenStmt: %w", cerr)
 		}
 	}
+	if q.touchKeySetKeyStmt != nil {
+		if cerr := q.touchKeySetKeyStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing touchKeySetKeyStmt: %w", cerr)
+		}
+	}
 	if q.touchWebSessionStmt != nil {
 		if cerr := q.touchWebSessionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing touchWebSessionStmt: %w", cerr)
+		}
+	}
+	if q.updateAPIStmt != nil {
+		if cerr := q.updateAPIStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateAPIStmt: %w", cerr)
+		}
+	}
+	if q.updateApplicationStmt != nil {
+		if cerr := q.updateApplicationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateApplicationStmt: %w", cerr)
 		}
 	}
 	if q.updateCertificateStmt != nil {
@@ -1088,6 +1710,16 @@ func (q *Queries) Close() error {
 	if q.updateKeyConfigAliasStmt != nil {
 		if cerr := q.updateKeyConfigAliasStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateKeyConfigAliasStmt: %w", cerr)
+		}
+	}
+	if q.updateOrganizationStmt != nil {
+		if cerr := q.updateOrganizationStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateOrganizationStmt: %w", cerr)
+		}
+	}
+	if q.updatePolicyTemplateStmt != nil {
+		if cerr := q.updatePolicyTemplateStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updatePolicyTemplateStmt: %w", cerr)
 		}
 	}
 	if q.updateProjectDescriptionStmt != nil {
@@ -1164,65 +1796,104 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 type Queries struct {
 	db                                        DBTX
 	tx                                        *sql.Tx
+	addAPIEnvironmentStmt                     *sql.Stmt
+	addKeySetEventStmt                        *sql.Stmt
+	addKeySetKeyStmt                          *sql.Stmt
 	addSignerEnvironmentStmt                  *sql.Stmt
 	addSignerStepStmt                         *sql.Stmt
 	addTruststoreCAStmt                       *sql.Stmt
 	auditEntriesAfterStmt                     *sql.Stmt
 	auditMentionsProjectStmt                  *sql.Stmt
 	bumpEnvironmentRevisionStmt               *sql.Stmt
+	cancelKeySetEventsStmt                    *sql.Stmt
 	certificateAliasOwnerStmt                 *sql.Stmt
 	countActiveAdminsStmt                     *sql.Stmt
 	countCertificatesStmt                     *sql.Stmt
 	countCertificatesInProjectStmt            *sql.Stmt
 	countDeploymentsStmt                      *sql.Stmt
 	countJWKsInProjectStmt                    *sql.Stmt
+	countKeySetsInProjectStmt                 *sql.Stmt
+	countKeySetsUsingPolicyStmt               *sql.Stmt
 	countKeysStmt                             *sql.Stmt
 	countKeysInProjectStmt                    *sql.Stmt
+	countOrganizationGroupsStmt               *sql.Stmt
 	countSignersUsingKeyStmt                  *sql.Stmt
 	countSigningKeysStmt                      *sql.Stmt
 	countSigningKeysInProjectStmt             *sql.Stmt
+	countSubscriptionsOfKeySetStmt            *sql.Stmt
 	countUsersStmt                            *sql.Stmt
+	createAPIStmt                             *sql.Stmt
 	createAPITokenStmt                        *sql.Stmt
+	createApplicationStmt                     *sql.Stmt
 	createCertificateStmt                     *sql.Stmt
 	createDeploymentStmt                      *sql.Stmt
 	createEnvironmentStmt                     *sql.Stmt
 	createGatewayTokenStmt                    *sql.Stmt
 	createJWKStmt                             *sql.Stmt
 	createKeyStmt                             *sql.Stmt
+	createKeySetStmt                          *sql.Stmt
+	createOrganizationStmt                    *sql.Stmt
+	createOrganizationGroupStmt               *sql.Stmt
+	createPolicyTemplateStmt                  *sql.Stmt
 	createProjectStmt                         *sql.Stmt
 	createSignerStmt                          *sql.Stmt
 	createSigningKeyStmt                      *sql.Stmt
+	createSubscriptionStmt                    *sql.Stmt
 	createUserStmt                            *sql.Stmt
 	createWebSessionStmt                      *sql.Stmt
+	deleteAPIStmt                             *sql.Stmt
+	deleteAPIEnvironmentsStmt                 *sql.Stmt
+	deleteApplicationStmt                     *sql.Stmt
 	deleteCertificateStmt                     *sql.Stmt
 	deleteCertificateConfigStmt               *sql.Stmt
 	deleteExpiredWebSessionsStmt              *sql.Stmt
 	deleteJWKStmt                             *sql.Stmt
 	deleteKeyStmt                             *sql.Stmt
 	deleteKeyConfigStmt                       *sql.Stmt
+	deleteKeySetStmt                          *sql.Stmt
 	deleteLoginThrottleStmt                   *sql.Stmt
+	deleteOrganizationStmt                    *sql.Stmt
+	deleteOrganizationGroupStmt               *sql.Stmt
 	deleteOtherWebSessionsStmt                *sql.Stmt
+	deletePolicyTemplateStmt                  *sql.Stmt
 	deleteProjectStmt                         *sql.Stmt
 	deleteProjectMemberStmt                   *sql.Stmt
 	deleteSettingStmt                         *sql.Stmt
 	deleteSigningKeyStmt                      *sql.Stmt
 	deleteSigningKeyPublicationStmt           *sql.Stmt
 	deleteSoftTokenKeyStmt                    *sql.Stmt
+	deleteSubscriptionStmt                    *sql.Stmt
 	deleteTruststoreCAStmt                    *sql.Stmt
 	deleteUserWebSessionsStmt                 *sql.Stmt
 	deleteWebSessionStmt                      *sql.Stmt
 	disconnectJWKStmt                         *sql.Stmt
+	findReusableKeySetsStmt                   *sql.Stmt
+	findSubscriptionStmt                      *sql.Stmt
+	finishKeySetEventStmt                     *sql.Stmt
+	getAPIStmt                                *sql.Stmt
 	getAPITokenByHashStmt                     *sql.Stmt
 	getAPITokenByUserAndIDStmt                *sql.Stmt
+	getApplicationStmt                        *sql.Stmt
+	getApplicationByIDStmt                    *sql.Stmt
 	getCertificateByNameStmt                  *sql.Stmt
 	getCertificateConfigStmt                  *sql.Stmt
+	getEnvironmentByIDStmt                    *sql.Stmt
 	getEnvironmentByNameStmt                  *sql.Stmt
 	getGatewayTokenByHashStmt                 *sql.Stmt
 	getJWKByNameStmt                          *sql.Stmt
 	getKeyByNameStmt                          *sql.Stmt
 	getKeyConfigStmt                          *sql.Stmt
+	getKeySetStmt                             *sql.Stmt
+	getKeySetByIDStmt                         *sql.Stmt
+	getKeySetEventStmt                        *sql.Stmt
+	getKeySetIndexRowStmt                     *sql.Stmt
+	getLatestKeySetKeyStmt                    *sql.Stmt
 	getLoginThrottleStmt                      *sql.Stmt
 	getMemberPermissionsStmt                  *sql.Stmt
+	getOrganizationStmt                       *sql.Stmt
+	getOrganizationGroupStmt                  *sql.Stmt
+	getPolicyTemplateStmt                     *sql.Stmt
+	getPolicyTemplateByIDStmt                 *sql.Stmt
 	getProjectByIDStmt                        *sql.Stmt
 	getProjectByNameStmt                      *sql.Stmt
 	getSettingStmt                            *sql.Stmt
@@ -1231,22 +1902,36 @@ type Queries struct {
 	getSigningKeyStmt                         *sql.Stmt
 	getSigningKeyByIDStmt                     *sql.Stmt
 	getSoftTokenKeyStmt                       *sql.Stmt
+	getSubscriptionStmt                       *sql.Stmt
 	getTruststoreCAStmt                       *sql.Stmt
 	getUserByIDStmt                           *sql.Stmt
 	getUserByUsernameStmt                     *sql.Stmt
 	getWebSessionStmt                         *sql.Stmt
 	insertAuditEntryStmt                      *sql.Stmt
+	keySetNameTakenStmt                       *sql.Stmt
 	lastAuditEntryStmt                        *sql.Stmt
+	linkKeySetSubscriptionStmt                *sql.Stmt
+	listAPIEnvironmentsStmt                   *sql.Stmt
+	listAPINamesUsingPolicyStmt               *sql.Stmt
 	listAPITokensByUserStmt                   *sql.Stmt
+	listAPIsStmt                              *sql.Stmt
+	listAllAuthorizedAPIsStmt                 *sql.Stmt
 	listAllDeployedPublicJWKsStmt             *sql.Stmt
+	listAllKeySetKeysStmt                     *sql.Stmt
 	listAllSigningKeyPublicationsStmt         *sql.Stmt
+	listApplicationNamesOfGroupStmt           *sql.Stmt
+	listApplicationNamesOfOrganizationStmt    *sql.Stmt
+	listApplicationsStmt                      *sql.Stmt
+	listAuthorizedAPIsStmt                    *sql.Stmt
 	listCertificateConfigsStmt                *sql.Stmt
 	listCertificateConfigsForCertificatesStmt *sql.Stmt
 	listCertificatesStmt                      *sql.Stmt
 	listDeployedCertificateConfigsStmt        *sql.Stmt
 	listDeployedJWKConfigsStmt                *sql.Stmt
 	listDeployedKeyConfigsStmt                *sql.Stmt
+	listDeployedKeySetsStmt                   *sql.Stmt
 	listDeploymentsStmt                       *sql.Stmt
+	listDueKeySetEventsStmt                   *sql.Stmt
 	listDueSignerStepsStmt                    *sql.Stmt
 	listEnvironmentsStmt                      *sql.Stmt
 	listGatewayTokensStmt                     *sql.Stmt
@@ -1255,11 +1940,21 @@ type Queries struct {
 	listJWKsBySourceStmt                      *sql.Stmt
 	listKeyConfigsStmt                        *sql.Stmt
 	listKeyConfigsForProjectStmt              *sql.Stmt
+	listKeySetEventsStmt                      *sql.Stmt
+	listKeySetIDsOfAPIStmt                    *sql.Stmt
+	listKeySetIDsOfSubscriptionStmt           *sql.Stmt
+	listKeySetIndexRowsStmt                   *sql.Stmt
+	listKeySetKeysStmt                        *sql.Stmt
+	listKeySetsOfApplicationStmt              *sql.Stmt
 	listKeysStmt                              *sql.Stmt
+	listOrganizationGroupsStmt                *sql.Stmt
+	listOrganizationsStmt                     *sql.Stmt
+	listPolicyTemplatesStmt                   *sql.Stmt
 	listProjectMembersStmt                    *sql.Stmt
 	listProjectNamesWithPermissionStmt        *sql.Stmt
 	listProjectsStmt                          *sql.Stmt
 	listProjectsForUserStmt                   *sql.Stmt
+	listScheduledKeySetEventsStmt             *sql.Stmt
 	listSecretKeyConfigsStmt                  *sql.Stmt
 	listSharedSigningKeyLabelsStmt            *sql.Stmt
 	listSignerEnvironmentsStmt                *sql.Stmt
@@ -1268,32 +1963,48 @@ type Queries struct {
 	listSigningKeyPublicationsStmt            *sql.Stmt
 	listSigningKeysStmt                       *sql.Stmt
 	listSoftTokenKeysStmt                     *sql.Stmt
+	listSubscriptionsOfAPIStmt                *sql.Stmt
+	listSubscriptionsOfApplicationStmt        *sql.Stmt
+	listSubscriptionsOfKeySetStmt             *sql.Stmt
 	listTruststoreCAsStmt                     *sql.Stmt
 	listUsersStmt                             *sql.Stmt
 	markSignerStepDoneStmt                    *sql.Stmt
 	pendingSignerStepsStmt                    *sql.Stmt
 	putSettingStmt                            *sql.Stmt
 	putSoftTokenKeyStmt                       *sql.Stmt
+	retireKeySetKeyStmt                       *sql.Stmt
 	revokeAPITokenStmt                        *sql.Stmt
 	revokeGatewayTokenStmt                    *sql.Stmt
+	revokeKeySetKeysStmt                      *sql.Stmt
+	setApplicationStatusStmt                  *sql.Stmt
 	setCertificateConfigDeployedStmt          *sql.Stmt
 	setDeploymentWebhookStatusStmt            *sql.Stmt
 	setEnvironmentBuiltinRootsStmt            *sql.Stmt
 	setJWKConfigDeployedStmt                  *sql.Stmt
 	setKeyConfigDeployedStmt                  *sql.Stmt
 	setKeyConfigFingerprintsStmt              *sql.Stmt
+	setKeySetDeployedRevisionStmt             *sql.Stmt
+	setKeySetKeyExpiresStmt                   *sql.Stmt
+	setKeySetKeyStatusStmt                    *sql.Stmt
+	setKeySetScheduleStmt                     *sql.Stmt
+	setKeySetStatusStmt                       *sql.Stmt
 	setSignerActiveKeyStmt                    *sql.Stmt
 	setUserAdminStmt                          *sql.Stmt
 	setUserDisabledStmt                       *sql.Stmt
 	setUserPasswordStmt                       *sql.Stmt
 	touchAPITokenStmt                         *sql.Stmt
 	touchGatewayTokenStmt                     *sql.Stmt
+	touchKeySetKeyStmt                        *sql.Stmt
 	touchWebSessionStmt                       *sql.Stmt
+	updateAPIStmt                             *sql.Stmt
+	updateApplicationStmt                     *sql.Stmt
 	updateCertificateStmt                     *sql.Stmt
 	updateCertificateConfigAliasStmt          *sql.Stmt
 	updateEnvironmentStmt                     *sql.Stmt
 	updateKeyStmt                             *sql.Stmt
 	updateKeyConfigAliasStmt                  *sql.Stmt
+	updateOrganizationStmt                    *sql.Stmt
+	updatePolicyTemplateStmt                  *sql.Stmt
 	updateProjectDescriptionStmt              *sql.Stmt
 	upsertCertificateConfigStmt               *sql.Stmt
 	upsertJWKConfigStmt                       *sql.Stmt
@@ -1307,65 +2018,104 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
 		db:                                        tx,
 		tx:                                        tx,
+		addAPIEnvironmentStmt:                     q.addAPIEnvironmentStmt,
+		addKeySetEventStmt:                        q.addKeySetEventStmt,
+		addKeySetKeyStmt:                          q.addKeySetKeyStmt,
 		addSignerEnvironmentStmt:                  q.addSignerEnvironmentStmt,
 		addSignerStepStmt:                         q.addSignerStepStmt,
 		addTruststoreCAStmt:                       q.addTruststoreCAStmt,
 		auditEntriesAfterStmt:                     q.auditEntriesAfterStmt,
 		auditMentionsProjectStmt:                  q.auditMentionsProjectStmt,
 		bumpEnvironmentRevisionStmt:               q.bumpEnvironmentRevisionStmt,
+		cancelKeySetEventsStmt:                    q.cancelKeySetEventsStmt,
 		certificateAliasOwnerStmt:                 q.certificateAliasOwnerStmt,
 		countActiveAdminsStmt:                     q.countActiveAdminsStmt,
 		countCertificatesStmt:                     q.countCertificatesStmt,
 		countCertificatesInProjectStmt:            q.countCertificatesInProjectStmt,
 		countDeploymentsStmt:                      q.countDeploymentsStmt,
 		countJWKsInProjectStmt:                    q.countJWKsInProjectStmt,
+		countKeySetsInProjectStmt:                 q.countKeySetsInProjectStmt,
+		countKeySetsUsingPolicyStmt:               q.countKeySetsUsingPolicyStmt,
 		countKeysStmt:                             q.countKeysStmt,
 		countKeysInProjectStmt:                    q.countKeysInProjectStmt,
+		countOrganizationGroupsStmt:               q.countOrganizationGroupsStmt,
 		countSignersUsingKeyStmt:                  q.countSignersUsingKeyStmt,
 		countSigningKeysStmt:                      q.countSigningKeysStmt,
 		countSigningKeysInProjectStmt:             q.countSigningKeysInProjectStmt,
+		countSubscriptionsOfKeySetStmt:            q.countSubscriptionsOfKeySetStmt,
 		countUsersStmt:                            q.countUsersStmt,
+		createAPIStmt:                             q.createAPIStmt,
 		createAPITokenStmt:                        q.createAPITokenStmt,
+		createApplicationStmt:                     q.createApplicationStmt,
 		createCertificateStmt:                     q.createCertificateStmt,
 		createDeploymentStmt:                      q.createDeploymentStmt,
 		createEnvironmentStmt:                     q.createEnvironmentStmt,
 		createGatewayTokenStmt:                    q.createGatewayTokenStmt,
 		createJWKStmt:                             q.createJWKStmt,
 		createKeyStmt:                             q.createKeyStmt,
+		createKeySetStmt:                          q.createKeySetStmt,
+		createOrganizationStmt:                    q.createOrganizationStmt,
+		createOrganizationGroupStmt:               q.createOrganizationGroupStmt,
+		createPolicyTemplateStmt:                  q.createPolicyTemplateStmt,
 		createProjectStmt:                         q.createProjectStmt,
 		createSignerStmt:                          q.createSignerStmt,
 		createSigningKeyStmt:                      q.createSigningKeyStmt,
+		createSubscriptionStmt:                    q.createSubscriptionStmt,
 		createUserStmt:                            q.createUserStmt,
 		createWebSessionStmt:                      q.createWebSessionStmt,
+		deleteAPIStmt:                             q.deleteAPIStmt,
+		deleteAPIEnvironmentsStmt:                 q.deleteAPIEnvironmentsStmt,
+		deleteApplicationStmt:                     q.deleteApplicationStmt,
 		deleteCertificateStmt:                     q.deleteCertificateStmt,
 		deleteCertificateConfigStmt:               q.deleteCertificateConfigStmt,
 		deleteExpiredWebSessionsStmt:              q.deleteExpiredWebSessionsStmt,
 		deleteJWKStmt:                             q.deleteJWKStmt,
 		deleteKeyStmt:                             q.deleteKeyStmt,
 		deleteKeyConfigStmt:                       q.deleteKeyConfigStmt,
+		deleteKeySetStmt:                          q.deleteKeySetStmt,
 		deleteLoginThrottleStmt:                   q.deleteLoginThrottleStmt,
+		deleteOrganizationStmt:                    q.deleteOrganizationStmt,
+		deleteOrganizationGroupStmt:               q.deleteOrganizationGroupStmt,
 		deleteOtherWebSessionsStmt:                q.deleteOtherWebSessionsStmt,
+		deletePolicyTemplateStmt:                  q.deletePolicyTemplateStmt,
 		deleteProjectStmt:                         q.deleteProjectStmt,
 		deleteProjectMemberStmt:                   q.deleteProjectMemberStmt,
 		deleteSettingStmt:                         q.deleteSettingStmt,
 		deleteSigningKeyStmt:                      q.deleteSigningKeyStmt,
 		deleteSigningKeyPublicationStmt:           q.deleteSigningKeyPublicationStmt,
 		deleteSoftTokenKeyStmt:                    q.deleteSoftTokenKeyStmt,
+		deleteSubscriptionStmt:                    q.deleteSubscriptionStmt,
 		deleteTruststoreCAStmt:                    q.deleteTruststoreCAStmt,
 		deleteUserWebSessionsStmt:                 q.deleteUserWebSessionsStmt,
 		deleteWebSessionStmt:                      q.deleteWebSessionStmt,
 		disconnectJWKStmt:                         q.disconnectJWKStmt,
+		findReusableKeySetsStmt:                   q.findReusableKeySetsStmt,
+		findSubscriptionStmt:                      q.findSubscriptionStmt,
+		finishKeySetEventStmt:                     q.finishKeySetEventStmt,
+		getAPIStmt:                                q.getAPIStmt,
 		getAPITokenByHashStmt:                     q.getAPITokenByHashStmt,
 		getAPITokenByUserAndIDStmt:                q.getAPITokenByUserAndIDStmt,
+		getApplicationStmt:                        q.getApplicationStmt,
+		getApplicationByIDStmt:                    q.getApplicationByIDStmt,
 		getCertificateByNameStmt:                  q.getCertificateByNameStmt,
 		getCertificateConfigStmt:                  q.getCertificateConfigStmt,
+		getEnvironmentByIDStmt:                    q.getEnvironmentByIDStmt,
 		getEnvironmentByNameStmt:                  q.getEnvironmentByNameStmt,
 		getGatewayTokenByHashStmt:                 q.getGatewayTokenByHashStmt,
 		getJWKByNameStmt:                          q.getJWKByNameStmt,
 		getKeyByNameStmt:                          q.getKeyByNameStmt,
 		getKeyConfigStmt:                          q.getKeyConfigStmt,
+		getKeySetStmt:                             q.getKeySetStmt,
+		getKeySetByIDStmt:                         q.getKeySetByIDStmt,
+		getKeySetEventStmt:                        q.getKeySetEventStmt,
+		getKeySetIndexRowStmt:                     q.getKeySetIndexRowStmt,
+		getLatestKeySetKeyStmt:                    q.getLatestKeySetKeyStmt,
 		getLoginThrottleStmt:                      q.getLoginThrottleStmt,
 		getMemberPermissionsStmt:                  q.getMemberPermissionsStmt,
+		getOrganizationStmt:                       q.getOrganizationStmt,
+		getOrganizationGroupStmt:                  q.getOrganizationGroupStmt,
+		getPolicyTemplateStmt:                     q.getPolicyTemplateStmt,
+		getPolicyTemplateByIDStmt:                 q.getPolicyTemplateByIDStmt,
 		getProjectByIDStmt:                        q.getProjectByIDStmt,
 		getProjectByNameStmt:                      q.getProjectByNameStmt,
 		getSettingStmt:                            q.getSettingStmt,
@@ -1374,22 +2124,36 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getSigningKeyStmt:                         q.getSigningKeyStmt,
 		getSigningKeyByIDStmt:                     q.getSigningKeyByIDStmt,
 		getSoftTokenKeyStmt:                       q.getSoftTokenKeyStmt,
+		getSubscriptionStmt:                       q.getSubscriptionStmt,
 		getTruststoreCAStmt:                       q.getTruststoreCAStmt,
 		getUserByIDStmt:                           q.getUserByIDStmt,
 		getUserByUsernameStmt:                     q.getUserByUsernameStmt,
 		getWebSessionStmt:                         q.getWebSessionStmt,
 		insertAuditEntryStmt:                      q.insertAuditEntryStmt,
+		keySetNameTakenStmt:                       q.keySetNameTakenStmt,
 		lastAuditEntryStmt:                        q.lastAuditEntryStmt,
+		linkKeySetSubscriptionStmt:                q.linkKeySetSubscriptionStmt,
+		listAPIEnvironmentsStmt:                   q.listAPIEnvironmentsStmt,
+		listAPINamesUsingPolicyStmt:               q.listAPINamesUsingPolicyStmt,
 		listAPITokensByUserStmt:                   q.listAPITokensByUserStmt,
+		listAPIsStmt:                              q.listAPIsStmt,
+		listAllAuthorizedAPIsStmt:                 q.listAllAuthorizedAPIsStmt,
 		listAllDeployedPublicJWKsStmt:             q.listAllDeployedPublicJWKsStmt,
+		listAllKeySetKeysStmt:                     q.listAllKeySetKeysStmt,
 		listAllSigningKeyPublicationsStmt:         q.listAllSigningKeyPublicationsStmt,
+		listApplicationNamesOfGroupStmt:           q.listApplicationNamesOfGroupStmt,
+		listApplicationNamesOfOrganizationStmt:    q.listApplicationNamesOfOrganizationStmt,
+		listApplicationsStmt:                      q.listApplicationsStmt,
+		listAuthorizedAPIsStmt:                    q.listAuthorizedAPIsStmt,
 		listCertificateConfigsStmt:                q.listCertificateConfigsStmt,
 		listCertificateConfigsForCertificatesStmt: q.listCertificateConfigsForCertificatesStmt,
 		listCertificatesStmt:                      q.listCertificatesStmt,
 		listDeployedCertificateConfigsStmt:        q.listDeployedCertificateConfigsStmt,
 		listDeployedJWKConfigsStmt:                q.listDeployedJWKConfigsStmt,
 		listDeployedKeyConfigsStmt:                q.listDeployedKeyConfigsStmt,
+		listDeployedKeySetsStmt:                   q.listDeployedKeySetsStmt,
 		listDeploymentsStmt:                       q.listDeploymentsStmt,
+		listDueKeySetEventsStmt:                   q.listDueKeySetEventsStmt,
 		listDueSignerStepsStmt:                    q.listDueSignerStepsStmt,
 		listEnvironmentsStmt:                      q.listEnvironmentsStmt,
 		listGatewayTokensStmt:                     q.listGatewayTokensStmt,
@@ -1398,11 +2162,21 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listJWKsBySourceStmt:                      q.listJWKsBySourceStmt,
 		listKeyConfigsStmt:                        q.listKeyConfigsStmt,
 		listKeyConfigsForProjectStmt:              q.listKeyConfigsForProjectStmt,
+		listKeySetEventsStmt:                      q.listKeySetEventsStmt,
+		listKeySetIDsOfAPIStmt:                    q.listKeySetIDsOfAPIStmt,
+		listKeySetIDsOfSubscriptionStmt:           q.listKeySetIDsOfSubscriptionStmt,
+		listKeySetIndexRowsStmt:                   q.listKeySetIndexRowsStmt,
+		listKeySetKeysStmt:                        q.listKeySetKeysStmt,
+		listKeySetsOfApplicationStmt:              q.listKeySetsOfApplicationStmt,
 		listKeysStmt:                              q.listKeysStmt,
+		listOrganizationGroupsStmt:                q.listOrganizationGroupsStmt,
+		listOrganizationsStmt:                     q.listOrganizationsStmt,
+		listPolicyTemplatesStmt:                   q.listPolicyTemplatesStmt,
 		listProjectMembersStmt:                    q.listProjectMembersStmt,
 		listProjectNamesWithPermissionStmt:        q.listProjectNamesWithPermissionStmt,
 		listProjectsStmt:                          q.listProjectsStmt,
 		listProjectsForUserStmt:                   q.listProjectsForUserStmt,
+		listScheduledKeySetEventsStmt:             q.listScheduledKeySetEventsStmt,
 		listSecretKeyConfigsStmt:                  q.listSecretKeyConfigsStmt,
 		listSharedSigningKeyLabelsStmt:            q.listSharedSigningKeyLabelsStmt,
 		listSignerEnvironmentsStmt:                q.listSignerEnvironmentsStmt,
@@ -1411,32 +2185,48 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listSigningKeyPublicationsStmt:            q.listSigningKeyPublicationsStmt,
 		listSigningKeysStmt:                       q.listSigningKeysStmt,
 		listSoftTokenKeysStmt:                     q.listSoftTokenKeysStmt,
+		listSubscriptionsOfAPIStmt:                q.listSubscriptionsOfAPIStmt,
+		listSubscriptionsOfApplicationStmt:        q.listSubscriptionsOfApplicationStmt,
+		listSubscriptionsOfKeySetStmt:             q.listSubscriptionsOfKeySetStmt,
 		listTruststoreCAsStmt:                     q.listTruststoreCAsStmt,
 		listUsersStmt:                             q.listUsersStmt,
 		markSignerStepDoneStmt:                    q.markSignerStepDoneStmt,
 		pendingSignerStepsStmt:                    q.pendingSignerStepsStmt,
 		putSettingStmt:                            q.putSettingStmt,
 		putSoftTokenKeyStmt:                       q.putSoftTokenKeyStmt,
+		retireKeySetKeyStmt:                       q.retireKeySetKeyStmt,
 		revokeAPITokenStmt:                        q.revokeAPITokenStmt,
 		revokeGatewayTokenStmt:                    q.revokeGatewayTokenStmt,
+		revokeKeySetKeysStmt:                      q.revokeKeySetKeysStmt,
+		setApplicationStatusStmt:                  q.setApplicationStatusStmt,
 		setCertificateConfigDeployedStmt:          q.setCertificateConfigDeployedStmt,
 		setDeploymentWebhookStatusStmt:            q.setDeploymentWebhookStatusStmt,
 		setEnvironmentBuiltinRootsStmt:            q.setEnvironmentBuiltinRootsStmt,
 		setJWKConfigDeployedStmt:                  q.setJWKConfigDeployedStmt,
 		setKeyConfigDeployedStmt:                  q.setKeyConfigDeployedStmt,
 		setKeyConfigFingerprintsStmt:              q.setKeyConfigFingerprintsStmt,
+		setKeySetDeployedRevisionStmt:             q.setKeySetDeployedRevisionStmt,
+		setKeySetKeyExpiresStmt:                   q.setKeySetKeyExpiresStmt,
+		setKeySetKeyStatusStmt:                    q.setKeySetKeyStatusStmt,
+		setKeySetScheduleStmt:                     q.setKeySetScheduleStmt,
+		setKeySetStatusStmt:                       q.setKeySetStatusStmt,
 		setSignerActiveKeyStmt:                    q.setSignerActiveKeyStmt,
 		setUserAdminStmt:                          q.setUserAdminStmt,
 		setUserDisabledStmt:                       q.setUserDisabledStmt,
 		setUserPasswordStmt:                       q.setUserPasswordStmt,
 		touchAPITokenStmt:                         q.touchAPITokenStmt,
 		touchGatewayTokenStmt:                     q.touchGatewayTokenStmt,
+		touchKeySetKeyStmt:                        q.touchKeySetKeyStmt,
 		touchWebSessionStmt:                       q.touchWebSessionStmt,
+		updateAPIStmt:                             q.updateAPIStmt,
+		updateApplicationStmt:                     q.updateApplicationStmt,
 		updateCertificateStmt:                     q.updateCertificateStmt,
 		updateCertificateConfigAliasStmt:          q.updateCertificateConfigAliasStmt,
 		updateEnvironmentStmt:                     q.updateEnvironmentStmt,
 		updateKeyStmt:                             q.updateKeyStmt,
 		updateKeyConfigAliasStmt:                  q.updateKeyConfigAliasStmt,
+		updateOrganizationStmt:                    q.updateOrganizationStmt,
+		updatePolicyTemplateStmt:                  q.updatePolicyTemplateStmt,
 		updateProjectDescriptionStmt:              q.updateProjectDescriptionStmt,
 		upsertCertificateConfigStmt:               q.upsertCertificateConfigStmt,
 		upsertJWKConfigStmt:                       q.upsertJWKConfigStmt,

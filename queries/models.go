@@ -9,6 +9,22 @@ import (
 	"time"
 )
 
+type Api struct {
+	ID               int64
+	ProjectID        int64
+	Name             string
+	Description      string
+	PolicyTemplateID int64
+	AuthTypes        string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+type ApiEnvironment struct {
+	ApiID         int64
+	EnvironmentID int64
+}
+
 type ApiToken struct {
 	ID         int64
 	UserID     int64
@@ -19,6 +35,18 @@ type ApiToken struct {
 	ExpiresAt  sql.NullTime
 	LastUsedAt sql.NullTime
 	RevokedAt  sql.NullTime
+}
+
+type Application struct {
+	ID             int64
+	ProjectID      int64
+	OrganizationID int64
+	GroupID        sql.NullInt64
+	Name           string
+	Description    string
+	Status         string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 type AuditLog struct {
@@ -187,11 +215,94 @@ type KeyConfig struct {
 	UpdatedAt           time.Time
 }
 
+type KeySet struct {
+	ID                     int64
+	ProjectID              int64
+	Name                   string
+	ApplicationID          int64
+	EnvironmentID          int64
+	AuthType               string
+	PolicyTemplateID       int64
+	Status                 string
+	SuspendedByApplication bool
+	ExpiresAt              sql.NullTime
+	NextRotationAt         sql.NullTime
+	LastRotatedAt          sql.NullTime
+	DeployedRevision       int64
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
+}
+
+type KeySetEvent struct {
+	ID          int64
+	KeySetID    int64
+	KeySeq      int64
+	Type        string
+	State       string
+	ScheduledAt sql.NullTime
+	ActualAt    sql.NullTime
+	Actor       string
+	Detail      string
+}
+
+type KeySetKey struct {
+	ID          int64
+	KeySetID    int64
+	Seq         int64
+	ValueHash   []byte
+	SecretHash  []byte
+	Sealed      []byte
+	Display     string
+	Status      string
+	CreatedAt   time.Time
+	ActivatedAt sql.NullTime
+	RotatedAt   sql.NullTime
+	ExpiresAt   sql.NullTime
+	RevokedAt   sql.NullTime
+	GraceUntil  sql.NullTime
+	LastUsedAt  sql.NullTime
+}
+
+type KeySetSubscription struct {
+	KeySetID       int64
+	SubscriptionID int64
+}
+
 type LoginThrottle struct {
 	Subject       string
 	Failures      int64
 	LastFailureAt time.Time
 	LockedUntil   sql.NullTime
+}
+
+type Organization struct {
+	ID          int64
+	ProjectID   int64
+	Name        string
+	Description string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+type OrganizationGroup struct {
+	ID             int64
+	OrganizationID int64
+	Name           string
+	CreatedAt      time.Time
+}
+
+type PolicyTemplate struct {
+	ID                 int64
+	ProjectID          int64
+	Name               string
+	Description        string
+	ExpirationSeconds  sql.NullInt64
+	RotationSeconds    sql.NullInt64
+	ManualRegeneration bool
+	GracePeriodSeconds sql.NullInt64
+	ActivationRequired bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 type Project struct {
@@ -275,6 +386,16 @@ type SoftTokenKey struct {
 	SealedKey []byte
 	PublicDer []byte
 	CreatedAt time.Time
+}
+
+type Subscription struct {
+	ID            int64
+	ProjectID     int64
+	ApplicationID int64
+	ApiID         int64
+	EnvironmentID int64
+	CreatedBy     string
+	CreatedAt     time.Time
 }
 
 type TruststoreCa struct {

@@ -29,6 +29,7 @@ import (
 	"github.com/keyward/keyward/internal/hsm"
 	"github.com/keyward/keyward/internal/hsm/pkcs11"
 	"github.com/keyward/keyward/internal/hsm/soft"
+	"github.com/keyward/keyward/internal/keysets"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/internal/seal"
@@ -63,6 +64,7 @@ type App struct {
 	Truststores  *truststore.Service
 	KeyManager   hsm.KeyManager
 	Signing      *signing.Service
+	KeySets      *keysets.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
 
@@ -74,9 +76,11 @@ type App struct {
 type Options struct {
 	Clock     clock.Clock // default: the system clock
 	LogOutput io.Writer   // default: io.Discard
-	// ManualSchedule leaves out the background loop that runs signer
-	// rotation steps every minute (tests call Signing.RunDue when they move
-	// the fake clock); the catch-up at start still runs.
+	// ManualSchedule leaves out the background loops that run signer
+	// rotation steps and key set events every minute and write key sets'
+	// last-used times (tests call Signing.RunDue, KeySets.RunDue and
+	// KeySets.FlushLastUsed when they move the fake clock); the catch-up at
+	// start still runs, and Close still writes the last-used times.
 	ManualSchedule bool
 }
 
@@ -136,7 +140,8 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Projects.Changed, a.Environments.Changed = a.JWKS.Refresh, a.JWKS.Refresh
 	a.Secrets = secrets.NewService(d, a.Audit, opt.Clock, sealer, a.Publisher, a.JWKS, certfetch.New(cfg.FetchPolicy()))
 	a.Truststores = truststore.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher))
-	a.Bundles = bundle.NewService(d, a.Audit, append(a.Secrets.BundleContributors(), a.Truststores.Contributor())...)
+	a.KeySets = keysets.NewService(d, a.Audit, opt.Clock, publish.NewWriter(d, a.Audit, opt.Clock, a.Publisher), sealer, a.Logger)
+	a.Bundles = bundle.NewService(d, a.Audit, append(a.Secrets.BundleContributors(), a.Truststores.Contributor(), a.KeySets.Contributor())...)
 	if a.KeyManager, err = openKeyManager(ctx, cfg, d, sealer, opt.Clock); err != nil {
 		d.Close()
 		return nil, err
@@ -146,13 +151,27 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	if err := a.Signing.RunDue(ctx); err != nil {
 		a.Logger.Error("signer rotation steps at start", "error", err.Error())
 	}
+	// Key set events a stopped server missed run now (after the verify
+	// index is built); then every minute.
+	if err := a.KeySets.Start(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
 	if !opt.ManualSchedule {
 		var sctx context.Context
 		sctx, a.stopSchedule = context.WithCancel(context.Background())
-		a.scheduled.Add(1)
+		a.scheduled.Add(3)
 		go func() {
 			defer a.scheduled.Done()
 			a.Signing.Schedule(sctx, func(err error) { a.Logger.Error("signer rotation steps", "error", err.Error()) })
+		}()
+		go func() {
+			defer a.scheduled.Done()
+			a.KeySets.Schedule(sctx, func(err error) { a.Logger.Error("key set events", "error", err.Error()) })
+		}()
+		go func() {
+			defer a.scheduled.Done()
+			a.KeySets.FlushEvery(sctx, func(err error) { a.Logger.Error("key set last-used times", "error", err.Error()) })
 		}()
 	}
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
@@ -176,10 +195,11 @@ func (a *App) Handler() (*echo.Echo, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(collectors.NewDBStatsCollector(a.DB.Write, "write"), collectors.NewDBStatsCollector(a.DB.Read, "read"))
 	reg.MustRegister(expiry.NewCollector(a.Expiry))
+	reg.MustRegister(a.KeySets.Collectors()...)
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, Audit: a.Audit, Expiry: a.Expiry,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, KeySets: a.KeySets, Audit: a.Audit, Expiry: a.Expiry,
 		Views: r, Sessions: store, Registry: reg, Clock: a.Clock,
 	}), nil
 }
@@ -211,6 +231,9 @@ func (a *App) Close() error {
 	if a.stopSchedule != nil {
 		a.stopSchedule()
 		a.scheduled.Wait()
+	}
+	if err := a.KeySets.Close(context.Background()); err != nil {
+		a.Logger.Warn("writing key sets' last-used times", "error", err.Error())
 	}
 	if err := a.Audit.CloseJournal(context.Background()); err != nil {
 		a.Logger.Error("audit journal: entries not yet in the chain stay in the journal and join it at the next start", "error", err.Error())

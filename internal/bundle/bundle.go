@@ -72,6 +72,33 @@ type Truststore struct {
 	CAs          []TrustedCA `json:"cas"`
 }
 
+// KeySetKey is one key of a key set as a gateway verifies it offline:
+// hashes only, never a value. CredentialHash is the hex SHA-256 of the API
+// key or of the client id; SecretHash that of the client secret. A key that
+// is not LATEST verifies until GraceUntil.
+type KeySetKey struct {
+	Seq            int64      `json:"seq"`
+	Latest         bool       `json:"latest"`
+	Status         string     `json:"status"`
+	CredentialHash string     `json:"credentialHash"`
+	SecretHash     string     `json:"secretHash,omitempty"`
+	ExpiresAt      *time.Time `json:"expiresAt,omitempty"`
+	GraceUntil     *time.Time `json:"graceUntil,omitempty"`
+}
+
+// KeySet is a key set of the environment with the APIs it authorizes.
+type KeySet struct {
+	Project          string      `json:"project"`
+	Name             string      `json:"name"`
+	Application      string      `json:"application"`
+	Organization     string      `json:"organization"`
+	AuthType         string      `json:"authType"`
+	Status           string      `json:"status"`
+	APIs             []string    `json:"apis"`
+	DeployedRevision int64       `json:"deployedRevision"`
+	Keys             []KeySetKey `json:"keys"`
+}
+
 // Bundle is everything deployed to one environment.
 type Bundle struct {
 	Environment  string        `json:"environment"`
@@ -80,6 +107,7 @@ type Bundle struct {
 	JWKs         []JWK         `json:"jwks"`
 	Certificates []Certificate `json:"certificates"`
 	Truststore   Truststore    `json:"truststore"`
+	KeySets      []KeySet      `json:"keySets"`
 }
 
 // ETag identifies a bundle: the revision grows on every deploy and undeploy.
@@ -87,7 +115,7 @@ func (b Bundle) ETag() string { return fmt.Sprintf(`"%s-%d"`, b.Environment, b.R
 
 // Counts summarises the bundle for the audit log.
 func (b Bundle) Counts() string {
-	return fmt.Sprintf("%d keys, %d JWKs, %d certificates, %d added CAs", len(b.Keys), len(b.JWKs), len(b.Certificates), len(b.Truststore.CAs))
+	return fmt.Sprintf("%d keys, %d JWKs, %d certificates, %d added CAs, %d key sets", len(b.Keys), len(b.JWKs), len(b.Certificates), len(b.Truststore.CAs), len(b.KeySets))
 }
 
 // Contributor adds one item type's deployed items to a bundle, reading
@@ -124,7 +152,7 @@ func (s *Service) Read(ctx context.Context, p access.Principal, envName string) 
 			return err
 		}
 		b = Bundle{Environment: env.Name, Revision: env.Revision, Keys: []Key{}, JWKs: []JWK{}, Certificates: []Certificate{},
-			Truststore: Truststore{CAs: []TrustedCA{}}}
+			Truststore: Truststore{CAs: []TrustedCA{}}, KeySets: []KeySet{}}
 		for _, c := range s.contributors {
 			if err := c.Contribute(ctx, q, env, &b); err != nil {
 				return fmt.Errorf("bundle of %q: %w", envName, err)

@@ -44,6 +44,7 @@ const (
 	ObjectCertificate ObjectType = "certificate"
 	ObjectTrustedCA   ObjectType = "truststore"
 	ObjectSigningKey  ObjectType = "signing_key"
+	ObjectKeySet      ObjectType = "key_set"
 )
 
 // Object names an item of this type in the audit log: "key/<name>".

@@ -14,14 +14,17 @@ type Code string
 
 // Error codes; the HTTP layer maps each to a status and an API error code.
 const (
-	Invalid      Code = "invalid"      // 400 bad_request (422 for web forms)
-	Conflict     Code = "conflict"     // 400 bad_request: duplicates and state conflicts
-	NotFound     Code = "not_found"    // 404
-	Unauthorized Code = "unauthorized" // 401 unauthorized_client
-	Forbidden    Code = "forbidden"    // 403 access_denied
-	TooMany      Code = "too_many"     // 429: login throttling
-	Unavailable  Code = "unavailable"  // 503: the HSM does not answer
-	Internal     Code = "internal"     // 500
+	Invalid  Code = "invalid"  // 400 bad_request (422 for web forms)
+	Conflict Code = "conflict" // 400 bad_request: duplicates and refusals of what exists
+	// StateConflict is an action not allowed from the object's current status
+	// (suspending a revoked key set): 409 conflict.
+	StateConflict Code = "state_conflict"
+	NotFound      Code = "not_found"    // 404
+	Unauthorized  Code = "unauthorized" // 401 unauthorized_client
+	Forbidden     Code = "forbidden"    // 403 access_denied
+	TooMany       Code = "too_many"     // 429: login throttling
+	Unavailable   Code = "unavailable"  // 503: the HSM does not answer
+	Internal      Code = "internal"     // 500
 )
 
 // Error is an error meant to be shown to the user. Field, when set, names the

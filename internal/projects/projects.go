@@ -235,7 +235,7 @@ func contents(ctx context.Context, q *queries.Queries, projectID int64) (string,
 		count func(context.Context, int64) (int64, error)
 		what  string
 	}{{q.CountKeysInProject, "key(s)"}, {q.CountJWKsInProject, "JWK(s)"}, {q.CountCertificatesInProject, "certificate(s)"},
-		{q.CountSigningKeysInProject, "signing key(s)"}} {
+		{q.CountSigningKeysInProject, "signing key(s)"}, {q.CountKeySetsInProject, "key set area item(s) (key sets, organizations, policy templates)"}} {
 		n, err := c.count(ctx, projectID)
 		if err != nil {
 			return "", err
