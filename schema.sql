@@ -699,7 +699,7 @@ CREATE TABLE key_set_subscriptions (
     subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
     PRIMARY KEY (key_set_id, subscription_id)
 );
-CREATE INDEX key_set_subscriptions_subscription ON key_set_subscriptions (subscription_id);
+CREATE INDEX key_set_subscriptions_subscription ON key_set_subscriptions (subscription_id, key_set_id);
 
 -- The chain of keys. value_hash is the SHA-256 of the API key or of the
 -- client id, secret_hash the SHA-256 of the client secret; sealed is the
@@ -743,3 +743,39 @@ CREATE TABLE key_set_events (
 );
 CREATE INDEX key_set_events_key_set ON key_set_events (key_set_id, id);
 CREATE INDEX key_set_events_due ON key_set_events (scheduled_at) WHERE state = 'SCHEDULED';
+
+-- Free text in the key set list matches key set and application names
+-- anywhere: a trigram index, so a substring search reads the index instead
+-- of every key set. Names never change, so inserts and deletes keep it.
+CREATE VIRTUAL TABLE key_set_search USING fts5(name, application, content='', contentless_delete=1, tokenize='trigram');
+CREATE TRIGGER key_set_search_insert AFTER INSERT ON key_sets BEGIN
+    INSERT INTO key_set_search (rowid, name, application)
+    SELECT NEW.id, NEW.name, a.name FROM applications a WHERE a.id = NEW.application_id;
+END;
+CREATE TRIGGER key_set_search_delete AFTER DELETE ON key_sets BEGIN
+    DELETE FROM key_set_search WHERE rowid = OLD.id;
+END;
+
+-- A live key set's expiration and next scheduled rotation join the
+-- expiries (version 8); a revoked, expired or pending one has neither.
+CREATE TRIGGER expiries_key_set_insert AFTER INSERT ON key_sets
+WHEN NEW.status IN ('ACTIVE', 'SUSPENDED') BEGIN
+    INSERT INTO expiries (type, source_id, area, project_id, environment_id, name, detail, at)
+    SELECT 'key_set_expiration', NEW.id, 'KEY_SETS', NEW.project_id, NEW.environment_id, NEW.name, NEW.auth_type, NEW.expires_at
+    WHERE NEW.expires_at IS NOT NULL;
+    INSERT INTO expiries (type, source_id, area, project_id, environment_id, name, detail, at)
+    SELECT 'key_set_rotation', NEW.id, 'KEY_SETS', NEW.project_id, NEW.environment_id, NEW.name, NEW.auth_type, NEW.next_rotation_at
+    WHERE NEW.next_rotation_at IS NOT NULL;
+END;
+CREATE TRIGGER expiries_key_set_update AFTER UPDATE OF status, expires_at, next_rotation_at ON key_sets BEGIN
+    DELETE FROM expiries WHERE type IN ('key_set_expiration', 'key_set_rotation') AND source_id = NEW.id;
+    INSERT INTO expiries (type, source_id, area, project_id, environment_id, name, detail, at)
+    SELECT 'key_set_expiration', NEW.id, 'KEY_SETS', NEW.project_id, NEW.environment_id, NEW.name, NEW.auth_type, NEW.expires_at
+    WHERE NEW.expires_at IS NOT NULL AND NEW.status IN ('ACTIVE', 'SUSPENDED');
+    INSERT INTO expiries (type, source_id, area, project_id, environment_id, name, detail, at)
+    SELECT 'key_set_rotation', NEW.id, 'KEY_SETS', NEW.project_id, NEW.environment_id, NEW.name, NEW.auth_type, NEW.next_rotation_at
+    WHERE NEW.next_rotation_at IS NOT NULL AND NEW.status IN ('ACTIVE', 'SUSPENDED');
+END;
+CREATE TRIGGER expiries_key_set_delete AFTER DELETE ON key_sets BEGIN
+    DELETE FROM expiries WHERE type IN ('key_set_expiration', 'key_set_rotation') AND source_id = OLD.id;
+END;

@@ -26,8 +26,9 @@ var expiringAPI = apiResource{
 		{Method: http.MethodGet, Path: "/apiops/expiring/", Handler: handle((*Server).handleAPIExpiring),
 			ID: "listExpiring", Summary: "List what expires, soonest first",
 			Description: "Every object with an end date that the caller may see: admins see everything; other users the truststores, " +
-				"their own access tokens and, in each project they belong to, the certificates (SECRETS:VIEW) and signer rotations " +
-				"(SIGNING_KEYS:VIEW). Gateway tokens are shown to admins. No secret value is ever part of an item.",
+				"their own access tokens and, in each project they belong to, the certificates (SECRETS:VIEW), signer rotations " +
+				"(SIGNING_KEYS:VIEW) and key set expirations and rotations (KEY_SETS:VIEW). Gateway tokens are shown to admins. " +
+				"No secret value is ever part of an item.",
 			Params: append([]*openAPIParameter{
 				queryParam("within", "Only what ends before now plus this duration (30d, 7d, 12h); past ends included.", &schema{Type: "string", Example: "30d"}),
 				queryParam("project", "Only this project's objects.", &schema{Type: "string"}),

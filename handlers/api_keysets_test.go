@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -327,5 +328,77 @@ func TestKeySetValuesNeverInClear(t *testing.T) {
 	}
 	if !strings.Contains(seen.String(), "kw_ak_…"+regen[len(regen)-4:]) {
 		t.Error("the list does not show the LATEST key's prefix and last four")
+	}
+}
+
+// TestAPIKeySetListFilters: free text matches key set and application
+// names anywhere, whatever the case (the trigram index from three
+// characters, a scan below), and the organization, group and API filters
+// count exactly what they list.
+func TestAPIKeySetListFilters(t *testing.T) {
+	w := newKeySetsWorld(t)
+	w.must(http.MethodPost, ksBase+"organizations/", map[string]any{"name": "globex"})
+	w.must(http.MethodPost, ksBase+"applications/", map[string]any{"name": "Billing-Portal", "organization": "globex"})
+	w.app("warehouse")
+	w.must(http.MethodPost, ksBase+"apis/", map[string]any{"name": "stock", "environments": []string{"test"}, "authTypes": []string{"API_KEY", "CLIENT_CREDENTIALS"}, "policyTemplate": "standard"})
+	w.subscribe("Billing-Portal", "orders", "test")
+	w.subscribe("warehouse", "stock", "test")
+	w.subscribe("shop", "orders", "production")
+	list := func(query string) (names []string, count float64) {
+		t.Helper()
+		r := w.must(http.MethodGet, ksBase+"keySets/"+query, nil)
+		for _, it := range r.Body["resultList"].([]any) {
+			names = append(names, it.(map[string]any)["name"].(string))
+		}
+		slices.Sort(names)
+		return names, r.Body["resultCount"].(float64)
+	}
+	for _, c := range []struct {
+		query string
+		want  []string
+	}{
+		{"?search=portal", []string{"API_KEY-Billing-Portal"}},    // the application's name, another case
+		{"?search=BILLING-P", []string{"API_KEY-Billing-Portal"}}, // the key set's name
+		{"?search=ware", []string{"API_KEY-warehouse", "CLIENT_CREDENTIALS-warehouse"}},
+		{"?search=sh", []string{"API_KEY-shop", "API_KEY-shop-2"}}, // two characters: the scan
+		{"?search=nothing-like-it", nil},
+		{`?search=%22quoted%22`, nil}, // quotes are text, not FTS syntax
+		{"?organization=globex", []string{"API_KEY-Billing-Portal"}},
+		{"?organization=acme&group=mobile", []string{"API_KEY-shop", "API_KEY-shop-2", "API_KEY-warehouse", "CLIENT_CREDENTIALS-warehouse"}},
+		{"?api=stock", []string{"API_KEY-warehouse", "CLIENT_CREDENTIALS-warehouse"}},
+		{"?api=orders&environment=production", []string{"API_KEY-shop-2"}},
+		{"?organization=acme&authType=CLIENT_CREDENTIALS", []string{"CLIENT_CREDENTIALS-warehouse"}},
+	} {
+		got, count := list(c.query)
+		if !slices.Equal(got, c.want) || count != float64(len(c.want)) {
+			t.Errorf("%s: %v (resultCount %v), want %v", c.query, got, count, c.want)
+		}
+	}
+}
+
+// TestKeySetsInTheExpiryOverview: a live key set's expiration (and its
+// rotation, when the policy rotates) is in the overview; revoking it takes
+// it out in the same transaction.
+func TestKeySetsInTheExpiryOverview(t *testing.T) {
+	w := newKeySetsWorld(t)
+	w.must(http.MethodPost, ksBase+"policyTemplates/", map[string]any{"name": "rotating", "expiration": "90d", "rotation": "30d"})
+	w.must(http.MethodPost, ksBase+"apis/", map[string]any{"name": "stock", "environments": []string{"test"}, "authTypes": []string{"API_KEY"}, "policyTemplate": "rotating"})
+	w.subscribe("shop", "stock", "test")
+	items := func() []string {
+		t.Helper()
+		var out []string
+		for _, it := range w.must(http.MethodGet, "/apiops/expiring/?project=payments", nil).Body["resultList"].([]any) {
+			m := it.(map[string]any)
+			out = append(out, fmt.Sprintf("%s %s %s %v", m["type"], m["name"], m["environment"], m["daysLeft"]))
+		}
+		return out
+	}
+	want := []string{"key_set_rotation API_KEY-shop-2 test 30", "key_set_expiration API_KEY-shop test 90", "key_set_expiration API_KEY-shop-2 test 90"}
+	if got := items(); !slices.Equal(got, want) {
+		t.Fatalf("overview: %v, want %v", got, want)
+	}
+	w.must(http.MethodPost, ksBase+"keySets/API_KEY-shop/revoke", map[string]any{"confirm": "API_KEY-shop"})
+	if got := items(); !slices.Equal(got, []string{want[0], want[2]}) {
+		t.Errorf("after revoking API_KEY-shop: %v", got)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/audit"
@@ -28,6 +29,9 @@ type Service struct {
 	audit  *audit.Log
 	clock  clock.Clock
 	sealer *seal.Sealer
+	// gateways caches gateway token rows by hash until the next write
+	// (db.Memo): a gateway's every bundle read and verify call authenticates.
+	gateways *db.Memo[string, queries.GetGatewayTokenByHashRow]
 	// Changed, when set, is called after an environment is created (the
 	// JWKS cache knows which environments exist).
 	Changed func(context.Context)
@@ -35,7 +39,7 @@ type Service struct {
 
 // NewService returns an environments Service.
 func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer) *Service {
-	return &Service{db: d, audit: a, clock: c, sealer: s}
+	return &Service{db: d, audit: a, clock: c, sealer: s, gateways: db.NewMemo[string, queries.GetGatewayTokenByHashRow](d, time.Second, 10000)}
 }
 
 // Input is what a user gives to create or change an environment.

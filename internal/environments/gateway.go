@@ -108,11 +108,18 @@ func (s *Service) RevokeGatewayToken(ctx context.Context, p access.Principal, en
 
 // AuthenticateGateway resolves a gateway token to its principal.
 func (s *Service) AuthenticateGateway(ctx context.Context, value, addr string) (access.Principal, error) {
-	row, err := s.db.Queries().GetGatewayTokenByHash(ctx, randtoken.Hash(value))
-	if errors.Is(err, sql.ErrNoRows) {
-		return access.Principal{}, errs.Errorf(errs.Unauthorized, "The access token is not valid.")
-	} else if err != nil {
-		return access.Principal{}, fmt.Errorf("authenticate gateway token: %w", err)
+	hash := string(randtoken.Hash(value))
+	row, ok := s.gateways.Get(hash)
+	if !ok {
+		gen := s.db.Generation()
+		var err error
+		row, err = s.db.Queries().GetGatewayTokenByHash(ctx, []byte(hash))
+		if errors.Is(err, sql.ErrNoRows) {
+			return access.Principal{}, errs.Errorf(errs.Unauthorized, "The access token is not valid.")
+		} else if err != nil {
+			return access.Principal{}, fmt.Errorf("authenticate gateway token: %w", err)
+		}
+		s.gateways.Put(hash, row, gen)
 	}
 	if row.RevokedAt.Valid {
 		return access.Principal{}, errs.Errorf(errs.Unauthorized, "The access token is revoked.")

@@ -33,10 +33,12 @@ const (
 	SignerRotation Type = "signer_rotation"
 	APIToken       Type = "api_token"
 	GatewayToken   Type = "gateway_token"
+	KeySetExpiry   Type = "key_set_expiration"
+	KeySetRotation Type = "key_set_rotation"
 )
 
 // Types lists every type, in the order filters offer them.
-var Types = []Type{Certificate, TruststoreCA, SignerRotation, APIToken, GatewayToken}
+var Types = []Type{Certificate, TruststoreCA, SignerRotation, KeySetExpiry, KeySetRotation, APIToken, GatewayToken}
 
 // Label is the type as pages name it.
 func (t Type) Label() string {
@@ -51,6 +53,10 @@ func (t Type) Label() string {
 		return "Personal access token"
 	case GatewayToken:
 		return "Gateway token"
+	case KeySetExpiry:
+		return "Key set expiration"
+	case KeySetRotation:
+		return "Key set rotation"
 	}
 	return string(t)
 }
@@ -418,6 +424,19 @@ func describe(it Item, now time.Time, viewer string) Item {
 			it.Next = "Expired: scripts using it get 401. Create a new token and update them."
 		} else {
 			it.Next = "Create a new token, switch the scripts using it, then revoke this one."
+		}
+	case KeySetExpiry:
+		it.Link = "/projects/" + esc(it.Project) + "/key-sets/" + esc(it.Name)
+		if past {
+			it.Next = "Expired: the application's calls in " + it.Environment + " are refused. Subscribe it again for a new key set."
+		} else {
+			it.Next = "The policy ends this key set then: tell the application's owners, or subscribe again for a new one."
+		}
+	case KeySetRotation:
+		it.Link = "/projects/" + esc(it.Project) + "/key-sets/" + esc(it.Name)
+		it.Next = "Scheduled: a new key replaces the current one (the policy's grace period applies). The application must fetch it."
+		if past {
+			it.Next = "Overdue: the rotation runs at the next minute's schedule; check the server is running."
 		}
 	case GatewayToken:
 		it.Link = "/environments/" + esc(it.Environment)

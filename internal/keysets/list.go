@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/errs"
@@ -133,12 +134,29 @@ func (f Filter) where(ctx context.Context, q *queries.Queries, pr queries.Projec
 			add(r.col+" < ?", r.to.UTC())
 		}
 	}
-	if s := strings.ToLower(strings.TrimSpace(f.Search)); s != "" {
+	if s := strings.ToLower(strings.TrimSpace(f.Search)); utf8.RuneCountInString(s) >= 3 {
+		// The trigram index (key_set_search) finds substrings of three
+		// characters or more without reading every key set.
+		add("ks.id IN (SELECT rowid FROM key_set_search WHERE key_set_search MATCH ?)", `"`+strings.ReplaceAll(s, `"`, `""`)+`"`)
+	} else if s != "" {
 		add("(instr(lower(ks.name), ?) > 0 OR instr(lower(app.name), ?) > 0)", s, s)
 		needApp = true
 	}
+	// Free text alone: the trigram matches drive the query, so the project
+	// condition must not (the unary + keeps its index out), or SQLite walks
+	// every key set of the project to test each against the matches.
+	if !f.narrowed() && utf8.RuneCountInString(strings.TrimSpace(f.Search)) >= 3 {
+		conds[0] = "+ks.project_id = ?"
+	}
 	return conds, args, needApp, nil
 }
+
+// narrowed reports whether a filter names applications of the project (an
+// organization, a group, an API): its key sets are then in the project
+// already, and counting them needs no project condition, which lets SQLite
+// count from the covering indexes of the named applications or
+// subscriptions instead of walking every key set of the project.
+func (f Filter) narrowed() bool { return f.API != "" || f.Organization != "" || f.Group != "" }
 
 // List returns one page of a project's key sets, newest first. KEY_SETS:VIEW.
 func (s *Service) List(ctx context.Context, p access.Principal, project string, f Filter) (Page, error) {
@@ -171,7 +189,12 @@ func (s *Service) List(ctx context.Context, p access.Principal, project string, 
 	if needApp {
 		join = " JOIN applications app ON app.id = ks.application_id"
 	}
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM key_sets ks"+join+where, args...).Scan(&out.Total); err != nil {
+	countWhere, countArgs := where, args
+	if f.narrowed() {
+		// conds[0] is the project condition (see where).
+		countWhere, countArgs = " WHERE "+strings.Join(append([]string{"1"}, conds[1:]...), " AND "), args[1:]
+	}
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM key_sets ks"+join+countWhere, countArgs...).Scan(&out.Total); err != nil {
 		return out, fmt.Errorf("count key sets: %w", err)
 	}
 	query := `SELECT ks.name, ks.status, ks.auth_type, env.name, app.name, org.name, coalesce(grp.name, ''), pt.name,
