@@ -24,6 +24,12 @@ func New(db DBTX) *Queries {
 func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	q := Queries{db: db}
 	var err error
+	if q.addNotificationAttemptStmt, err = db.PrepareContext(ctx, addNotificationAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query AddNotificationAttempt: %w", err)
+	}
+	if q.addNotificationRuleChannelStmt, err = db.PrepareContext(ctx, addNotificationRuleChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query AddNotificationRuleChannel: %w", err)
+	}
 	if q.addSignerEnvironmentStmt, err = db.PrepareContext(ctx, addSignerEnvironment); err != nil {
 		return nil, fmt.Errorf("error preparing query AddSignerEnvironment: %w", err)
 	}
@@ -45,6 +51,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.certificateAliasOwnerStmt, err = db.PrepareContext(ctx, certificateAliasOwner); err != nil {
 		return nil, fmt.Errorf("error preparing query CertificateAliasOwner: %w", err)
 	}
+	if q.clearNotificationRuleChannelsStmt, err = db.PrepareContext(ctx, clearNotificationRuleChannels); err != nil {
+		return nil, fmt.Errorf("error preparing query ClearNotificationRuleChannels: %w", err)
+	}
 	if q.countActiveAdminsStmt, err = db.PrepareContext(ctx, countActiveAdmins); err != nil {
 		return nil, fmt.Errorf("error preparing query CountActiveAdmins: %w", err)
 	}
@@ -65,6 +74,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.countKeysInProjectStmt, err = db.PrepareContext(ctx, countKeysInProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CountKeysInProject: %w", err)
+	}
+	if q.countNotificationDeliveriesStmt, err = db.PrepareContext(ctx, countNotificationDeliveries); err != nil {
+		return nil, fmt.Errorf("error preparing query CountNotificationDeliveries: %w", err)
 	}
 	if q.countSignersUsingKeyStmt, err = db.PrepareContext(ctx, countSignersUsingKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CountSignersUsingKey: %w", err)
@@ -98,6 +110,18 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.createKeyStmt, err = db.PrepareContext(ctx, createKey); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateKey: %w", err)
+	}
+	if q.createNotificationAlertStmt, err = db.PrepareContext(ctx, createNotificationAlert); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationAlert: %w", err)
+	}
+	if q.createNotificationChannelStmt, err = db.PrepareContext(ctx, createNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationChannel: %w", err)
+	}
+	if q.createNotificationDeliveryStmt, err = db.PrepareContext(ctx, createNotificationDelivery); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationDelivery: %w", err)
+	}
+	if q.createNotificationRuleStmt, err = db.PrepareContext(ctx, createNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationRule: %w", err)
 	}
 	if q.createProjectStmt, err = db.PrepareContext(ctx, createProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateProject: %w", err)
@@ -134,6 +158,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteLoginThrottleStmt, err = db.PrepareContext(ctx, deleteLoginThrottle); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteLoginThrottle: %w", err)
+	}
+	if q.deleteNotificationChannelStmt, err = db.PrepareContext(ctx, deleteNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteNotificationChannel: %w", err)
+	}
+	if q.deleteNotificationRuleStmt, err = db.PrepareContext(ctx, deleteNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteNotificationRule: %w", err)
 	}
 	if q.deleteOtherWebSessionsStmt, err = db.PrepareContext(ctx, deleteOtherWebSessions); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteOtherWebSessions: %w", err)
@@ -200,6 +230,21 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getMemberPermissionsStmt, err = db.PrepareContext(ctx, getMemberPermissions); err != nil {
 		return nil, fmt.Errorf("error preparing query GetMemberPermissions: %w", err)
+	}
+	if q.getNotificationChannelStmt, err = db.PrepareContext(ctx, getNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationChannel: %w", err)
+	}
+	if q.getNotificationChannelByNameStmt, err = db.PrepareContext(ctx, getNotificationChannelByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationChannelByName: %w", err)
+	}
+	if q.getNotificationDeliveryStmt, err = db.PrepareContext(ctx, getNotificationDelivery); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationDelivery: %w", err)
+	}
+	if q.getNotificationRuleStmt, err = db.PrepareContext(ctx, getNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationRule: %w", err)
+	}
+	if q.getNotificationRuleByNameStmt, err = db.PrepareContext(ctx, getNotificationRuleByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationRuleByName: %w", err)
 	}
 	if q.getProjectByIDStmt, err = db.PrepareContext(ctx, getProjectByID); err != nil {
 		return nil, fmt.Errorf("error preparing query GetProjectByID: %w", err)
@@ -273,8 +318,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listDeploymentsStmt, err = db.PrepareContext(ctx, listDeployments); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDeployments: %w", err)
 	}
+	if q.listDueNotificationDeliveriesStmt, err = db.PrepareContext(ctx, listDueNotificationDeliveries); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueNotificationDeliveries: %w", err)
+	}
 	if q.listDueSignerStepsStmt, err = db.PrepareContext(ctx, listDueSignerSteps); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDueSignerSteps: %w", err)
+	}
+	if q.listEnabledNotificationRulesStmt, err = db.PrepareContext(ctx, listEnabledNotificationRules); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEnabledNotificationRules: %w", err)
 	}
 	if q.listEnvironmentsStmt, err = db.PrepareContext(ctx, listEnvironments); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEnvironments: %w", err)
@@ -299,6 +350,21 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listKeysStmt, err = db.PrepareContext(ctx, listKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListKeys: %w", err)
+	}
+	if q.listNotificationAlertThresholdsStmt, err = db.PrepareContext(ctx, listNotificationAlertThresholds); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationAlertThresholds: %w", err)
+	}
+	if q.listNotificationChannelsStmt, err = db.PrepareContext(ctx, listNotificationChannels); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationChannels: %w", err)
+	}
+	if q.listNotificationDeliveriesStmt, err = db.PrepareContext(ctx, listNotificationDeliveries); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationDeliveries: %w", err)
+	}
+	if q.listNotificationRuleChannelsStmt, err = db.PrepareContext(ctx, listNotificationRuleChannels); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationRuleChannels: %w", err)
+	}
+	if q.listNotificationRulesStmt, err = db.PrepareContext(ctx, listNotificationRules); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationRules: %w", err)
 	}
 	if q.listProjectMembersStmt, err = db.PrepareContext(ctx, listProjectMembers); err != nil {
 		return nil, fmt.Errorf("error preparing query ListProjectMembers: %w", err)
@@ -353,6 +419,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.putSoftTokenKeyStmt, err = db.PrepareContext(ctx, putSoftTokenKey); err != nil {
 		return nil, fmt.Errorf("error preparing query PutSoftTokenKey: %w", err)
+	}
+	if q.recordNotificationAttemptStmt, err = db.PrepareContext(ctx, recordNotificationAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query RecordNotificationAttempt: %w", err)
 	}
 	if q.revokeAPITokenStmt, err = db.PrepareContext(ctx, revokeAPIToken); err != nil {
 		return nil, fmt.Errorf("error preparing query RevokeAPIToken: %w", err)
@@ -414,6 +483,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.updateKeyConfigAliasStmt, err = db.PrepareContext(ctx, updateKeyConfigAlias); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateKeyConfigAlias: %w", err)
 	}
+	if q.updateNotificationChannelStmt, err = db.PrepareContext(ctx, updateNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateNotificationChannel: %w", err)
+	}
+	if q.updateNotificationRuleStmt, err = db.PrepareContext(ctx, updateNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateNotificationRule: %w", err)
+	}
 	if q.updateProjectDescriptionStmt, err = db.PrepareContext(ctx, updateProjectDescription); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateProjectDescription: %w", err)
 	}
@@ -440,6 +515,16 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 
 func (q *Queries) Close() error {
 	var err error
+	if q.addNotificationAttemptStmt != nil {
+		if cerr := q.addNotificationAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addNotificationAttemptStmt: %w", cerr)
+		}
+	}
+	if q.addNotificationRuleChannelStmt != nil {
+		if cerr := q.addNotificationRuleChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addNotificationRuleChannelStmt: %w", cerr)
+		}
+	}
 	if q.addSignerEnvironmentStmt != nil {
 		if cerr := q.addSignerEnvironmentStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing addSignerEnvironmentStmt: %w", cerr)
@@ -475,6 +560,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing certificateAliasOwnerStmt: %w", cerr)
 		}
 	}
+	if q.clearNotificationRuleChannelsStmt != nil {
+		if cerr := q.clearNotificationRuleChannelsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing clearNotificationRuleChannelsStmt: %w", cerr)
+		}
+	}
 	if q.countActiveAdminsStmt != nil {
 		if cerr := q.countActiveAdminsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countActiveAdminsStmt: %w", cerr)
@@ -508,6 +598,11 @@ func (q *Queries) Close() error {
 	if q.countKeysInProjectStmt != nil {
 		if cerr := q.countKeysInProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countKeysInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countNotificationDeliveriesStmt != nil {
+		if cerr := q.countNotificationDeliveriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countNotificationDeliveriesStmt: %w", cerr)
 		}
 	}
 	if q.countSignersUsingKeyStmt != nil {
@@ -563,6 +658,26 @@ func (q *Queries) Close() error {
 	if q.createKeyStmt != nil {
 		if cerr := q.createKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createKeyStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationAlertStmt != nil {
+		if cerr := q.createNotificationAlertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationAlertStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationChannelStmt != nil {
+		if cerr := q.createNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationDeliveryStmt != nil {
+		if cerr := q.createNotificationDeliveryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationDeliveryStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationRuleStmt != nil {
+		if cerr := q.createNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationRuleStmt: %w", cerr)
 		}
 	}
 	if q.createProjectStmt != nil {
@@ -623,6 +738,16 @@ func (q *Queries) Close() error {
 	if q.deleteLoginThrottleStmt != nil {
 		if cerr := q.deleteLoginThrottleStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteLoginThrottleStmt: %w", cerr)
+		}
+	}
+	if q.deleteNotificationChannelStmt != nil {
+		if cerr := q.deleteNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.deleteNotificationRuleStmt != nil {
+		if cerr := q.deleteNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteNotificationRuleStmt: %w", cerr)
 		}
 	}
 	if q.deleteOtherWebSessionsStmt != nil {
@@ -733,6 +858,31 @@ func (q *Queries) Close() error {
 	if q.getMemberPermissionsStmt != nil {
 		if cerr := q.getMemberPermissionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getMemberPermissionsStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationChannelStmt != nil {
+		if cerr := q.getNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationChannelByNameStmt != nil {
+		if cerr := q.getNotificationChannelByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationChannelByNameStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationDeliveryStmt != nil {
+		if cerr := q.getNotificationDeliveryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationDeliveryStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationRuleStmt != nil {
+		if cerr := q.getNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationRuleStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationRuleByNameStmt != nil {
+		if cerr := q.getNotificationRuleByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationRuleByNameStmt: %w", cerr)
 		}
 	}
 	if q.getProjectByIDStmt != nil {
@@ -855,9 +1005,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listDeploymentsStmt: %w", cerr)
 		}
 	}
+	if q.listDueNotificationDeliveriesStmt != nil {
+		if cerr := q.listDueNotificationDeliveriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueNotificationDeliveriesStmt: %w", cerr)
+		}
+	}
 	if q.listDueSignerStepsStmt != nil {
 		if cerr := q.listDueSignerStepsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listDueSignerStepsStmt: %w", cerr)
+		}
+	}
+	if q.listEnabledNotificationRulesStmt != nil {
+		if cerr := q.listEnabledNotificationRulesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEnabledNotificationRulesStmt: %w", cerr)
 		}
 	}
 	if q.listEnvironmentsStmt != nil {
@@ -898,6 +1058,31 @@ func (q *Queries) Close() error {
 	if q.listKeysStmt != nil {
 		if cerr := q.listKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listKeysStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationAlertThresholdsStmt != nil {
+		if cerr := q.listNotificationAlertThresholdsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationAlertThresholdsStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationChannelsStmt != nil {
+		if cerr := q.listNotificationChannelsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationChannelsStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationDeliveriesStmt != nil {
+		if cerr := q.listNotificationDeliveriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationDeliveriesStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationRuleChannelsStmt != nil {
+		if cerr := q.listNotificationRuleChannelsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationRuleChannelsStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationRulesStmt != nil {
+		if cerr := q.listNotificationRulesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationRulesStmt: %w", cerr)
 		}
 	}
 	if q.listProjectMembersStmt != nil {
@@ -988,6 +1173,11 @@ func (q *Queries) Close() error {
 	if q.putSoftTokenKeyStmt != nil {
 		if cerr := q.putSoftTokenKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing putSoftTokenKeyStmt: %w", cerr)
+		}
+	}
+	if q.recordNotificationAttemptStmt != nil {
+		if cerr := q.recordNotificationAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing recordNotificationAttemptStmt: %w", cerr)
 		}
 	}
 	if q.revokeAPITokenStmt != nil {
@@ -1090,6 +1280,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updateKeyConfigAliasStmt: %w", cerr)
 		}
 	}
+	if q.updateNotificationChannelStmt != nil {
+		if cerr := q.updateNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.updateNotificationRuleStmt != nil {
+		if cerr := q.updateNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateNotificationRuleStmt: %w", cerr)
+		}
+	}
 	if q.updateProjectDescriptionStmt != nil {
 		if cerr := q.updateProjectDescriptionStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateProjectDescriptionStmt: %w", cerr)
@@ -1164,6 +1364,8 @@ func (q *Queries) queryRow(ctx context.Context, stmt *sql.Stmt, query string, ar
 type Queries struct {
 	db                                        DBTX
 	tx                                        *sql.Tx
+	addNotificationAttemptStmt                *sql.Stmt
+	addNotificationRuleChannelStmt            *sql.Stmt
 	addSignerEnvironmentStmt                  *sql.Stmt
 	addSignerStepStmt                         *sql.Stmt
 	addTruststoreCAStmt                       *sql.Stmt
@@ -1171,6 +1373,7 @@ type Queries struct {
 	auditMentionsProjectStmt                  *sql.Stmt
 	bumpEnvironmentRevisionStmt               *sql.Stmt
 	certificateAliasOwnerStmt                 *sql.Stmt
+	clearNotificationRuleChannelsStmt         *sql.Stmt
 	countActiveAdminsStmt                     *sql.Stmt
 	countCertificatesStmt                     *sql.Stmt
 	countCertificatesInProjectStmt            *sql.Stmt
@@ -1178,6 +1381,7 @@ type Queries struct {
 	countJWKsInProjectStmt                    *sql.Stmt
 	countKeysStmt                             *sql.Stmt
 	countKeysInProjectStmt                    *sql.Stmt
+	countNotificationDeliveriesStmt           *sql.Stmt
 	countSignersUsingKeyStmt                  *sql.Stmt
 	countSigningKeysStmt                      *sql.Stmt
 	countSigningKeysInProjectStmt             *sql.Stmt
@@ -1189,6 +1393,10 @@ type Queries struct {
 	createGatewayTokenStmt                    *sql.Stmt
 	createJWKStmt                             *sql.Stmt
 	createKeyStmt                             *sql.Stmt
+	createNotificationAlertStmt               *sql.Stmt
+	createNotificationChannelStmt             *sql.Stmt
+	createNotificationDeliveryStmt            *sql.Stmt
+	createNotificationRuleStmt                *sql.Stmt
 	createProjectStmt                         *sql.Stmt
 	createSignerStmt                          *sql.Stmt
 	createSigningKeyStmt                      *sql.Stmt
@@ -1201,6 +1409,8 @@ type Queries struct {
 	deleteKeyStmt                             *sql.Stmt
 	deleteKeyConfigStmt                       *sql.Stmt
 	deleteLoginThrottleStmt                   *sql.Stmt
+	deleteNotificationChannelStmt             *sql.Stmt
+	deleteNotificationRuleStmt                *sql.Stmt
 	deleteOtherWebSessionsStmt                *sql.Stmt
 	deleteProjectStmt                         *sql.Stmt
 	deleteProjectMemberStmt                   *sql.Stmt
@@ -1223,6 +1433,11 @@ type Queries struct {
 	getKeyConfigStmt                          *sql.Stmt
 	getLoginThrottleStmt                      *sql.Stmt
 	getMemberPermissionsStmt                  *sql.Stmt
+	getNotificationChannelStmt                *sql.Stmt
+	getNotificationChannelByNameStmt          *sql.Stmt
+	getNotificationDeliveryStmt               *sql.Stmt
+	getNotificationRuleStmt                   *sql.Stmt
+	getNotificationRuleByNameStmt             *sql.Stmt
 	getProjectByIDStmt                        *sql.Stmt
 	getProjectByNameStmt                      *sql.Stmt
 	getSettingStmt                            *sql.Stmt
@@ -1247,7 +1462,9 @@ type Queries struct {
 	listDeployedJWKConfigsStmt                *sql.Stmt
 	listDeployedKeyConfigsStmt                *sql.Stmt
 	listDeploymentsStmt                       *sql.Stmt
+	listDueNotificationDeliveriesStmt         *sql.Stmt
 	listDueSignerStepsStmt                    *sql.Stmt
+	listEnabledNotificationRulesStmt          *sql.Stmt
 	listEnvironmentsStmt                      *sql.Stmt
 	listGatewayTokensStmt                     *sql.Stmt
 	listJWKConfigsStmt                        *sql.Stmt
@@ -1256,6 +1473,11 @@ type Queries struct {
 	listKeyConfigsStmt                        *sql.Stmt
 	listKeyConfigsForProjectStmt              *sql.Stmt
 	listKeysStmt                              *sql.Stmt
+	listNotificationAlertThresholdsStmt       *sql.Stmt
+	listNotificationChannelsStmt              *sql.Stmt
+	listNotificationDeliveriesStmt            *sql.Stmt
+	listNotificationRuleChannelsStmt          *sql.Stmt
+	listNotificationRulesStmt                 *sql.Stmt
 	listProjectMembersStmt                    *sql.Stmt
 	listProjectNamesWithPermissionStmt        *sql.Stmt
 	listProjectsStmt                          *sql.Stmt
@@ -1274,6 +1496,7 @@ type Queries struct {
 	pendingSignerStepsStmt                    *sql.Stmt
 	putSettingStmt                            *sql.Stmt
 	putSoftTokenKeyStmt                       *sql.Stmt
+	recordNotificationAttemptStmt             *sql.Stmt
 	revokeAPITokenStmt                        *sql.Stmt
 	revokeGatewayTokenStmt                    *sql.Stmt
 	setCertificateConfigDeployedStmt          *sql.Stmt
@@ -1294,6 +1517,8 @@ type Queries struct {
 	updateEnvironmentStmt                     *sql.Stmt
 	updateKeyStmt                             *sql.Stmt
 	updateKeyConfigAliasStmt                  *sql.Stmt
+	updateNotificationChannelStmt             *sql.Stmt
+	updateNotificationRuleStmt                *sql.Stmt
 	updateProjectDescriptionStmt              *sql.Stmt
 	upsertCertificateConfigStmt               *sql.Stmt
 	upsertJWKConfigStmt                       *sql.Stmt
@@ -1307,6 +1532,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 	return &Queries{
 		db:                                        tx,
 		tx:                                        tx,
+		addNotificationAttemptStmt:                q.addNotificationAttemptStmt,
+		addNotificationRuleChannelStmt:            q.addNotificationRuleChannelStmt,
 		addSignerEnvironmentStmt:                  q.addSignerEnvironmentStmt,
 		addSignerStepStmt:                         q.addSignerStepStmt,
 		addTruststoreCAStmt:                       q.addTruststoreCAStmt,
@@ -1314,6 +1541,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		auditMentionsProjectStmt:                  q.auditMentionsProjectStmt,
 		bumpEnvironmentRevisionStmt:               q.bumpEnvironmentRevisionStmt,
 		certificateAliasOwnerStmt:                 q.certificateAliasOwnerStmt,
+		clearNotificationRuleChannelsStmt:         q.clearNotificationRuleChannelsStmt,
 		countActiveAdminsStmt:                     q.countActiveAdminsStmt,
 		countCertificatesStmt:                     q.countCertificatesStmt,
 		countCertificatesInProjectStmt:            q.countCertificatesInProjectStmt,
@@ -1321,6 +1549,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countJWKsInProjectStmt:                    q.countJWKsInProjectStmt,
 		countKeysStmt:                             q.countKeysStmt,
 		countKeysInProjectStmt:                    q.countKeysInProjectStmt,
+		countNotificationDeliveriesStmt:           q.countNotificationDeliveriesStmt,
 		countSignersUsingKeyStmt:                  q.countSignersUsingKeyStmt,
 		countSigningKeysStmt:                      q.countSigningKeysStmt,
 		countSigningKeysInProjectStmt:             q.countSigningKeysInProjectStmt,
@@ -1332,6 +1561,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createGatewayTokenStmt:                    q.createGatewayTokenStmt,
 		createJWKStmt:                             q.createJWKStmt,
 		createKeyStmt:                             q.createKeyStmt,
+		createNotificationAlertStmt:               q.createNotificationAlertStmt,
+		createNotificationChannelStmt:             q.createNotificationChannelStmt,
+		createNotificationDeliveryStmt:            q.createNotificationDeliveryStmt,
+		createNotificationRuleStmt:                q.createNotificationRuleStmt,
 		createProjectStmt:                         q.createProjectStmt,
 		createSignerStmt:                          q.createSignerStmt,
 		createSigningKeyStmt:                      q.createSigningKeyStmt,
@@ -1344,6 +1577,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteKeyStmt:                             q.deleteKeyStmt,
 		deleteKeyConfigStmt:                       q.deleteKeyConfigStmt,
 		deleteLoginThrottleStmt:                   q.deleteLoginThrottleStmt,
+		deleteNotificationChannelStmt:             q.deleteNotificationChannelStmt,
+		deleteNotificationRuleStmt:                q.deleteNotificationRuleStmt,
 		deleteOtherWebSessionsStmt:                q.deleteOtherWebSessionsStmt,
 		deleteProjectStmt:                         q.deleteProjectStmt,
 		deleteProjectMemberStmt:                   q.deleteProjectMemberStmt,
@@ -1366,6 +1601,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getKeyConfigStmt:                          q.getKeyConfigStmt,
 		getLoginThrottleStmt:                      q.getLoginThrottleStmt,
 		getMemberPermissionsStmt:                  q.getMemberPermissionsStmt,
+		getNotificationChannelStmt:                q.getNotificationChannelStmt,
+		getNotificationChannelByNameStmt:          q.getNotificationChannelByNameStmt,
+		getNotificationDeliveryStmt:               q.getNotificationDeliveryStmt,
+		getNotificationRuleStmt:                   q.getNotificationRuleStmt,
+		getNotificationRuleByNameStmt:             q.getNotificationRuleByNameStmt,
 		getProjectByIDStmt:                        q.getProjectByIDStmt,
 		getProjectByNameStmt:                      q.getProjectByNameStmt,
 		getSettingStmt:                            q.getSettingStmt,
@@ -1390,7 +1630,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listDeployedJWKConfigsStmt:                q.listDeployedJWKConfigsStmt,
 		listDeployedKeyConfigsStmt:                q.listDeployedKeyConfigsStmt,
 		listDeploymentsStmt:                       q.listDeploymentsStmt,
+		listDueNotificationDeliveriesStmt:         q.listDueNotificationDeliveriesStmt,
 		listDueSignerStepsStmt:                    q.listDueSignerStepsStmt,
+		listEnabledNotificationRulesStmt:          q.listEnabledNotificationRulesStmt,
 		listEnvironmentsStmt:                      q.listEnvironmentsStmt,
 		listGatewayTokensStmt:                     q.listGatewayTokensStmt,
 		listJWKConfigsStmt:                        q.listJWKConfigsStmt,
@@ -1399,6 +1641,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listKeyConfigsStmt:                        q.listKeyConfigsStmt,
 		listKeyConfigsForProjectStmt:              q.listKeyConfigsForProjectStmt,
 		listKeysStmt:                              q.listKeysStmt,
+		listNotificationAlertThresholdsStmt:       q.listNotificationAlertThresholdsStmt,
+		listNotificationChannelsStmt:              q.listNotificationChannelsStmt,
+		listNotificationDeliveriesStmt:            q.listNotificationDeliveriesStmt,
+		listNotificationRuleChannelsStmt:          q.listNotificationRuleChannelsStmt,
+		listNotificationRulesStmt:                 q.listNotificationRulesStmt,
 		listProjectMembersStmt:                    q.listProjectMembersStmt,
 		listProjectNamesWithPermissionStmt:        q.listProjectNamesWithPermissionStmt,
 		listProjectsStmt:                          q.listProjectsStmt,
@@ -1417,6 +1664,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pendingSignerStepsStmt:                    q.pendingSignerStepsStmt,
 		putSettingStmt:                            q.putSettingStmt,
 		putSoftTokenKeyStmt:                       q.putSoftTokenKeyStmt,
+		recordNotificationAttemptStmt:             q.recordNotificationAttemptStmt,
 		revokeAPITokenStmt:                        q.revokeAPITokenStmt,
 		revokeGatewayTokenStmt:                    q.revokeGatewayTokenStmt,
 		setCertificateConfigDeployedStmt:          q.setCertificateConfigDeployedStmt,
@@ -1437,6 +1685,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		updateEnvironmentStmt:                     q.updateEnvironmentStmt,
 		updateKeyStmt:                             q.updateKeyStmt,
 		updateKeyConfigAliasStmt:                  q.updateKeyConfigAliasStmt,
+		updateNotificationChannelStmt:             q.updateNotificationChannelStmt,
+		updateNotificationRuleStmt:                q.updateNotificationRuleStmt,
 		updateProjectDescriptionStmt:              q.updateProjectDescriptionStmt,
 		upsertCertificateConfigStmt:               q.upsertCertificateConfigStmt,
 		upsertJWKConfigStmt:                       q.upsertJWKConfigStmt,
