@@ -16,6 +16,7 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/expiry"
+	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
@@ -39,6 +40,7 @@ type Deps struct {
 	Signing      *signing.Service
 	Audit        *audit.Log
 	Expiry       *expiry.Service
+	Notify       *notify.Service
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore
 	Registry     *prometheus.Registry

@@ -351,8 +351,8 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listKeysStmt, err = db.PrepareContext(ctx, listKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListKeys: %w", err)
 	}
-	if q.listNotificationAlertThresholdsStmt, err = db.PrepareContext(ctx, listNotificationAlertThresholds); err != nil {
-		return nil, fmt.Errorf("error preparing query ListNotificationAlertThresholds: %w", err)
+	if q.listNotificationAlertsForObjectStmt, err = db.PrepareContext(ctx, listNotificationAlertsForObject); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationAlertsForObject: %w", err)
 	}
 	if q.listNotificationChannelsStmt, err = db.PrepareContext(ctx, listNotificationChannels); err != nil {
 		return nil, fmt.Errorf("error preparing query ListNotificationChannels: %w", err)
@@ -1060,9 +1060,9 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listKeysStmt: %w", cerr)
 		}
 	}
-	if q.listNotificationAlertThresholdsStmt != nil {
-		if cerr := q.listNotificationAlertThresholdsStmt.Close(); cerr != nil {
-			err = fmt.Errorf("error closing listNotificationAlertThresholdsStmt: %w", cerr)
+	if q.listNotificationAlertsForObjectStmt != nil {
+		if cerr := q.listNotificationAlertsForObjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationAlertsForObjectStmt: %w", cerr)
 		}
 	}
 	if q.listNotificationChannelsStmt != nil {
@@ -1473,7 +1473,7 @@ type Queries struct {
 	listKeyConfigsStmt                        *sql.Stmt
 	listKeyConfigsForProjectStmt              *sql.Stmt
 	listKeysStmt                              *sql.Stmt
-	listNotificationAlertThresholdsStmt       *sql.Stmt
+	listNotificationAlertsForObjectStmt       *sql.Stmt
 	listNotificationChannelsStmt              *sql.Stmt
 	listNotificationDeliveriesStmt            *sql.Stmt
 	listNotificationRuleChannelsStmt          *sql.Stmt
@@ -1641,7 +1641,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listKeyConfigsStmt:                        q.listKeyConfigsStmt,
 		listKeyConfigsForProjectStmt:              q.listKeyConfigsForProjectStmt,
 		listKeysStmt:                              q.listKeysStmt,
-		listNotificationAlertThresholdsStmt:       q.listNotificationAlertThresholdsStmt,
+		listNotificationAlertsForObjectStmt:       q.listNotificationAlertsForObjectStmt,
 		listNotificationChannelsStmt:              q.listNotificationChannelsStmt,
 		listNotificationDeliveriesStmt:            q.listNotificationDeliveriesStmt,
 		listNotificationRuleChannelsStmt:          q.listNotificationRuleChannelsStmt,

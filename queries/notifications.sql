@@ -54,9 +54,9 @@ SELECT notification_channels.* FROM notification_rule_channels
 JOIN notification_channels ON notification_channels.id = notification_rule_channels.channel_id
 WHERE notification_rule_channels.rule_id = ? ORDER BY notification_channels.name;
 
--- name: ListNotificationAlertThresholds :many
-SELECT threshold FROM notification_alerts
-WHERE rule_id = ? AND object_type = ? AND source_id = ? AND object_at = ?;
+-- name: ListNotificationAlertsForObject :many
+SELECT threshold, object_at FROM notification_alerts
+WHERE rule_id = ? AND object_type = ? AND source_id = ?;
 
 -- name: CreateNotificationAlert :one
 INSERT INTO notification_alerts (rule_id, object_type, source_id, object_at, threshold, status, created_at)

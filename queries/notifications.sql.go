@@ -493,36 +493,35 @@ func (q *Queries) ListEnabledNotificationRules(ctx context.Context) ([]ListEnabl
 	return items, nil
 }
 
-const listNotificationAlertThresholds = `-- name: ListNotificationAlertThresholds :many
-SELECT threshold FROM notification_alerts
-WHERE rule_id = ? AND object_type = ? AND source_id = ? AND object_at = ?
+const listNotificationAlertsForObject = `-- name: ListNotificationAlertsForObject :many
+SELECT threshold, object_at FROM notification_alerts
+WHERE rule_id = ? AND object_type = ? AND source_id = ?
 `
 
-type ListNotificationAlertThresholdsParams struct {
+type ListNotificationAlertsForObjectParams struct {
 	RuleID     int64
 	ObjectType string
 	SourceID   int64
-	ObjectAt   time.Time
 }
 
-func (q *Queries) ListNotificationAlertThresholds(ctx context.Context, arg ListNotificationAlertThresholdsParams) ([]int64, error) {
-	rows, err := q.query(ctx, q.listNotificationAlertThresholdsStmt, listNotificationAlertThresholds,
-		arg.RuleID,
-		arg.ObjectType,
-		arg.SourceID,
-		arg.ObjectAt,
-	)
+type ListNotificationAlertsForObjectRow struct {
+	Threshold int64
+	ObjectAt  time.Time
+}
+
+func (q *Queries) ListNotificationAlertsForObject(ctx context.Context, arg ListNotificationAlertsForObjectParams) ([]ListNotificationAlertsForObjectRow, error) {
+	rows, err := q.query(ctx, q.listNotificationAlertsForObjectStmt, listNotificationAlertsForObject, arg.RuleID, arg.ObjectType, arg.SourceID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	items := []int64{}
+	items := []ListNotificationAlertsForObjectRow{}
 	for rows.Next() {
-		var threshold int64
-		if err := rows.Scan(&threshold); err != nil {
+		var i ListNotificationAlertsForObjectRow
+		if err := rows.Scan(&i.Threshold, &i.ObjectAt); err != nil {
 			return nil, err
 		}
-		items = append(items, threshold)
+		items = append(items, i)
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err

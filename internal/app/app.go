@@ -29,6 +29,7 @@ import (
 	"github.com/keyward/keyward/internal/hsm"
 	"github.com/keyward/keyward/internal/hsm/pkcs11"
 	"github.com/keyward/keyward/internal/hsm/soft"
+	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/internal/seal"
@@ -63,6 +64,7 @@ type App struct {
 	Truststores  *truststore.Service
 	KeyManager   hsm.KeyManager
 	Signing      *signing.Service
+	Notify       *notify.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
 
@@ -74,9 +76,10 @@ type App struct {
 type Options struct {
 	Clock     clock.Clock // default: the system clock
 	LogOutput io.Writer   // default: io.Discard
-	// ManualSchedule leaves out the background loop that runs signer
-	// rotation steps every minute (tests call Signing.RunDue when they move
-	// the fake clock); the catch-up at start still runs.
+	// ManualSchedule leaves out the background loops that run signer
+	// rotation steps and expiry alerts every minute (tests call
+	// Signing.RunDue and Notify.RunDue when they move the fake clock); the
+	// signer catch-up at start still runs.
 	ManualSchedule bool
 }
 
@@ -146,13 +149,20 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	if err := a.Signing.RunDue(ctx); err != nil {
 		a.Logger.Error("signer rotation steps at start", "error", err.Error())
 	}
+	a.Notify = notify.NewService(d, a.Audit, opt.Clock, sealer, a.Expiry, cfg.BaseURL, a.Logger)
 	if !opt.ManualSchedule {
 		var sctx context.Context
 		sctx, a.stopSchedule = context.WithCancel(context.Background())
-		a.scheduled.Add(1)
+		a.scheduled.Add(2)
 		go func() {
 			defer a.scheduled.Done()
 			a.Signing.Schedule(sctx, func(err error) { a.Logger.Error("signer rotation steps", "error", err.Error()) })
+		}()
+		// Expiry alerts: at once (what a stopped server missed), then every
+		// minute; a delivery under way stops on Close and stays pending.
+		go func() {
+			defer a.scheduled.Done()
+			a.Notify.Schedule(sctx, func(err error) { a.Logger.Error("expiry alerts", "error", err.Error()) })
 		}()
 	}
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
@@ -178,7 +188,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, Audit: a.Audit, Expiry: a.Expiry,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, Audit: a.Audit, Expiry: a.Expiry, Notify: a.Notify,
 		Views: r, Sessions: store, Registry: reg, Clock: a.Clock,
 	}), nil
 }
