@@ -134,7 +134,7 @@ func New(d Deps) *echo.Echo {
 // apiResources is the REST API's route table, one resource per file
 // (api_projects.go, api_keys.go, ...). Each route both serves and documents
 // itself; the document lists the resources in this order.
-var apiResources = []apiResource{projectsAPI, environmentsAPI, auditAPI, keysAPI, jwksAPI, certificatesAPI, truststoreAPI, signingKeysAPI, gatewaysAPI, expiringAPI, openAPIResource}
+var apiResources = []apiResource{projectsAPI, environmentsAPI, auditAPI, keysAPI, jwksAPI, certificatesAPI, truststoreAPI, signingKeysAPI, gatewaysAPI, expiringAPI, notificationsAPI, openAPIResource}
 
 func (s *Server) handleHealthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
