@@ -1,0 +1,422 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/keyward/keyward/internal/certs/certtest"
+	"github.com/keyward/keyward/internal/deploy"
+	"github.com/keyward/keyward/internal/testenv"
+)
+
+// receiver is a real HTTP endpoint that records what it is sent and
+// answers 500 to the first fail requests.
+type receiver struct {
+	*httptest.Server
+	mu   sync.Mutex
+	got  []receivedPost
+	fail int
+}
+
+type receivedPost struct {
+	header http.Header
+	body   []byte
+}
+
+func newReceiver(t *testing.T, fail int) *receiver {
+	t.Helper()
+	r := &receiver{fail: fail}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.got = append(r.got, receivedPost{header: req.Header.Clone(), body: body})
+		if r.fail > 0 {
+			r.fail--
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *receiver) posts() []receivedPost {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.got)
+}
+
+// alertWorld is a Keyward with an admin token, a project "payments" and an
+// environment "production".
+type alertWorld struct {
+	env  *testenv.Env
+	root string
+}
+
+const (
+	channelsPath   = "/apiops/projects/payments/notificationChannels/"
+	rulesPath      = "/apiops/projects/payments/notificationRules/"
+	deliveriesPath = "/apiops/projects/payments/notificationDeliveries/"
+)
+
+func newAlertWorld(t *testing.T, dir string) *alertWorld {
+	t.Helper()
+	env := testenv.NewAt(t, dir)
+	env.CreateUser("root", true)
+	w := &alertWorld{env: env, root: env.Token("root")}
+	w.must(http.MethodPost, "/apiops/projects/", map[string]string{"name": "payments"})
+	w.must(http.MethodPost, "/apiops/environments/", map[string]string{"name": "production"})
+	return w
+}
+
+func (w *alertWorld) must(method, path string, body any) testenv.APIResponse {
+	w.env.T.Helper()
+	r := w.env.API(w.root, method, path, body)
+	if r.Status != http.StatusOK {
+		w.env.T.Fatalf("%s %s: %d %s", method, path, r.Status, r.Raw)
+	}
+	return r
+}
+
+// certEnding adds a certificate to production ending in d (plus a minute,
+// so that a whole number of days later it has just crossed).
+func (w *alertWorld) certEnding(t *testing.T, name string, d time.Duration) {
+	t.Helper()
+	now := w.env.Clock.Now()
+	c := certtest.NewChain(t, certtest.Options{CommonName: name + ".example.com", DNSNames: []string{name + ".example.com"},
+		Now: now.Add(d + time.Minute - 90*24*time.Hour + time.Hour)})
+	w.must(http.MethodPost, "/apiops/projects/payments/certificates/", certBody(name, certConfig("production", certtest.PEM(c.Leaf, c.Intermediate), "")))
+}
+
+// channel creates a channel and returns its id and secret.
+func (w *alertWorld) channel(name, kind, url string) (int64, string) {
+	w.env.T.Helper()
+	r := w.must(http.MethodPost, channelsPath, map[string]any{"name": name, "kind": kind, "url": url})
+	secret, _ := r.Body["secret"].(string)
+	return int64(r.Body["channel"].(map[string]any)["id"].(float64)), secret
+}
+
+func (w *alertWorld) run(t *testing.T, env *testenv.Env) {
+	t.Helper()
+	if err := env.App.Notify.RunDue(context.Background()); err != nil {
+		t.Fatalf("RunDue: %v", err)
+	}
+}
+
+// verifySignature checks a webhook POST's X-Keyward-Signature the way an
+// environment webhook's receiver does, and returns the payload.
+func verifySignature(t *testing.T, p receivedPost, secret string) map[string]any {
+	t.Helper()
+	sig := p.header.Get(deploy.SignatureHeader)
+	ts, _, ok := strings.Cut(strings.TrimPrefix(sig, "t="), ",")
+	unix, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || sig != deploy.Sign([]byte(secret), time.Unix(unix, 0), p.body) {
+		t.Errorf("signature %q does not verify with the channel's secret over %s", sig, p.body)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(p.body, &m); err != nil {
+		t.Fatalf("payload %s: %v", p.body, err)
+	}
+	return m
+}
+
+// TestAlertEachThresholdOnceAcrossRestart: every threshold an object
+// crosses is alerted exactly once, day after day and across a restart; a
+// certificate that crossed 30, 14 and 7 days before the rule existed gets
+// only the 7-day alert; each POST is signed as environment webhooks are and
+// carries the object, its date, days left, the threshold and an absolute link.
+func TestAlertEachThresholdOnceAcrossRestart(t *testing.T) {
+	dir := t.TempDir()
+	w := newAlertWorld(t, dir)
+	rc := newReceiver(t, 0)
+	_, secret := w.channel("ops-hook", "WEBHOOK", rc.URL+"/hook")
+	if !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("the webhook channel's secret %q", secret)
+	}
+	w.certEnding(t, "edge", 40*24*time.Hour)
+	w.certEnding(t, "late", 5*24*time.Hour)
+	rule := w.must(http.MethodPost, rulesPath, map[string]any{"name": "certs", "objectTypes": []string{"certificate"}, "channels": []string{"ops-hook"}})
+	if got := fmt.Sprint(rule.Body["rule"].(map[string]any)["thresholds"]); got != "[30 14 7 1 0]" {
+		t.Errorf("default thresholds %s", got)
+	}
+
+	type alert struct {
+		name      string
+		threshold int
+	}
+	var got []alert
+	collect := func() {
+		t.Helper()
+		for _, p := range rc.posts()[len(got):] {
+			m := verifySignature(t, p, secret)
+			got = append(got, alert{m["name"].(string), int(m["threshold"].(float64))})
+			if strings.Contains(string(p.body), secret) {
+				t.Errorf("a payload carries the secret: %s", p.body)
+			}
+			if link, _ := m["link"].(string); !strings.HasPrefix(link, w.env.App.Config.BaseURL+"/projects/payments/certificates/") {
+				t.Errorf("link %q is not absolute", link)
+			}
+			if m["project"] != "payments" || m["type"] != "certificate" || m["environment"] != "production" || m["rule"] != "certs" ||
+				m["next"] == "" || m["event"] != "expiry.alert" || m["date"] == "" {
+				t.Errorf("payload %s", p.body)
+			}
+			if d := int(m["daysLeft"].(float64)); d > int(m["threshold"].(float64)) {
+				t.Errorf("days left %d above the threshold: %s", d, p.body)
+			}
+		}
+	}
+	env := w.env
+	w.run(t, env)
+	collect()
+	if !slices.Equal(got, []alert{{"late", 7}}) {
+		t.Fatalf("first run sent %v, want only late's 7-day alert", got)
+	}
+	if n := count(t, env, "SELECT count(*) FROM notification_alerts WHERE status = 'skipped'"); n != 2 {
+		t.Errorf("%d skipped alerts, want 2 (late's 30 and 14 days)", n)
+	}
+	for day := 1; day <= 45; day++ {
+		if day == 20 {
+			env.Server.Close()
+			if err := env.App.Close(); err != nil {
+				t.Fatal(err)
+			}
+			env = testenv.NewWithClock(t, dir, env.Clock.Now())
+		}
+		env.Clock.Advance(24 * time.Hour)
+		w.run(t, env)
+		w.run(t, env) // a second run in the same minute sends nothing
+		collect()
+	}
+	want := []alert{{"late", 7}, {"late", 1}, {"late", 0}, {"edge", 30}, {"edge", 14}, {"edge", 7}, {"edge", 1}, {"edge", 0}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("alerts sent %v, want %v", got, want)
+	}
+	if n := count(t, env, "SELECT count(*) FROM notification_deliveries WHERE status = 'delivered' AND attempts = 1"); n != len(want) {
+		t.Errorf("%d delivered deliveries, want %d", n, len(want))
+	}
+}
+
+// TestAlertFailingChannelRetriedWithBackoff: a channel answering 500 is
+// retried after 1 and 5 minutes (not before), each attempt recorded, and
+// once it answers it is never sent again; a channel that never answers gives
+// up after 1, 5 and 30 minutes (four attempts) and says why.
+func TestAlertFailingChannelRetriedWithBackoff(t *testing.T) {
+	w := newAlertWorld(t, t.TempDir())
+	flaky, down := newReceiver(t, 2), newReceiver(t, 100)
+	w.channel("flaky", "WEBHOOK", flaky.URL)
+	w.channel("down", "SLACK", down.URL)
+	w.certEnding(t, "edge", 3*24*time.Hour)
+	w.must(http.MethodPost, rulesPath, map[string]any{"name": "all", "thresholds": []int{7}, "channels": []string{"flaky", "down"}})
+	step := func(d time.Duration, wantFlaky, wantDown int) {
+		t.Helper()
+		w.env.Clock.Advance(d)
+		w.run(t, w.env)
+		if n := len(flaky.posts()); n != wantFlaky {
+			t.Errorf("after %s: flaky got %d posts, want %d", d, n, wantFlaky)
+		}
+		if n := len(down.posts()); n != wantDown {
+			t.Errorf("after %s: down got %d posts, want %d", d, n, wantDown)
+		}
+	}
+	step(0, 1, 1)
+	step(30*time.Second, 1, 1) // not yet: the first retry waits a minute
+	step(30*time.Second, 2, 2)
+	step(4*time.Minute, 2, 2)
+	step(time.Minute, 3, 3) // flaky answers now
+	step(29*time.Minute, 3, 3)
+	step(time.Minute, 3, 4) // down's last attempt
+	step(24*time.Hour, 3, 4)
+
+	w.root = w.env.Token("root") // the first one expired a day ago
+	r := w.must(http.MethodGet, deliveriesPath, nil)
+	byChannel := map[string]map[string]any{}
+	for _, d := range r.Body["resultList"].([]any) {
+		byChannel[d.(map[string]any)["channel"].(string)] = d.(map[string]any)
+	}
+	if d := byChannel["flaky"]; d["status"] != "delivered" || d["attempts"] != 3.0 || d["statusCode"] != 204.0 || d["error"] != "" || d["deliveredAt"] == nil {
+		t.Errorf("flaky's delivery: %v", d)
+	}
+	if d := byChannel["down"]; d["status"] != "failed" || d["attempts"] != 4.0 || d["statusCode"] != 500.0 || d["error"] != "answered 500" || d["nextAttemptAt"] != nil {
+		t.Errorf("down's delivery: %v", d)
+	}
+	if n := count(t, w.env, "SELECT count(*) FROM notification_attempts"); n != 7 {
+		t.Errorf("%d attempts recorded, want 7", n)
+	}
+	if !strings.Contains(w.env.Logs.String(), "notification failed") {
+		t.Errorf("giving up is not logged")
+	}
+}
+
+// TestAlertSlackPayloadAndTestButton: "Send test notification" posts a
+// sample at once and answers with the result: a Slack message ({"text",
+// "blocks"}, unsigned), a signed JSON webhook, and a failing endpoint's 500
+// (not retried). A Slack URL, its credential, is never shown back.
+func TestAlertSlackPayloadAndTestButton(t *testing.T) {
+	w := newAlertWorld(t, t.TempDir())
+	slack, hook, broken := newReceiver(t, 0), newReceiver(t, 0), newReceiver(t, 100)
+	slackID, noSecret := w.channel("team-slack", "SLACK", slack.URL+"/services/T000/B000/XXXXSECRET")
+	hookID, secret := w.channel("hook", "WEBHOOK", hook.URL)
+	brokenID, _ := w.channel("broken", "WEBHOOK", broken.URL)
+	if noSecret != "" {
+		t.Errorf("a Slack channel got a secret")
+	}
+	r := w.must(http.MethodGet, fmt.Sprintf("%s%d/", channelsPath, slackID), nil)
+	if u := r.Body["channel"].(map[string]any)["url"].(string); strings.Contains(u, "XXXXSECRET") || !strings.HasPrefix(u, "http://127.0.0.1") {
+		t.Errorf("the Slack URL is shown as %q", u)
+	}
+
+	d := w.must(http.MethodPost, fmt.Sprintf("%s%d/test", channelsPath, slackID), nil).Body["delivery"].(map[string]any)
+	if d["status"] != "delivered" || d["test"] != true || d["attempts"] != 1.0 {
+		t.Errorf("Slack test delivery %v", d)
+	}
+	posts := slack.posts()
+	if len(posts) != 1 || posts[0].header.Get(deploy.SignatureHeader) != "" || posts[0].header.Get("Content-Type") != "application/json" {
+		t.Fatalf("Slack posts %v", posts)
+	}
+	var msg struct {
+		Text   string `json:"text"`
+		Blocks []struct {
+			Type string `json:"type"`
+			Text struct{ Type, Text string }
+		} `json:"blocks"`
+	}
+	if err := json.Unmarshal(posts[0].body, &msg); err != nil || !strings.Contains(msg.Text, "[test] Certificate example-certificate (payments / production): 7 days left") ||
+		len(msg.Blocks) != 1 || msg.Blocks[0].Type != "section" || msg.Blocks[0].Text.Type != "mrkdwn" || !strings.Contains(msg.Blocks[0].Text.Text, "|Open in Keyward>") {
+		t.Errorf("Slack message %s (%v)", posts[0].body, err)
+	}
+
+	w.must(http.MethodPost, fmt.Sprintf("%s%d/test", channelsPath, hookID), nil)
+	if p := hook.posts(); len(p) != 1 || verifySignature(t, p[0], secret)["event"] != "expiry.test" {
+		t.Errorf("webhook test posts %v", p)
+	}
+
+	d = w.must(http.MethodPost, fmt.Sprintf("%s%d/test", channelsPath, brokenID), nil).Body["delivery"].(map[string]any)
+	if d["status"] != "failed" || d["statusCode"] != 500.0 || d["error"] != "answered 500" {
+		t.Errorf("broken test delivery %v", d)
+	}
+	w.env.Clock.Advance(time.Hour)
+	w.run(t, w.env)
+	if n := len(broken.posts()); n != 1 {
+		t.Errorf("a failed test was retried: %d posts", n)
+	}
+	if n := count(t, w.env, "SELECT count(*) FROM audit_log WHERE action = 'notification_channel.test'"); n != 3 {
+		t.Errorf("%d test sends audited, want 3", n)
+	}
+	h := w.must(http.MethodGet, deliveriesPath+"?size=2&page=2", nil)
+	if h.Body["resultCount"] != 3.0 || len(h.Body["resultList"].([]any)) != 1 {
+		t.Errorf("history page 2 of size 2: %s", h.Raw)
+	}
+}
+
+// TestAlertRulesAndChannelsLifecycle: get, change and delete channels and
+// rules; a disabled channel or a rule without enabled channels sends
+// nothing and records no alert (it is sent once one is enabled); every
+// change is audited.
+func TestAlertRulesAndChannelsLifecycle(t *testing.T) {
+	w := newAlertWorld(t, t.TempDir())
+	rc := newReceiver(t, 0)
+	id, _ := w.channel("hook", "WEBHOOK", rc.URL)
+	off := false
+	ch := w.must(http.MethodPut, fmt.Sprintf("%s%d/", channelsPath, id), map[string]any{"name": "hook", "kind": "WEBHOOK", "enabled": &off, "rotateSecret": true})
+	if ch.Body["secret"] == nil || ch.Body["channel"].(map[string]any)["enabled"] != false {
+		t.Errorf("update with rotation: %s", ch.Raw)
+	}
+	w.certEnding(t, "edge", 24*time.Hour)
+	rule := w.must(http.MethodPost, rulesPath, map[string]any{"name": "all", "channels": []string{"hook"}, "thresholds": []int{7, 7, 30}})
+	ruleID := int64(rule.Body["rule"].(map[string]any)["id"].(float64))
+	if got := fmt.Sprint(rule.Body["rule"].(map[string]any)["thresholds"]); got != "[30 7]" {
+		t.Errorf("thresholds %s, want [30 7]", got)
+	}
+	w.run(t, w.env)
+	if n := count(t, w.env, "SELECT count(*) FROM notification_alerts"); n != 0 || len(rc.posts()) != 0 {
+		t.Fatalf("a rule whose only channel is disabled recorded %d alerts and sent %d", n, len(rc.posts()))
+	}
+	on := true
+	w.must(http.MethodPut, fmt.Sprintf("%s%d/", channelsPath, id), map[string]any{"name": "hook", "kind": "WEBHOOK", "enabled": &on})
+	w.run(t, w.env)
+	if len(rc.posts()) != 1 {
+		t.Fatalf("after enabling the channel: %d posts", len(rc.posts()))
+	}
+	r := w.must(http.MethodPut, fmt.Sprintf("%s%d/", rulesPath, ruleID), map[string]any{"name": "renamed", "channels": []string{"hook"}, "objectTypes": []string{"signer_rotation"}})
+	if got := r.Body["rule"].(map[string]any); got["name"] != "renamed" || fmt.Sprint(got["objectTypes"]) != "[signer_rotation]" {
+		t.Errorf("updated rule %v", got)
+	}
+	if got := w.must(http.MethodGet, fmt.Sprintf("%s%d/", rulesPath, ruleID), nil).Body["rule"].(map[string]any); got["name"] != "renamed" {
+		t.Errorf("get rule %v", got)
+	}
+	if l := w.must(http.MethodGet, rulesPath, nil).Body; l["resultCount"] != 1.0 {
+		t.Errorf("rule list %v", l)
+	}
+	w.must(http.MethodDelete, fmt.Sprintf("%s%d/", rulesPath, ruleID), nil)
+	w.must(http.MethodDelete, fmt.Sprintf("%s%d/", channelsPath, id), nil)
+	if l := w.must(http.MethodGet, channelsPath, nil).Body; l["resultCount"] != 0.0 {
+		t.Errorf("channel list after delete %v", l)
+	}
+	if h := w.must(http.MethodGet, deliveriesPath, nil).Body["resultList"].([]any); len(h) != 1 || h[0].(map[string]any)["channel"] != "hook" {
+		t.Errorf("the history lost the deleted channel's delivery: %v", h)
+	}
+	if r := w.env.API(w.root, http.MethodGet, fmt.Sprintf("%s%d/", rulesPath, ruleID), nil); r.Status != http.StatusNotFound {
+		t.Errorf("deleted rule: %d", r.Status)
+	}
+	for _, a := range []string{"notification_channel.create", "notification_channel.update", "notification_rule.create", "notification_rule.update",
+		"notification_rule.delete", "notification_channel.delete"} {
+		if n := count(t, w.env, "SELECT count(*) FROM audit_log WHERE action = ? AND outcome = 'success'", a); n == 0 {
+			t.Errorf("no %s in the audit log", a)
+		}
+	}
+}
+
+// TestAlertBadInputChangesNothing: each bad request is a 400 naming the
+// field, and changes nothing but the audit log.
+func TestAlertBadInputChangesNothing(t *testing.T) {
+	w := newAlertWorld(t, t.TempDir())
+	id, _ := w.channel("hook", "WEBHOOK", "https://hooks.example.com/kw")
+	w.must(http.MethodPost, rulesPath, map[string]any{"name": "all", "channels": []string{"hook"}})
+	for _, c := range []struct {
+		name, method, path string
+		body               any
+		field              string
+	}{
+		{"bad URL", http.MethodPost, channelsPath, map[string]any{"name": "x", "kind": "WEBHOOK", "url": "ftp://hooks.example.com"}, "url"},
+		{"relative URL", http.MethodPost, channelsPath, map[string]any{"name": "x", "kind": "SLACK", "url": "/hook"}, "url"},
+		{"no URL", http.MethodPost, channelsPath, map[string]any{"name": "x", "kind": "SLACK"}, "url"},
+		{"unknown kind", http.MethodPost, channelsPath, map[string]any{"name": "x", "kind": "EMAIL", "url": "https://x.example.com"}, "kind"},
+		{"bad channel name", http.MethodPost, channelsPath, map[string]any{"name": "no spaces", "kind": "SLACK", "url": "https://x.example.com"}, "name"},
+		{"duplicate channel", http.MethodPost, channelsPath, map[string]any{"name": "hook", "kind": "SLACK", "url": "https://x.example.com"}, "name"},
+		{"bad URL on change", http.MethodPut, fmt.Sprintf("%s%d/", channelsPath, id), map[string]any{"name": "hook", "kind": "WEBHOOK", "url": "mailto:a@b"}, "url"},
+		{"unknown type", http.MethodPost, rulesPath, map[string]any{"name": "r", "objectTypes": []string{"certificate", "password"}, "channels": []string{"hook"}}, "objectTypes[1]"},
+		{"negative threshold", http.MethodPost, rulesPath, map[string]any{"name": "r", "thresholds": []int{7, -1}, "channels": []string{"hook"}}, "thresholds[1]"},
+		{"huge threshold", http.MethodPost, rulesPath, map[string]any{"name": "r", "thresholds": []int{99999}, "channels": []string{"hook"}}, "thresholds[0]"},
+		{"duplicate rule", http.MethodPost, rulesPath, map[string]any{"name": "all", "channels": []string{"hook"}}, "name"},
+		{"unknown channel", http.MethodPost, rulesPath, map[string]any{"name": "r", "channels": []string{"hook", "nope"}}, "channels[1]"},
+		{"no channel", http.MethodPost, rulesPath, map[string]any{"name": "r", "channels": []string{}}, "channels"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			before := testenv.TakeSnapshot(t, w.env)
+			r := w.env.API(w.root, c.method, c.path, c.body)
+			if r.Status != http.StatusBadRequest || r.Body["field"] != c.field || r.Body["error"] != "bad_request" {
+				t.Errorf("status %d, body %s; want 400 about %s", r.Status, r.Raw, c.field)
+			}
+			if d := before.Changes(t, testenv.AuditMayGrow); d != "" {
+				t.Errorf("a refused request changed %s", d)
+			}
+		})
+	}
+	for _, path := range []string{channelsPath + "999/", channelsPath + "abc/", rulesPath + "999/"} {
+		if r := w.env.API(w.root, http.MethodGet, path, nil); r.Status != http.StatusNotFound {
+			t.Errorf("GET %s: %d", path, r.Status)
+		}
+	}
+}
