@@ -75,7 +75,7 @@ func notificationRoutes() []apiRoute {
 		{Method: http.MethodPost, Path: rules, Handler: handleBody((*Server).handleAPIRuleCreate), Permission: notifyManage,
 			ID: "createNotificationRule", Summary: "Create a notification rule",
 			Description: "When several thresholds are crossed at once (a new rule, a certificate added late), only the smallest is sent.",
-			Params: project, Errors: []int{bad, missing}},
+			Params:      project, Errors: []int{bad, missing}},
 		{Method: http.MethodGet, Path: rules + "{ruleId}/", Handler: handle((*Server).handleAPIRuleGet), Permission: notifyView,
 			ID: "getNotificationRule", Summary: "Get a notification rule", Params: rule, Errors: []int{missing}},
 		{Method: http.MethodPut, Path: rules + "{ruleId}/", Handler: handleBody((*Server).handleAPIRuleUpdate), Permission: notifyManage,
