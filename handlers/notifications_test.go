@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/certs/certtest"
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/testenv"
@@ -417,6 +418,104 @@ func TestAlertBadInputChangesNothing(t *testing.T) {
 	for _, path := range []string{channelsPath + "999/", channelsPath + "abc/", rulesPath + "999/"} {
 		if r := w.env.API(w.root, http.MethodGet, path, nil); r.Status != http.StatusNotFound {
 			t.Errorf("GET %s: %d", path, r.Status)
+		}
+	}
+}
+
+// TestAlertPermissions: the notification routes' matrix. Reading takes any
+// VIEW permission in the project (AUDIT:VIEW included), changing and testing
+// any MANAGE permission; a member with neither (SIGNING_KEYS:SIGN alone) is
+// refused with 403 naming them, a non-member gets 404, no token 401. A
+// refusal changes nothing; a refused change is audited as denied.
+func TestAlertPermissions(t *testing.T) {
+	w := newAlertWorld(t, t.TempDir())
+	rc := newReceiver(t, 0)
+	w.channel("hook", "WEBHOOK", rc.URL)
+	w.channel("doomed", "SLACK", rc.URL)
+	w.must(http.MethodPost, rulesPath, map[string]any{"name": "all", "channels": []string{"hook"}})
+	w.must(http.MethodPost, rulesPath, map[string]any{"name": "doomed", "channels": []string{"hook"}})
+	type role struct {
+		name         string
+		token        string
+		member       bool
+		view, manage bool
+	}
+	mk := func(user string, admin bool, perms ...access.Permission) string {
+		w.env.CreateUser(user, admin)
+		if len(perms) > 0 {
+			w.env.Grant("payments", user, perms...)
+		}
+		return w.env.Token(user)
+	}
+	roles := []role{
+		{name: "no token"},
+		{name: "non-member", token: mk("outsider", false)},
+		{name: "SIGNING_KEYS:SIGN only", token: mk("signer", false, access.SigningKeysSign), member: true},
+		{name: "AUDIT:VIEW", token: mk("auditor", false, access.AuditView), member: true, view: true},
+		{name: "SECRETS:VIEW", token: mk("viewer", false, access.SecretsView), member: true, view: true},
+		{name: "KEY_SETS:MANAGE", token: mk("manager", false, access.KeySetsView, access.KeySetsManage), member: true, view: true, manage: true},
+		{name: "admin", token: mk("admin", true), view: true, manage: true},
+	}
+	routes := []struct {
+		name, method, path string
+		body               any
+		manage             bool
+		action             string
+	}{
+		{"list channels", http.MethodGet, channelsPath, nil, false, ""},
+		{"get channel", http.MethodGet, channelsPath + "1/", nil, false, ""},
+		{"list rules", http.MethodGet, rulesPath, nil, false, ""},
+		{"get rule", http.MethodGet, rulesPath + "1/", nil, false, ""},
+		{"list deliveries", http.MethodGet, deliveriesPath, nil, false, ""},
+		{"create channel", http.MethodPost, channelsPath, map[string]any{"name": "new", "kind": "SLACK", "url": rc.URL}, true, "notification_channel.create"},
+		{"change channel", http.MethodPut, channelsPath + "1/", map[string]any{"name": "hook", "kind": "WEBHOOK"}, true, "notification_channel.update"},
+		{"test channel", http.MethodPost, channelsPath + "1/test", nil, true, "notification_channel.test"},
+		{"create rule", http.MethodPost, rulesPath, map[string]any{"name": "new", "channels": []string{"hook"}}, true, "notification_rule.create"},
+		{"change rule", http.MethodPut, rulesPath + "1/", map[string]any{"name": "all", "channels": []string{"hook"}, "thresholds": []int{3}}, true, "notification_rule.update"},
+		{"delete rule", http.MethodDelete, rulesPath + "2/", nil, true, "notification_rule.delete"},
+		{"delete channel", http.MethodDelete, channelsPath + "2/", nil, true, "notification_channel.delete"},
+	}
+	for _, rt := range routes {
+		written := false
+		for _, rl := range roles {
+			want := http.StatusOK
+			switch {
+			case rl.token == "":
+				want = http.StatusUnauthorized
+			case !rl.member && !rl.manage:
+				want = nonMemberStatus
+			case rt.manage && !rl.manage || !rt.manage && !rl.view:
+				want = http.StatusForbidden
+			}
+			if want == http.StatusOK && written {
+				continue
+			}
+			t.Run(rt.name+"/"+rl.name, func(t *testing.T) {
+				before, audit := testenv.TakeSnapshot(t, w.env), len(auditRows(t, w.env))
+				auth := ""
+				if rl.token != "" {
+					auth = "Bearer " + rl.token
+				}
+				r := apiSend(t, w.env, apiRequest{Method: rt.method, Path: rt.path, Authorization: auth, Body: rt.body})
+				checkAPIAnswer(t, r, want)
+				if want == http.StatusOK {
+					return
+				}
+				if d := before.Changes(t, testenv.AuditMayGrow); d != "" {
+					t.Errorf("a refused request changed %s", d)
+				}
+				if want == http.StatusUnauthorized || rt.action == "" {
+					checkRefusal(t, w.env, audit)
+				} else {
+					checkRefusal(t, w.env, audit, rt.action)
+				}
+				if d, _ := r.Body["error_description"].(string); want == http.StatusForbidden && !strings.Contains(d, "MANAGE") && !strings.Contains(d, "AUDIT:VIEW") {
+					t.Errorf("the 403 does not name the permissions it needs: %q", d)
+				}
+			})
+			if want == http.StatusOK && rt.method != http.MethodGet {
+				written = true
+			}
 		}
 	}
 }
