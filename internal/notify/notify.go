@@ -139,3 +139,25 @@ func days(n int) string {
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// CanManage reports whether a principal holding perms in a project (an
+// admin holds them all) may change its notifications: pages offer the forms
+// only then.
+func CanManage(perms access.Set) bool {
+	for _, p := range managePerms {
+		if perms[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// CanView reports whether perms let a member read a project's notifications.
+func CanView(perms access.Set) bool {
+	for _, p := range viewPerms {
+		if perms[p] {
+			return true
+		}
+	}
+	return false
+}
