@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -517,5 +518,78 @@ func TestAlertPermissions(t *testing.T) {
 				written = true
 			}
 		}
+	}
+}
+
+// TestAlertNotificationsPage: the page's forms add a webhook channel (its
+// secret shown once) and a rule; a refused rule re-renders with the message
+// beside the thresholds and changes nothing; the test button answers an
+// htmx fragment with the result, which the history then lists; a member
+// holding only AUDIT:VIEW sees the page without forms; delete asks for the name.
+func TestAlertNotificationsPage(t *testing.T) {
+	env, b := newSite(t)
+	rc := newReceiver(t, 0)
+	p := b.Get("/projects/payments", false)
+	if p.Doc.Find(`a[href="/projects/payments/notifications"]`).Length() != 1 {
+		t.Fatalf("the project page does not link its notifications")
+	}
+	p = b.Post("/projects/payments/notifications/channels", url.Values{"name": {"ops"}, "kind": {"WEBHOOK"}, "url": {rc.URL}, "enabled": {"1"}}, false)
+	secret := strings.TrimSpace(p.Doc.Find("#channel-secret-value").Text())
+	if p.Status != http.StatusOK || !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("add channel: %d, secret %q", p.Status, secret)
+	}
+	if again := b.Get("/projects/payments/notifications", false); strings.Contains(again.Body, secret) {
+		t.Errorf("the secret is shown twice")
+	}
+
+	before := testenv.TakeSnapshot(t, env)
+	p = b.Post("/projects/payments/notifications/rules", url.Values{"name": {"certs"}, "channels": {"ops"}, "thresholds": {"7, -2"}}, true)
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#rule-create .field-error").Text(), "Threshold -2") ||
+		p.Doc.Find(`#rule-create input[name="thresholds"]`).AttrOr("value", "") != "7, -2" {
+		t.Fatalf("refused rule: %d %s", p.Status, p.Doc.Find("#rule-create").Text())
+	}
+	if d := before.Changes(t, testenv.AuditMayGrow); d != "" {
+		t.Errorf("a refused rule changed %s", d)
+	}
+	p = b.Post("/projects/payments/notifications/rules", url.Values{"name": {"certs"}, "channels": {"ops"}, "objectTypes": {"certificate"}, "enabled": {"1"}}, false)
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("add rule: %d %s", p.Status, p.Body)
+	}
+	p = b.Get("/projects/payments/notifications", false)
+	if row := p.Doc.Find("#rule-list tbody tr").First().Text(); !strings.Contains(row, "30, 14, 7, 1, 0") || !strings.Contains(row, "Certificate") {
+		t.Errorf("rule row %q", row)
+	}
+
+	p = b.Post("/projects/payments/notifications/channels/1/test", url.Values{}, true)
+	if p.Status != http.StatusOK || !strings.Contains(p.Doc.Find("#test-result").Text(), "Delivered") || p.Doc.Find("h1").Length() != 0 {
+		t.Fatalf("test button: %d %s", p.Status, p.Body)
+	}
+	if len(rc.posts()) != 1 {
+		t.Errorf("the test sent %d posts", len(rc.posts()))
+	}
+	p = b.Get("/projects/payments/notifications", true)
+	if row := p.Doc.Find("#delivery-list tbody tr").Text(); !strings.Contains(row, "delivered") || !strings.Contains(row, "[test] Certificate example-certificate") {
+		t.Errorf("history row %q", row)
+	}
+
+	env.CreateUser("audrey", false)
+	env.Grant("payments", "audrey", access.AuditView)
+	ab := env.Browser()
+	ab.Login("audrey")
+	p = ab.Get("/projects/payments/notifications", false)
+	if p.Status != http.StatusOK || p.Doc.Find("#channel-list").Length() != 1 || p.Doc.Find("form#channel-create, form#rule-create, [hx-post]").Length() != 0 {
+		t.Errorf("an auditor's page: %d, forms %d", p.Status, p.Doc.Find("form#channel-create, form#rule-create").Length())
+	}
+	if p := ab.Post("/projects/payments/notifications/channels/1/test", url.Values{}, false); p.Status != http.StatusForbidden {
+		t.Errorf("an auditor's test send: %d", p.Status)
+	}
+
+	b.Get("/projects/payments/notifications", false)
+	if p := b.Post("/projects/payments/notifications/channels/1/delete", url.Values{"confirm_name": {"wrong"}}, false); p.Status != http.StatusSeeOther || count(t, env, "SELECT count(*) FROM notification_channels") != 1 {
+		t.Errorf("a delete with the wrong name: %d", p.Status)
+	}
+	b.Get("/projects/payments/notifications", false)
+	if p := b.Post("/projects/payments/notifications/channels/1/delete", url.Values{"confirm_name": {"ops"}}, false); p.Status != http.StatusSeeOther || count(t, env, "SELECT count(*) FROM notification_channels") != 0 {
+		t.Errorf("delete: %d", p.Status)
 	}
 }
