@@ -593,3 +593,42 @@ func TestAlertNotificationsPage(t *testing.T) {
 		t.Errorf("delete: %d", p.Status)
 	}
 }
+
+// TestAlertScheduleRetriesOnTheClock: the background schedule sends at
+// once, then retries a failed delivery on its one-minute tick of the clock
+// (no real waiting), and stops when its context ends.
+func TestAlertScheduleRetriesOnTheClock(t *testing.T) {
+	w := newAlertWorld(t, t.TempDir())
+	rc := newReceiver(t, 1)
+	w.channel("hook", "WEBHOOK", rc.URL)
+	w.certEnding(t, "edge", 24*time.Hour)
+	w.must(http.MethodPost, rulesPath, map[string]any{"name": "all", "channels": []string{"hook"}})
+	ctx, cancel := context.WithCancel(t.Context())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		w.env.App.Notify.Schedule(ctx, func(err error) { t.Error(err) })
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	delivered := func() int {
+		return count(t, w.env, "SELECT count(*) FROM notification_deliveries WHERE status = 'delivered' AND attempts = 2")
+	}
+	for delivered() != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the schedule made %d attempts (clock %s)", len(rc.posts()), w.env.Clock.Now())
+		}
+		if len(w.env.Clock.Sleepers()) > 0 { // asleep between runs: one tick
+			w.env.Clock.Advance(time.Minute)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the schedule did not stop when its context ended")
+	}
+	if n := len(rc.posts()); n != 2 {
+		t.Errorf("%d posts, want 2 (a failure, then its retry)", n)
+	}
+}
