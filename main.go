@@ -229,7 +229,9 @@ func openData(ctx context.Context, name string, args []string, getenv config.Get
 			return nil, nil, fmt.Errorf("no database at %s: check --data-dir (or KEYWARD_DATA_DIR)", cfg.DBPath())
 		}
 	}
-	a, err := app.Open(ctx, cfg, schemaSQL, app.Options{})
+	// A command is not the server: it runs no background schedule (expiry
+	// alerts are sent by the server alone).
+	a, err := app.Open(ctx, cfg, schemaSQL, app.Options{ManualSchedule: true})
 	return a, fs, err
 }
 

@@ -779,3 +779,95 @@ END;
 CREATE TRIGGER expiries_key_set_delete AFTER DELETE ON key_sets BEGIN
     DELETE FROM expiries WHERE type IN ('key_set_expiration', 'key_set_rotation') AND source_id = OLD.id;
 END;
+
+-- version: 10
+-- Expiry alerts (internal/notify). A project's notification channels (a
+-- signed JSON webhook, signed as environment webhooks are, or a
+-- Slack-compatible incoming webhook) and rules (which object types, which
+-- thresholds in days before the end date, which channels). A rule matches the
+-- expiries rows of its own project only. An alert is one (rule, object, end
+-- date, threshold): the UNIQUE key makes each one happen once, across
+-- restarts; a renewed object (a new end date) is alerted again. Each alert
+-- is delivered to each of the rule's enabled channels, and every delivery
+-- (test sends included) keeps its attempts, retried on the scheduler's tick.
+
+CREATE TABLE notification_channels (
+    id          INTEGER  PRIMARY KEY,
+    project_id  INTEGER  NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    name        TEXT     NOT NULL,
+    kind        TEXT     NOT NULL CHECK (kind IN ('WEBHOOK', 'SLACK')),
+    url         TEXT     NOT NULL,
+    secret      BLOB,                                    -- WEBHOOK: the HMAC secret, sealed
+    enabled     BOOLEAN  NOT NULL DEFAULT TRUE,
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+CREATE TABLE notification_rules (
+    id          INTEGER  PRIMARY KEY,
+    project_id  INTEGER  NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    name        TEXT     NOT NULL,
+    types       TEXT     NOT NULL DEFAULT '',            -- comma-separated expiries.type values; '' = every type
+    thresholds  TEXT     NOT NULL,                       -- comma-separated days, largest first; 0 = on expiry
+    enabled     BOOLEAN  NOT NULL DEFAULT TRUE,
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    UNIQUE (project_id, name)
+);
+
+CREATE TABLE notification_rule_channels (
+    rule_id     INTEGER  NOT NULL REFERENCES notification_rules (id) ON DELETE CASCADE,
+    channel_id  INTEGER  NOT NULL REFERENCES notification_channels (id) ON DELETE CASCADE,
+    PRIMARY KEY (rule_id, channel_id)
+);
+
+-- status: 'sent' (delivered to the channels) or 'skipped' (a larger threshold
+-- crossed in the same run as a smaller one: only the smallest is sent).
+CREATE TABLE notification_alerts (
+    id          INTEGER  PRIMARY KEY,
+    rule_id     INTEGER  NOT NULL REFERENCES notification_rules (id) ON DELETE CASCADE,
+    object_type TEXT     NOT NULL,
+    source_id   INTEGER  NOT NULL,
+    object_at   DATETIME NOT NULL,
+    threshold   INTEGER  NOT NULL,
+    status      TEXT     NOT NULL,
+    created_at  DATETIME NOT NULL,
+    UNIQUE (rule_id, object_type, source_id, object_at, threshold)
+);
+
+-- One message to one channel: an alert's (alert_id set) or a test's.
+-- status: pending (next_attempt_at is due), delivered, failed (gave up).
+-- The names are copied so the history outlives a deleted rule or channel.
+CREATE TABLE notification_deliveries (
+    id              INTEGER  PRIMARY KEY,
+    project_id      INTEGER  NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+    alert_id        INTEGER  REFERENCES notification_alerts (id) ON DELETE SET NULL,
+    channel_id      INTEGER  REFERENCES notification_channels (id) ON DELETE SET NULL,
+    channel_name    TEXT     NOT NULL,
+    rule_name       TEXT     NOT NULL DEFAULT '',        -- '' for a test
+    object_type     TEXT     NOT NULL DEFAULT '',
+    object_name     TEXT     NOT NULL DEFAULT '',
+    environment     TEXT     NOT NULL DEFAULT '',
+    threshold       INTEGER,
+    payload         TEXT     NOT NULL,                   -- the JSON body (never a secret)
+    status          TEXT     NOT NULL,
+    attempts        INTEGER  NOT NULL DEFAULT 0,
+    status_code     INTEGER  NOT NULL DEFAULT 0,         -- the last attempt's HTTP status, 0 for none
+    error           TEXT     NOT NULL DEFAULT '',        -- the last attempt's error
+    created_at      DATETIME NOT NULL,
+    last_attempt_at DATETIME,
+    next_attempt_at DATETIME,
+    delivered_at    DATETIME
+);
+CREATE INDEX notification_deliveries_project ON notification_deliveries (project_id, id);
+CREATE INDEX notification_deliveries_due ON notification_deliveries (status, next_attempt_at);
+
+CREATE TABLE notification_attempts (
+    id           INTEGER  PRIMARY KEY,
+    delivery_id  INTEGER  NOT NULL REFERENCES notification_deliveries (id) ON DELETE CASCADE,
+    at           DATETIME NOT NULL,
+    status_code  INTEGER  NOT NULL DEFAULT 0,
+    error        TEXT     NOT NULL DEFAULT ''
+);
+CREATE INDEX notification_attempts_delivery ON notification_attempts (delivery_id);

@@ -411,6 +411,7 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 	env.CreateUser("dave", false)
 	root := env.Token("root")
 	chain := newTestChain(t, "edge.example.com")
+	alertHook := newReceiver(t, 0)
 	calls := []struct {
 		method, path string
 		body         any
@@ -427,6 +428,19 @@ func TestOpenAPIDescribesActualResponses(t *testing.T) {
 		{http.MethodGet, "/apiops/environments/production/", nil},
 		{http.MethodGet, "/apiops/audit/?project=payments&size=5", nil},
 		{http.MethodGet, "/apiops/expiring/?within=3650d&size=5", nil},
+		// Expiry alerts: a channel (tested against a real receiver) and a rule.
+		{http.MethodPost, "/apiops/projects/payments/notificationChannels/", map[string]any{"name": "ops", "kind": "WEBHOOK", "url": alertHook.URL}},
+		{http.MethodGet, "/apiops/projects/payments/notificationChannels/", nil},
+		{http.MethodGet, "/apiops/projects/payments/notificationChannels/1/", nil},
+		{http.MethodPut, "/apiops/projects/payments/notificationChannels/1/", map[string]any{"name": "ops", "kind": "WEBHOOK", "rotateSecret": true}},
+		{http.MethodPost, "/apiops/projects/payments/notificationChannels/1/test", nil},
+		{http.MethodPost, "/apiops/projects/payments/notificationRules/", map[string]any{"name": "certs", "channels": []string{"ops"}}},
+		{http.MethodGet, "/apiops/projects/payments/notificationRules/", nil},
+		{http.MethodGet, "/apiops/projects/payments/notificationRules/1/", nil},
+		{http.MethodPut, "/apiops/projects/payments/notificationRules/1/", map[string]any{"name": "certs", "channels": []string{"ops"}, "thresholds": []int{7, 0}, "objectTypes": []string{"certificate"}}},
+		{http.MethodGet, "/apiops/projects/payments/notificationDeliveries/?size=5", nil},
+		{http.MethodDelete, "/apiops/projects/payments/notificationRules/1/", nil},
+		{http.MethodDelete, "/apiops/projects/payments/notificationChannels/1/", nil},
 		// Keys, JWKs and gateways, in an environment without a webhook.
 		{http.MethodPost, "/apiops/environments/", map[string]string{"name": "development"}},
 		{http.MethodPost, "/apiops/projects/payments/keys/", keyBody("signer", "PRIVATE_KEY", "", keyConfig("development", privatePEM(t, testKeys().rsaA), "signer"))},

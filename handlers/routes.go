@@ -121,6 +121,14 @@ func New(d Deps) *echo.Echo {
 	app.POST("/projects/:project/signing-keys/:cka/delete", s.handleSigningKeyDelete)
 	app.POST("/projects/:project/signing-keys/:cka/environments/:env/publish", s.handleSigningKeyPublish)
 	app.POST("/projects/:project/signing-keys/:cka/environments/:env/unpublish", s.handleSigningKeyPublish)
+	app.GET("/projects/:project/notifications", s.handleNotifications)
+	app.POST("/projects/:project/notifications/channels", s.handleChannelCreate)
+	app.POST("/projects/:project/notifications/channels/:id", s.handleChannelUpdate)
+	app.POST("/projects/:project/notifications/channels/:id/delete", s.handleChannelDelete)
+	app.POST("/projects/:project/notifications/channels/:id/test", s.handleChannelTest)
+	app.POST("/projects/:project/notifications/rules", s.handleRuleCreate)
+	app.POST("/projects/:project/notifications/rules/:id", s.handleRuleUpdate)
+	app.POST("/projects/:project/notifications/rules/:id/delete", s.handleRuleDelete)
 	app.GET("/admin/hsm", s.handleTokenShow)
 	app.POST("/admin/hsm/pin", s.handleSoftPINSet)
 	app.GET("/audit", s.handleAuditList)
@@ -134,7 +142,7 @@ func New(d Deps) *echo.Echo {
 // apiResources is the REST API's route table, one resource per file
 // (api_projects.go, api_keys.go, ...). Each route both serves and documents
 // itself; the document lists the resources in this order.
-var apiResources = []apiResource{projectsAPI, environmentsAPI, auditAPI, keysAPI, jwksAPI, certificatesAPI, truststoreAPI, signingKeysAPI, keySetsAPI, gatewaysAPI, expiringAPI, openAPIResource}
+var apiResources = []apiResource{projectsAPI, environmentsAPI, auditAPI, keysAPI, jwksAPI, certificatesAPI, truststoreAPI, signingKeysAPI, keySetsAPI, gatewaysAPI, expiringAPI, notificationsAPI, openAPIResource}
 
 func (s *Server) handleHealthz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})

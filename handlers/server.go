@@ -17,6 +17,7 @@ import (
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/expiry"
 	"github.com/keyward/keyward/internal/keysets"
+	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
@@ -41,6 +42,7 @@ type Deps struct {
 	KeySets      *keysets.Service
 	Audit        *audit.Log
 	Expiry       *expiry.Service
+	Notify       *notify.Service
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore
 	Registry     *prometheus.Registry

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/testenv"
@@ -117,7 +118,17 @@ func TestEveryPageFullAndFragment(t *testing.T) {
 		signing.SignerInput{Name: "jwt-alias", ActiveKey: cka, Environments: []string{"production"}, LeadTime: time.Hour}); err != nil {
 		t.Fatal(err)
 	}
+	root := env.Principal("root")
+	if _, err := env.App.Notify.CreateChannel(context.Background(), root, "payments", notify.ChannelInput{Name: "ops", Kind: notify.Slack,
+		URL: "https://hooks.example.com/services/x", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Notify.CreateRule(context.Background(), root, "payments", notify.RuleInput{Name: "certs", Types: []string{"certificate"},
+		Channels: []string{"ops"}, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	samples := map[string]pageSample{
+		"/projects/:project/notifications":              {url: "/projects/payments/notifications", content: "#deliveries"},
 		"/setup/:token":                                 {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
 		"/login":                                        {url: "/login", content: `form[action="/login"]`, anonymous: true},
 		"/projects":                                     {url: "/projects", content: "#projects"},

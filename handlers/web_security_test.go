@@ -19,6 +19,7 @@ import (
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/testenv"
 	"github.com/keyward/keyward/internal/truststore"
@@ -174,6 +175,15 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 	if err := env.App.DB.Read.QueryRow("SELECT id FROM gateway_tokens").Scan(&gatewayTokenID); err != nil {
 		t.Fatal(err)
 	}
+	hook := newReceiver(t, 0)
+	if _, err := env.App.Notify.CreateChannel(context.Background(), env.Principal("root"), "payments",
+		notify.ChannelInput{Name: "csrf-hook", Kind: notify.Webhook, URL: hook.URL, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.App.Notify.CreateRule(context.Background(), env.Principal("root"), "payments",
+		notify.RuleInput{Name: "csrf-rule", Channels: []string{"csrf-hook"}, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
 	type route struct {
 		pattern, path string
 		form          url.Values
@@ -238,6 +248,13 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		{"/projects/:project/signing-keys/:cka/delete", signerPath + "/delete", url.Values{"pin": {"4711-csrf"}}},
 		{"/projects/:project/signing-keys/signers", "/projects/payments/signing-keys/signers", url.Values{"name": {"new-alias"},
 			"activeKey": {csrfSigner.CkaID}, "environments": {"production"}, "leadTime": {"1h"}, "retention": {"30m"}}},
+		{"/projects/:project/notifications/channels", "/projects/payments/notifications/channels", url.Values{"name": {"new-hook"}, "kind": {"SLACK"}, "url": {hook.URL}, "enabled": {"1"}}},
+		{"/projects/:project/notifications/channels/:id", "/projects/payments/notifications/channels/1", url.Values{"name": {"csrf-hook"}, "kind": {"WEBHOOK"}, "enabled": {"1"}, "rotate": {"1"}}},
+		{"/projects/:project/notifications/channels/:id/test", "/projects/payments/notifications/channels/1/test", url.Values{}},
+		{"/projects/:project/notifications/rules", "/projects/payments/notifications/rules", url.Values{"name": {"new-rule"}, "channels": {"csrf-hook"}, "thresholds": {"7, 0"}}},
+		{"/projects/:project/notifications/rules/:id", "/projects/payments/notifications/rules/1", url.Values{"name": {"csrf-rule"}, "channels": {"csrf-hook"}, "objectTypes": {"certificate"}}},
+		{"/projects/:project/notifications/rules/:id/delete", "/projects/payments/notifications/rules/1/delete", url.Values{"confirm_name": {"csrf-rule"}}},
+		{"/projects/:project/notifications/channels/:id/delete", "/projects/payments/notifications/channels/1/delete", url.Values{"confirm_name": {"csrf-hook"}}},
 		{"/projects/:project/signing-keys/signers/:name/rotate", "/projects/payments/signing-keys/signers/csrf-alias/rotate", url.Values{"nextKey": {csrfSigner.CkaID}}},
 	}
 

@@ -33,6 +33,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.addKeySetKeyStmt, err = db.PrepareContext(ctx, addKeySetKey); err != nil {
 		return nil, fmt.Errorf("error preparing query AddKeySetKey: %w", err)
 	}
+	if q.addNotificationAttemptStmt, err = db.PrepareContext(ctx, addNotificationAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query AddNotificationAttempt: %w", err)
+	}
+	if q.addNotificationRuleChannelStmt, err = db.PrepareContext(ctx, addNotificationRuleChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query AddNotificationRuleChannel: %w", err)
+	}
 	if q.addSignerEnvironmentStmt, err = db.PrepareContext(ctx, addSignerEnvironment); err != nil {
 		return nil, fmt.Errorf("error preparing query AddSignerEnvironment: %w", err)
 	}
@@ -56,6 +62,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.certificateAliasOwnerStmt, err = db.PrepareContext(ctx, certificateAliasOwner); err != nil {
 		return nil, fmt.Errorf("error preparing query CertificateAliasOwner: %w", err)
+	}
+	if q.clearNotificationRuleChannelsStmt, err = db.PrepareContext(ctx, clearNotificationRuleChannels); err != nil {
+		return nil, fmt.Errorf("error preparing query ClearNotificationRuleChannels: %w", err)
 	}
 	if q.countActiveAdminsStmt, err = db.PrepareContext(ctx, countActiveAdmins); err != nil {
 		return nil, fmt.Errorf("error preparing query CountActiveAdmins: %w", err)
@@ -83,6 +92,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.countKeysInProjectStmt, err = db.PrepareContext(ctx, countKeysInProject); err != nil {
 		return nil, fmt.Errorf("error preparing query CountKeysInProject: %w", err)
+	}
+	if q.countNotificationDeliveriesStmt, err = db.PrepareContext(ctx, countNotificationDeliveries); err != nil {
+		return nil, fmt.Errorf("error preparing query CountNotificationDeliveries: %w", err)
 	}
 	if q.countOrganizationGroupsStmt, err = db.PrepareContext(ctx, countOrganizationGroups); err != nil {
 		return nil, fmt.Errorf("error preparing query CountOrganizationGroups: %w", err)
@@ -131,6 +143,18 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.createKeySetStmt, err = db.PrepareContext(ctx, createKeySet); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateKeySet: %w", err)
+	}
+	if q.createNotificationAlertStmt, err = db.PrepareContext(ctx, createNotificationAlert); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationAlert: %w", err)
+	}
+	if q.createNotificationChannelStmt, err = db.PrepareContext(ctx, createNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationChannel: %w", err)
+	}
+	if q.createNotificationDeliveryStmt, err = db.PrepareContext(ctx, createNotificationDelivery); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationDelivery: %w", err)
+	}
+	if q.createNotificationRuleStmt, err = db.PrepareContext(ctx, createNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query CreateNotificationRule: %w", err)
 	}
 	if q.createOrganizationStmt, err = db.PrepareContext(ctx, createOrganization); err != nil {
 		return nil, fmt.Errorf("error preparing query CreateOrganization: %w", err)
@@ -191,6 +215,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.deleteLoginThrottleStmt, err = db.PrepareContext(ctx, deleteLoginThrottle); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteLoginThrottle: %w", err)
+	}
+	if q.deleteNotificationChannelStmt, err = db.PrepareContext(ctx, deleteNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteNotificationChannel: %w", err)
+	}
+	if q.deleteNotificationRuleStmt, err = db.PrepareContext(ctx, deleteNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query DeleteNotificationRule: %w", err)
 	}
 	if q.deleteOrganizationStmt, err = db.PrepareContext(ctx, deleteOrganization); err != nil {
 		return nil, fmt.Errorf("error preparing query DeleteOrganization: %w", err)
@@ -305,6 +335,21 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.getMemberPermissionsStmt, err = db.PrepareContext(ctx, getMemberPermissions); err != nil {
 		return nil, fmt.Errorf("error preparing query GetMemberPermissions: %w", err)
+	}
+	if q.getNotificationChannelStmt, err = db.PrepareContext(ctx, getNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationChannel: %w", err)
+	}
+	if q.getNotificationChannelByNameStmt, err = db.PrepareContext(ctx, getNotificationChannelByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationChannelByName: %w", err)
+	}
+	if q.getNotificationDeliveryStmt, err = db.PrepareContext(ctx, getNotificationDelivery); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationDelivery: %w", err)
+	}
+	if q.getNotificationRuleStmt, err = db.PrepareContext(ctx, getNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationRule: %w", err)
+	}
+	if q.getNotificationRuleByNameStmt, err = db.PrepareContext(ctx, getNotificationRuleByName); err != nil {
+		return nil, fmt.Errorf("error preparing query GetNotificationRuleByName: %w", err)
 	}
 	if q.getOrganizationStmt, err = db.PrepareContext(ctx, getOrganization); err != nil {
 		return nil, fmt.Errorf("error preparing query GetOrganization: %w", err)
@@ -432,8 +477,14 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.listDueKeySetEventsStmt, err = db.PrepareContext(ctx, listDueKeySetEvents); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDueKeySetEvents: %w", err)
 	}
+	if q.listDueNotificationDeliveriesStmt, err = db.PrepareContext(ctx, listDueNotificationDeliveries); err != nil {
+		return nil, fmt.Errorf("error preparing query ListDueNotificationDeliveries: %w", err)
+	}
 	if q.listDueSignerStepsStmt, err = db.PrepareContext(ctx, listDueSignerSteps); err != nil {
 		return nil, fmt.Errorf("error preparing query ListDueSignerSteps: %w", err)
+	}
+	if q.listEnabledNotificationRulesStmt, err = db.PrepareContext(ctx, listEnabledNotificationRules); err != nil {
+		return nil, fmt.Errorf("error preparing query ListEnabledNotificationRules: %w", err)
 	}
 	if q.listEnvironmentsStmt, err = db.PrepareContext(ctx, listEnvironments); err != nil {
 		return nil, fmt.Errorf("error preparing query ListEnvironments: %w", err)
@@ -476,6 +527,21 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.listKeysStmt, err = db.PrepareContext(ctx, listKeys); err != nil {
 		return nil, fmt.Errorf("error preparing query ListKeys: %w", err)
+	}
+	if q.listNotificationAlertsForObjectStmt, err = db.PrepareContext(ctx, listNotificationAlertsForObject); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationAlertsForObject: %w", err)
+	}
+	if q.listNotificationChannelsStmt, err = db.PrepareContext(ctx, listNotificationChannels); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationChannels: %w", err)
+	}
+	if q.listNotificationDeliveriesStmt, err = db.PrepareContext(ctx, listNotificationDeliveries); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationDeliveries: %w", err)
+	}
+	if q.listNotificationRuleChannelsStmt, err = db.PrepareContext(ctx, listNotificationRuleChannels); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationRuleChannels: %w", err)
+	}
+	if q.listNotificationRulesStmt, err = db.PrepareContext(ctx, listNotificationRules); err != nil {
+		return nil, fmt.Errorf("error preparing query ListNotificationRules: %w", err)
 	}
 	if q.listOrganizationGroupsStmt, err = db.PrepareContext(ctx, listOrganizationGroups); err != nil {
 		return nil, fmt.Errorf("error preparing query ListOrganizationGroups: %w", err)
@@ -551,6 +617,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	}
 	if q.putSoftTokenKeyStmt, err = db.PrepareContext(ctx, putSoftTokenKey); err != nil {
 		return nil, fmt.Errorf("error preparing query PutSoftTokenKey: %w", err)
+	}
+	if q.recordNotificationAttemptStmt, err = db.PrepareContext(ctx, recordNotificationAttempt); err != nil {
+		return nil, fmt.Errorf("error preparing query RecordNotificationAttempt: %w", err)
 	}
 	if q.retireKeySetKeyStmt, err = db.PrepareContext(ctx, retireKeySetKey); err != nil {
 		return nil, fmt.Errorf("error preparing query RetireKeySetKey: %w", err)
@@ -645,6 +714,12 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.updateKeyConfigAliasStmt, err = db.PrepareContext(ctx, updateKeyConfigAlias); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateKeyConfigAlias: %w", err)
 	}
+	if q.updateNotificationChannelStmt, err = db.PrepareContext(ctx, updateNotificationChannel); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateNotificationChannel: %w", err)
+	}
+	if q.updateNotificationRuleStmt, err = db.PrepareContext(ctx, updateNotificationRule); err != nil {
+		return nil, fmt.Errorf("error preparing query UpdateNotificationRule: %w", err)
+	}
 	if q.updateOrganizationStmt, err = db.PrepareContext(ctx, updateOrganization); err != nil {
 		return nil, fmt.Errorf("error preparing query UpdateOrganization: %w", err)
 	}
@@ -692,6 +767,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing addKeySetKeyStmt: %w", cerr)
 		}
 	}
+	if q.addNotificationAttemptStmt != nil {
+		if cerr := q.addNotificationAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addNotificationAttemptStmt: %w", cerr)
+		}
+	}
+	if q.addNotificationRuleChannelStmt != nil {
+		if cerr := q.addNotificationRuleChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing addNotificationRuleChannelStmt: %w", cerr)
+		}
+	}
 	if q.addSignerEnvironmentStmt != nil {
 		if cerr := q.addSignerEnvironmentStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing addSignerEnvironmentStmt: %w", cerr)
@@ -730,6 +815,11 @@ func (q *Queries) Close() error {
 	if q.certificateAliasOwnerStmt != nil {
 		if cerr := q.certificateAliasOwnerStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing certificateAliasOwnerStmt: %w", cerr)
+		}
+	}
+	if q.clearNotificationRuleChannelsStmt != nil {
+		if cerr := q.clearNotificationRuleChannelsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing clearNotificationRuleChannelsStmt: %w", cerr)
 		}
 	}
 	if q.countActiveAdminsStmt != nil {
@@ -775,6 +865,11 @@ func (q *Queries) Close() error {
 	if q.countKeysInProjectStmt != nil {
 		if cerr := q.countKeysInProjectStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing countKeysInProjectStmt: %w", cerr)
+		}
+	}
+	if q.countNotificationDeliveriesStmt != nil {
+		if cerr := q.countNotificationDeliveriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing countNotificationDeliveriesStmt: %w", cerr)
 		}
 	}
 	if q.countOrganizationGroupsStmt != nil {
@@ -855,6 +950,26 @@ func (q *Queries) Close() error {
 	if q.createKeySetStmt != nil {
 		if cerr := q.createKeySetStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing createKeySetStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationAlertStmt != nil {
+		if cerr := q.createNotificationAlertStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationAlertStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationChannelStmt != nil {
+		if cerr := q.createNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationDeliveryStmt != nil {
+		if cerr := q.createNotificationDeliveryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationDeliveryStmt: %w", cerr)
+		}
+	}
+	if q.createNotificationRuleStmt != nil {
+		if cerr := q.createNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing createNotificationRuleStmt: %w", cerr)
 		}
 	}
 	if q.createOrganizationStmt != nil {
@@ -955,6 +1070,16 @@ func (q *Queries) Close() error {
 	if q.deleteLoginThrottleStmt != nil {
 		if cerr := q.deleteLoginThrottleStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing deleteLoginThrottleStmt: %w", cerr)
+		}
+	}
+	if q.deleteNotificationChannelStmt != nil {
+		if cerr := q.deleteNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.deleteNotificationRuleStmt != nil {
+		if cerr := q.deleteNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing deleteNotificationRuleStmt: %w", cerr)
 		}
 	}
 	if q.deleteOrganizationStmt != nil {
@@ -1145,6 +1270,31 @@ func (q *Queries) Close() error {
 	if q.getMemberPermissionsStmt != nil {
 		if cerr := q.getMemberPermissionsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing getMemberPermissionsStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationChannelStmt != nil {
+		if cerr := q.getNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationChannelByNameStmt != nil {
+		if cerr := q.getNotificationChannelByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationChannelByNameStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationDeliveryStmt != nil {
+		if cerr := q.getNotificationDeliveryStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationDeliveryStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationRuleStmt != nil {
+		if cerr := q.getNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationRuleStmt: %w", cerr)
+		}
+	}
+	if q.getNotificationRuleByNameStmt != nil {
+		if cerr := q.getNotificationRuleByNameStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing getNotificationRuleByNameStmt: %w", cerr)
 		}
 	}
 	if q.getOrganizationStmt != nil {
@@ -1357,9 +1507,19 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing listDueKeySetEventsStmt: %w", cerr)
 		}
 	}
+	if q.listDueNotificationDeliveriesStmt != nil {
+		if cerr := q.listDueNotificationDeliveriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listDueNotificationDeliveriesStmt: %w", cerr)
+		}
+	}
 	if q.listDueSignerStepsStmt != nil {
 		if cerr := q.listDueSignerStepsStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listDueSignerStepsStmt: %w", cerr)
+		}
+	}
+	if q.listEnabledNotificationRulesStmt != nil {
+		if cerr := q.listEnabledNotificationRulesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listEnabledNotificationRulesStmt: %w", cerr)
 		}
 	}
 	if q.listEnvironmentsStmt != nil {
@@ -1430,6 +1590,31 @@ func (q *Queries) Close() error {
 	if q.listKeysStmt != nil {
 		if cerr := q.listKeysStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing listKeysStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationAlertsForObjectStmt != nil {
+		if cerr := q.listNotificationAlertsForObjectStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationAlertsForObjectStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationChannelsStmt != nil {
+		if cerr := q.listNotificationChannelsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationChannelsStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationDeliveriesStmt != nil {
+		if cerr := q.listNotificationDeliveriesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationDeliveriesStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationRuleChannelsStmt != nil {
+		if cerr := q.listNotificationRuleChannelsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationRuleChannelsStmt: %w", cerr)
+		}
+	}
+	if q.listNotificationRulesStmt != nil {
+		if cerr := q.listNotificationRulesStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing listNotificationRulesStmt: %w", cerr)
 		}
 	}
 	if q.listOrganizationGroupsStmt != nil {
@@ -1555,6 +1740,11 @@ func (q *Queries) Close() error {
 	if q.putSoftTokenKeyStmt != nil {
 		if cerr := q.putSoftTokenKeyStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing putSoftTokenKeyStmt: %w", cerr)
+		}
+	}
+	if q.recordNotificationAttemptStmt != nil {
+		if cerr := q.recordNotificationAttemptStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing recordNotificationAttemptStmt: %w", cerr)
 		}
 	}
 	if q.retireKeySetKeyStmt != nil {
@@ -1712,6 +1902,16 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing updateKeyConfigAliasStmt: %w", cerr)
 		}
 	}
+	if q.updateNotificationChannelStmt != nil {
+		if cerr := q.updateNotificationChannelStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateNotificationChannelStmt: %w", cerr)
+		}
+	}
+	if q.updateNotificationRuleStmt != nil {
+		if cerr := q.updateNotificationRuleStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing updateNotificationRuleStmt: %w", cerr)
+		}
+	}
 	if q.updateOrganizationStmt != nil {
 		if cerr := q.updateOrganizationStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing updateOrganizationStmt: %w", cerr)
@@ -1799,6 +1999,8 @@ type Queries struct {
 	addAPIEnvironmentStmt                     *sql.Stmt
 	addKeySetEventStmt                        *sql.Stmt
 	addKeySetKeyStmt                          *sql.Stmt
+	addNotificationAttemptStmt                *sql.Stmt
+	addNotificationRuleChannelStmt            *sql.Stmt
 	addSignerEnvironmentStmt                  *sql.Stmt
 	addSignerStepStmt                         *sql.Stmt
 	addTruststoreCAStmt                       *sql.Stmt
@@ -1807,6 +2009,7 @@ type Queries struct {
 	bumpEnvironmentRevisionStmt               *sql.Stmt
 	cancelKeySetEventsStmt                    *sql.Stmt
 	certificateAliasOwnerStmt                 *sql.Stmt
+	clearNotificationRuleChannelsStmt         *sql.Stmt
 	countActiveAdminsStmt                     *sql.Stmt
 	countCertificatesStmt                     *sql.Stmt
 	countCertificatesInProjectStmt            *sql.Stmt
@@ -1816,6 +2019,7 @@ type Queries struct {
 	countKeySetsUsingPolicyStmt               *sql.Stmt
 	countKeysStmt                             *sql.Stmt
 	countKeysInProjectStmt                    *sql.Stmt
+	countNotificationDeliveriesStmt           *sql.Stmt
 	countOrganizationGroupsStmt               *sql.Stmt
 	countSignersUsingKeyStmt                  *sql.Stmt
 	countSigningKeysStmt                      *sql.Stmt
@@ -1832,6 +2036,10 @@ type Queries struct {
 	createJWKStmt                             *sql.Stmt
 	createKeyStmt                             *sql.Stmt
 	createKeySetStmt                          *sql.Stmt
+	createNotificationAlertStmt               *sql.Stmt
+	createNotificationChannelStmt             *sql.Stmt
+	createNotificationDeliveryStmt            *sql.Stmt
+	createNotificationRuleStmt                *sql.Stmt
 	createOrganizationStmt                    *sql.Stmt
 	createOrganizationGroupStmt               *sql.Stmt
 	createPolicyTemplateStmt                  *sql.Stmt
@@ -1852,6 +2060,8 @@ type Queries struct {
 	deleteKeyConfigStmt                       *sql.Stmt
 	deleteKeySetStmt                          *sql.Stmt
 	deleteLoginThrottleStmt                   *sql.Stmt
+	deleteNotificationChannelStmt             *sql.Stmt
+	deleteNotificationRuleStmt                *sql.Stmt
 	deleteOrganizationStmt                    *sql.Stmt
 	deleteOrganizationGroupStmt               *sql.Stmt
 	deleteOtherWebSessionsStmt                *sql.Stmt
@@ -1890,6 +2100,11 @@ type Queries struct {
 	getLatestKeySetKeyStmt                    *sql.Stmt
 	getLoginThrottleStmt                      *sql.Stmt
 	getMemberPermissionsStmt                  *sql.Stmt
+	getNotificationChannelStmt                *sql.Stmt
+	getNotificationChannelByNameStmt          *sql.Stmt
+	getNotificationDeliveryStmt               *sql.Stmt
+	getNotificationRuleStmt                   *sql.Stmt
+	getNotificationRuleByNameStmt             *sql.Stmt
 	getOrganizationStmt                       *sql.Stmt
 	getOrganizationGroupStmt                  *sql.Stmt
 	getPolicyTemplateStmt                     *sql.Stmt
@@ -1932,7 +2147,9 @@ type Queries struct {
 	listDeployedKeySetsStmt                   *sql.Stmt
 	listDeploymentsStmt                       *sql.Stmt
 	listDueKeySetEventsStmt                   *sql.Stmt
+	listDueNotificationDeliveriesStmt         *sql.Stmt
 	listDueSignerStepsStmt                    *sql.Stmt
+	listEnabledNotificationRulesStmt          *sql.Stmt
 	listEnvironmentsStmt                      *sql.Stmt
 	listGatewayTokensStmt                     *sql.Stmt
 	listJWKConfigsStmt                        *sql.Stmt
@@ -1947,6 +2164,11 @@ type Queries struct {
 	listKeySetKeysStmt                        *sql.Stmt
 	listKeySetsOfApplicationStmt              *sql.Stmt
 	listKeysStmt                              *sql.Stmt
+	listNotificationAlertsForObjectStmt       *sql.Stmt
+	listNotificationChannelsStmt              *sql.Stmt
+	listNotificationDeliveriesStmt            *sql.Stmt
+	listNotificationRuleChannelsStmt          *sql.Stmt
+	listNotificationRulesStmt                 *sql.Stmt
 	listOrganizationGroupsStmt                *sql.Stmt
 	listOrganizationsStmt                     *sql.Stmt
 	listPolicyTemplatesStmt                   *sql.Stmt
@@ -1972,6 +2194,7 @@ type Queries struct {
 	pendingSignerStepsStmt                    *sql.Stmt
 	putSettingStmt                            *sql.Stmt
 	putSoftTokenKeyStmt                       *sql.Stmt
+	recordNotificationAttemptStmt             *sql.Stmt
 	retireKeySetKeyStmt                       *sql.Stmt
 	revokeAPITokenStmt                        *sql.Stmt
 	revokeGatewayTokenStmt                    *sql.Stmt
@@ -2003,6 +2226,8 @@ type Queries struct {
 	updateEnvironmentStmt                     *sql.Stmt
 	updateKeyStmt                             *sql.Stmt
 	updateKeyConfigAliasStmt                  *sql.Stmt
+	updateNotificationChannelStmt             *sql.Stmt
+	updateNotificationRuleStmt                *sql.Stmt
 	updateOrganizationStmt                    *sql.Stmt
 	updatePolicyTemplateStmt                  *sql.Stmt
 	updateProjectDescriptionStmt              *sql.Stmt
@@ -2021,6 +2246,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		addAPIEnvironmentStmt:                     q.addAPIEnvironmentStmt,
 		addKeySetEventStmt:                        q.addKeySetEventStmt,
 		addKeySetKeyStmt:                          q.addKeySetKeyStmt,
+		addNotificationAttemptStmt:                q.addNotificationAttemptStmt,
+		addNotificationRuleChannelStmt:            q.addNotificationRuleChannelStmt,
 		addSignerEnvironmentStmt:                  q.addSignerEnvironmentStmt,
 		addSignerStepStmt:                         q.addSignerStepStmt,
 		addTruststoreCAStmt:                       q.addTruststoreCAStmt,
@@ -2029,6 +2256,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		bumpEnvironmentRevisionStmt:               q.bumpEnvironmentRevisionStmt,
 		cancelKeySetEventsStmt:                    q.cancelKeySetEventsStmt,
 		certificateAliasOwnerStmt:                 q.certificateAliasOwnerStmt,
+		clearNotificationRuleChannelsStmt:         q.clearNotificationRuleChannelsStmt,
 		countActiveAdminsStmt:                     q.countActiveAdminsStmt,
 		countCertificatesStmt:                     q.countCertificatesStmt,
 		countCertificatesInProjectStmt:            q.countCertificatesInProjectStmt,
@@ -2038,6 +2266,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		countKeySetsUsingPolicyStmt:               q.countKeySetsUsingPolicyStmt,
 		countKeysStmt:                             q.countKeysStmt,
 		countKeysInProjectStmt:                    q.countKeysInProjectStmt,
+		countNotificationDeliveriesStmt:           q.countNotificationDeliveriesStmt,
 		countOrganizationGroupsStmt:               q.countOrganizationGroupsStmt,
 		countSignersUsingKeyStmt:                  q.countSignersUsingKeyStmt,
 		countSigningKeysStmt:                      q.countSigningKeysStmt,
@@ -2054,6 +2283,10 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		createJWKStmt:                             q.createJWKStmt,
 		createKeyStmt:                             q.createKeyStmt,
 		createKeySetStmt:                          q.createKeySetStmt,
+		createNotificationAlertStmt:               q.createNotificationAlertStmt,
+		createNotificationChannelStmt:             q.createNotificationChannelStmt,
+		createNotificationDeliveryStmt:            q.createNotificationDeliveryStmt,
+		createNotificationRuleStmt:                q.createNotificationRuleStmt,
 		createOrganizationStmt:                    q.createOrganizationStmt,
 		createOrganizationGroupStmt:               q.createOrganizationGroupStmt,
 		createPolicyTemplateStmt:                  q.createPolicyTemplateStmt,
@@ -2074,6 +2307,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		deleteKeyConfigStmt:                       q.deleteKeyConfigStmt,
 		deleteKeySetStmt:                          q.deleteKeySetStmt,
 		deleteLoginThrottleStmt:                   q.deleteLoginThrottleStmt,
+		deleteNotificationChannelStmt:             q.deleteNotificationChannelStmt,
+		deleteNotificationRuleStmt:                q.deleteNotificationRuleStmt,
 		deleteOrganizationStmt:                    q.deleteOrganizationStmt,
 		deleteOrganizationGroupStmt:               q.deleteOrganizationGroupStmt,
 		deleteOtherWebSessionsStmt:                q.deleteOtherWebSessionsStmt,
@@ -2112,6 +2347,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		getLatestKeySetKeyStmt:                    q.getLatestKeySetKeyStmt,
 		getLoginThrottleStmt:                      q.getLoginThrottleStmt,
 		getMemberPermissionsStmt:                  q.getMemberPermissionsStmt,
+		getNotificationChannelStmt:                q.getNotificationChannelStmt,
+		getNotificationChannelByNameStmt:          q.getNotificationChannelByNameStmt,
+		getNotificationDeliveryStmt:               q.getNotificationDeliveryStmt,
+		getNotificationRuleStmt:                   q.getNotificationRuleStmt,
+		getNotificationRuleByNameStmt:             q.getNotificationRuleByNameStmt,
 		getOrganizationStmt:                       q.getOrganizationStmt,
 		getOrganizationGroupStmt:                  q.getOrganizationGroupStmt,
 		getPolicyTemplateStmt:                     q.getPolicyTemplateStmt,
@@ -2154,7 +2394,9 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listDeployedKeySetsStmt:                   q.listDeployedKeySetsStmt,
 		listDeploymentsStmt:                       q.listDeploymentsStmt,
 		listDueKeySetEventsStmt:                   q.listDueKeySetEventsStmt,
+		listDueNotificationDeliveriesStmt:         q.listDueNotificationDeliveriesStmt,
 		listDueSignerStepsStmt:                    q.listDueSignerStepsStmt,
+		listEnabledNotificationRulesStmt:          q.listEnabledNotificationRulesStmt,
 		listEnvironmentsStmt:                      q.listEnvironmentsStmt,
 		listGatewayTokensStmt:                     q.listGatewayTokensStmt,
 		listJWKConfigsStmt:                        q.listJWKConfigsStmt,
@@ -2169,6 +2411,11 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listKeySetKeysStmt:                        q.listKeySetKeysStmt,
 		listKeySetsOfApplicationStmt:              q.listKeySetsOfApplicationStmt,
 		listKeysStmt:                              q.listKeysStmt,
+		listNotificationAlertsForObjectStmt:       q.listNotificationAlertsForObjectStmt,
+		listNotificationChannelsStmt:              q.listNotificationChannelsStmt,
+		listNotificationDeliveriesStmt:            q.listNotificationDeliveriesStmt,
+		listNotificationRuleChannelsStmt:          q.listNotificationRuleChannelsStmt,
+		listNotificationRulesStmt:                 q.listNotificationRulesStmt,
 		listOrganizationGroupsStmt:                q.listOrganizationGroupsStmt,
 		listOrganizationsStmt:                     q.listOrganizationsStmt,
 		listPolicyTemplatesStmt:                   q.listPolicyTemplatesStmt,
@@ -2194,6 +2441,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		pendingSignerStepsStmt:                    q.pendingSignerStepsStmt,
 		putSettingStmt:                            q.putSettingStmt,
 		putSoftTokenKeyStmt:                       q.putSoftTokenKeyStmt,
+		recordNotificationAttemptStmt:             q.recordNotificationAttemptStmt,
 		retireKeySetKeyStmt:                       q.retireKeySetKeyStmt,
 		revokeAPITokenStmt:                        q.revokeAPITokenStmt,
 		revokeGatewayTokenStmt:                    q.revokeGatewayTokenStmt,
@@ -2225,6 +2473,8 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		updateEnvironmentStmt:                     q.updateEnvironmentStmt,
 		updateKeyStmt:                             q.updateKeyStmt,
 		updateKeyConfigAliasStmt:                  q.updateKeyConfigAliasStmt,
+		updateNotificationChannelStmt:             q.updateNotificationChannelStmt,
+		updateNotificationRuleStmt:                q.updateNotificationRuleStmt,
 		updateOrganizationStmt:                    q.updateOrganizationStmt,
 		updatePolicyTemplateStmt:                  q.updatePolicyTemplateStmt,
 		updateProjectDescriptionStmt:              q.updateProjectDescriptionStmt,

@@ -263,6 +263,11 @@ type KeySetKey struct {
 	LastUsedAt  sql.NullTime
 }
 
+type KeySetSearch struct {
+	Name        string
+	Application string
+}
+
 type KeySetSubscription struct {
 	KeySetID       int64
 	SubscriptionID int64
@@ -273,6 +278,75 @@ type LoginThrottle struct {
 	Failures      int64
 	LastFailureAt time.Time
 	LockedUntil   sql.NullTime
+}
+
+type NotificationAlert struct {
+	ID         int64
+	RuleID     int64
+	ObjectType string
+	SourceID   int64
+	ObjectAt   time.Time
+	Threshold  int64
+	Status     string
+	CreatedAt  time.Time
+}
+
+type NotificationAttempt struct {
+	ID         int64
+	DeliveryID int64
+	At         time.Time
+	StatusCode int64
+	Error      string
+}
+
+type NotificationChannel struct {
+	ID        int64
+	ProjectID int64
+	Name      string
+	Kind      string
+	Url       string
+	Secret    []byte
+	Enabled   bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+type NotificationDelivery struct {
+	ID            int64
+	ProjectID     int64
+	AlertID       sql.NullInt64
+	ChannelID     sql.NullInt64
+	ChannelName   string
+	RuleName      string
+	ObjectType    string
+	ObjectName    string
+	Environment   string
+	Threshold     sql.NullInt64
+	Payload       string
+	Status        string
+	Attempts      int64
+	StatusCode    int64
+	Error         string
+	CreatedAt     time.Time
+	LastAttemptAt sql.NullTime
+	NextAttemptAt sql.NullTime
+	DeliveredAt   sql.NullTime
+}
+
+type NotificationRule struct {
+	ID         int64
+	ProjectID  int64
+	Name       string
+	Types      string
+	Thresholds string
+	Enabled    bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+type NotificationRuleChannel struct {
+	RuleID    int64
+	ChannelID int64
 }
 
 type Organization struct {

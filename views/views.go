@@ -108,6 +108,14 @@ var funcs = template.FuncMap{
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
 	"list": func(items ...string) []string { return items },
+	// dict passes several values to a template: (dict "F" .Form "CSRF" .CSRF).
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
 	// Certificates (partials/cert_details.html).
 	"expiryOf":    ExpiryOf,
 	"fingerprint": Fingerprint,

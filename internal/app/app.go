@@ -30,6 +30,7 @@ import (
 	"github.com/keyward/keyward/internal/hsm/pkcs11"
 	"github.com/keyward/keyward/internal/hsm/soft"
 	"github.com/keyward/keyward/internal/keysets"
+	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/internal/seal"
@@ -65,6 +66,7 @@ type App struct {
 	KeyManager   hsm.KeyManager
 	Signing      *signing.Service
 	KeySets      *keysets.Service
+	Notify       *notify.Service
 	// MasterKeyCreated reports that this start generated the master key.
 	MasterKeyCreated bool
 
@@ -77,10 +79,11 @@ type Options struct {
 	Clock     clock.Clock // default: the system clock
 	LogOutput io.Writer   // default: io.Discard
 	// ManualSchedule leaves out the background loops that run signer
-	// rotation steps and key set events every minute and write key sets'
-	// last-used times (tests call Signing.RunDue, KeySets.RunDue and
-	// KeySets.FlushLastUsed when they move the fake clock); the catch-up at
-	// start still runs, and Close still writes the last-used times.
+	// rotation steps, key set events and expiry alerts every minute and
+	// write key sets' last-used times (tests call Signing.RunDue,
+	// KeySets.RunDue, KeySets.FlushLastUsed and Notify.RunDue when they move
+	// the fake clock); the catch-ups at start still run, and Close still
+	// writes the last-used times.
 	ManualSchedule bool
 }
 
@@ -157,10 +160,11 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 		d.Close()
 		return nil, err
 	}
+	a.Notify = notify.NewService(d, a.Audit, opt.Clock, sealer, a.Expiry, cfg.BaseURL, a.Logger)
 	if !opt.ManualSchedule {
 		var sctx context.Context
 		sctx, a.stopSchedule = context.WithCancel(context.Background())
-		a.scheduled.Add(3)
+		a.scheduled.Add(4)
 		go func() {
 			defer a.scheduled.Done()
 			a.Signing.Schedule(sctx, func(err error) { a.Logger.Error("signer rotation steps", "error", err.Error()) })
@@ -172,6 +176,12 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 		go func() {
 			defer a.scheduled.Done()
 			a.KeySets.FlushEvery(sctx, func(err error) { a.Logger.Error("key set last-used times", "error", err.Error()) })
+		}()
+		// Expiry alerts: at once (what a stopped server missed), then every
+		// minute; a delivery under way stops on Close and stays pending.
+		go func() {
+			defer a.scheduled.Done()
+			a.Notify.Schedule(sctx, func(err error) { a.Logger.Error("expiry alerts", "error", err.Error()) })
 		}()
 	}
 	if err := a.Secrets.UpgradeFingerprints(ctx); err != nil {
@@ -199,7 +209,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, KeySets: a.KeySets, Audit: a.Audit, Expiry: a.Expiry,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, KeySets: a.KeySets, Audit: a.Audit, Expiry: a.Expiry, Notify: a.Notify,
 		Views: r, Sessions: store, Registry: reg, Clock: a.Clock,
 	}), nil
 }

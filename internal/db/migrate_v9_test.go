@@ -10,7 +10,7 @@ import (
 	"github.com/keyward/keyward/internal/testenv"
 )
 
-// TestMigrationToExpiriesAndKeySets upgrades a version 7 file to version 9:
+// TestMigrationToExpiriesAndKeySets upgrades a version 7 file to version 10:
 // what it held stays, the expiries table (version 8) already lists the
 // tokens with an end date it held, the key set tables (version 9) are there
 // and empty, and their foreign keys hold.
@@ -42,10 +42,10 @@ func TestMigrationToExpiriesAndKeySets(t *testing.T) {
 
 	d, err := db.Open(ctx, path, full)
 	if err != nil {
-		t.Fatalf("upgrade to version 9: %v", err)
+		t.Fatalf("upgrade to version 10: %v", err)
 	}
 	defer d.Close()
-	if v, _ := d.Version(ctx); v != 9 {
+	if v, _ := d.Version(ctx); v != 10 {
 		t.Fatalf("version %d after the upgrade", v)
 	}
 	var n int

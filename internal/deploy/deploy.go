@@ -214,6 +214,29 @@ func Sign(secret []byte, t time.Time, body []byte) string {
 	return "t=" + ts + ",v1=" + hex.EncodeToString(m.Sum(nil))
 }
 
+// PostJSON makes one webhook attempt: it POSTs body as JSON to url and,
+// when secret is not nil, signs it under secret at time at (SignatureHeader).
+// It returns the answer's status code; an error means no answer. Deployment
+// webhooks and expiry alerts (internal/notify) both send through it, so the
+// two are signed alike.
+func PostJSON(ctx context.Context, client *http.Client, url string, body, secret []byte, at time.Time) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Keyward-Webhook/1")
+	if secret != nil {
+		req.Header.Set(SignatureHeader, Sign(secret, at, body))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
 // notify delivers one event, retrying with backoff, and records the outcome.
 func (p *Publisher) notify(ctx context.Context, d Published) {
 	env := d.Change.Environment
@@ -241,14 +264,7 @@ func (p *Publisher) deliver(ctx context.Context, d Published) string {
 		if attempt > 0 && !p.clock.Sleep(ctx, p.Backoff[attempt-1]) {
 			return fmt.Sprintf("stopped: Keyward shut down before attempt %d (%s)", attempt+1, last)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.WebhookUrl, bytes.NewReader(body))
-		if err != nil {
-			return "failed: " + err.Error()
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("User-Agent", "Keyward-Webhook/1")
-		req.Header.Set(SignatureHeader, Sign(secret, p.clock.Now(), body))
-		resp, err := p.client.Do(req)
+		code, err := PostJSON(ctx, p.client, env.WebhookUrl, body, secret, p.clock.Now())
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Sprintf("stopped: Keyward shut down during attempt %d", attempt+1)
@@ -256,11 +272,10 @@ func (p *Publisher) deliver(ctx context.Context, d Published) string {
 			last = err.Error()
 			continue
 		}
-		resp.Body.Close()
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return fmt.Sprintf("delivered: %d (attempt %d)", resp.StatusCode, attempt+1)
+		if code >= 200 && code < 300 {
+			return fmt.Sprintf("delivered: %d (attempt %d)", code, attempt+1)
 		}
-		last = resp.Status
+		last = strconv.Itoa(code) + " " + http.StatusText(code)
 	}
 	p.log.Warn("webhook failed", "environment", env.Name, "revision", d.Revision, "error", last)
 	return fmt.Sprintf("failed after %d attempts: %s", len(p.Backoff)+1, last)

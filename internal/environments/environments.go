@@ -125,12 +125,19 @@ func validateWebhookURL(raw string) error {
 	if raw == "" {
 		return nil
 	}
+	return ValidateWebhookURL("webhookUrl", raw)
+}
+
+// ValidateWebhookURL accepts an absolute http:// or https:// URL of at most
+// 2000 characters, the rule for every URL Keyward posts to (environment
+// webhooks, notification channels); an error names field.
+func ValidateWebhookURL(field, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return errs.FieldErrorf("webhookUrl", "Webhook URL %q must be an absolute http:// or https:// URL.", raw)
+		return errs.FieldErrorf(field, "Webhook URL %q must be an absolute http:// or https:// URL.", raw)
 	}
 	if len(raw) > 2000 {
-		return errs.FieldErrorf("webhookUrl", "Webhook URL must be at most 2000 characters.")
+		return errs.FieldErrorf(field, "Webhook URL must be at most 2000 characters.")
 	}
 	return nil
 }

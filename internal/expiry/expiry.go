@@ -448,3 +448,30 @@ func describe(it Item, now time.Time, viewer string) Item {
 	}
 	return it
 }
+
+// Due returns the items of the project projectID that end at or before
+// until, of the given types (every type when types is empty), described as
+// of now: what the expiry alerts (internal/notify) look at. It checks no
+// permission: Keyward's own scheduler asks, for a project's rules.
+func (s *Service) Due(ctx context.Context, projectID int64, types []Type, until, now time.Time) ([]Item, error) {
+	tx, err := s.db.Read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("due expiries: %w", err)
+	}
+	defer tx.Rollback()
+	where, args := "e.project_id = ? AND e.at <= ?", []any{projectID, until}
+	if len(types) > 0 {
+		where += " AND e.type IN (?" + strings.Repeat(", ?", len(types)-1) + ")"
+		for _, t := range types {
+			args = append(args, string(t))
+		}
+	}
+	return s.query(ctx, tx, where+" ORDER BY e.at, e.id", args, now, "")
+}
+
+// Describe fills an item's days left, status, link and next step as of now,
+// as the overview shows them (alerts describe their sample this way too).
+func Describe(it Item, now time.Time) Item { return describe(it, now, "") }
+
+// ValidType reports whether t is one of Types.
+func ValidType(t Type) bool { return validType(t) }
