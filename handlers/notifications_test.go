@@ -530,7 +530,7 @@ func TestAlertNotificationsPage(t *testing.T) {
 	env, b := newSite(t)
 	rc := newReceiver(t, 0)
 	p := b.Get("/projects/payments", false)
-	if p.Doc.Find(`a[href="/projects/payments/notifications"]`).Length() != 1 {
+	if p.Doc.Find(`.project-main a[href="/projects/payments/notifications"]`).Length() != 1 {
 		t.Fatalf("the project page does not link its notifications")
 	}
 	p = b.Post("/projects/payments/notifications/channels", url.Values{"name": {"ops"}, "kind": {"WEBHOOK"}, "url": {rc.URL}, "enabled": {"1"}}, false)

@@ -36,6 +36,9 @@ func (s *Server) fillBase(c echo.Context, p views.Page) {
 	if b.Flash.Message == "" {
 		b.Flash = s.takeFlash(c)
 	}
+	if b.ProjectNav == nil && b.User != "" {
+		b.ProjectNav = s.projectNav(c)
+	}
 }
 
 // redirect answers a successful form post (post/redirect/get): a 303 for

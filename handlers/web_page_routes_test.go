@@ -213,7 +213,17 @@ func TestEveryPageFullAndFragment(t *testing.T) {
 						p.Doc.Find("header.topbar nav").Length() != 1 || p.Doc.Find("main "+pg.content).Length() != 1 {
 						t.Errorf("%s is not a full page with title, navigation and %s", what, pg.content)
 					}
+					// A project's pages carry its side navigation, with the
+					// page's own area marked.
+					if strings.HasPrefix(pattern, "/projects/:project") && !pg.part {
+						if n := p.Doc.Find(`#project-nav a[aria-current="page"]`).Length(); p.Doc.Find("#project-nav").Length() != 1 || n != 1 {
+							t.Errorf("%s: the project navigation is missing or marks %d areas, want 1", what, n)
+						}
+					}
 					continue
+				}
+				if p.Doc.Find("#project-nav").Length() != 0 {
+					t.Errorf("%s: a fragment for part of a page carries the project navigation", what)
 				}
 				if strings.Contains(p.Body, "<html") || strings.Contains(p.Body, "<title") ||
 					p.Doc.Find("header.topbar").Length() != 0 {

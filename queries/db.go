@@ -612,6 +612,9 @@ func Prepare(ctx context.Context, db DBTX) (*Queries, error) {
 	if q.pendingSignerStepsStmt, err = db.PrepareContext(ctx, pendingSignerSteps); err != nil {
 		return nil, fmt.Errorf("error preparing query PendingSignerSteps: %w", err)
 	}
+	if q.projectAreaCountsStmt, err = db.PrepareContext(ctx, projectAreaCounts); err != nil {
+		return nil, fmt.Errorf("error preparing query ProjectAreaCounts: %w", err)
+	}
 	if q.putSettingStmt, err = db.PrepareContext(ctx, putSetting); err != nil {
 		return nil, fmt.Errorf("error preparing query PutSetting: %w", err)
 	}
@@ -1732,6 +1735,11 @@ func (q *Queries) Close() error {
 			err = fmt.Errorf("error closing pendingSignerStepsStmt: %w", cerr)
 		}
 	}
+	if q.projectAreaCountsStmt != nil {
+		if cerr := q.projectAreaCountsStmt.Close(); cerr != nil {
+			err = fmt.Errorf("error closing projectAreaCountsStmt: %w", cerr)
+		}
+	}
 	if q.putSettingStmt != nil {
 		if cerr := q.putSettingStmt.Close(); cerr != nil {
 			err = fmt.Errorf("error closing putSettingStmt: %w", cerr)
@@ -2192,6 +2200,7 @@ type Queries struct {
 	listUsersStmt                             *sql.Stmt
 	markSignerStepDoneStmt                    *sql.Stmt
 	pendingSignerStepsStmt                    *sql.Stmt
+	projectAreaCountsStmt                     *sql.Stmt
 	putSettingStmt                            *sql.Stmt
 	putSoftTokenKeyStmt                       *sql.Stmt
 	recordNotificationAttemptStmt             *sql.Stmt
@@ -2439,6 +2448,7 @@ func (q *Queries) WithTx(tx *sql.Tx) *Queries {
 		listUsersStmt:                             q.listUsersStmt,
 		markSignerStepDoneStmt:                    q.markSignerStepDoneStmt,
 		pendingSignerStepsStmt:                    q.pendingSignerStepsStmt,
+		projectAreaCountsStmt:                     q.projectAreaCountsStmt,
 		putSettingStmt:                            q.putSettingStmt,
 		putSoftTokenKeyStmt:                       q.putSoftTokenKeyStmt,
 		recordNotificationAttemptStmt:             q.recordNotificationAttemptStmt,

@@ -42,3 +42,12 @@ DELETE FROM project_members WHERE project_id = ? AND user_id = ?;
 
 -- name: GetProjectByID :one
 SELECT * FROM projects WHERE id = ?;
+
+-- name: ProjectAreaCounts :one
+SELECT
+    (SELECT count(*) FROM keys k WHERE k.project_id = sqlc.arg(project_id)) AS keys,
+    (SELECT count(*) FROM certificates c WHERE c.project_id = sqlc.arg(project_id)) AS certificates,
+    (SELECT count(*) FROM jwks j WHERE j.project_id = sqlc.arg(project_id)) AS jwks,
+    (SELECT count(*) FROM signing_keys s WHERE s.project_id = sqlc.arg(project_id)) AS signing_keys,
+    (SELECT count(*) FROM key_sets ks WHERE ks.project_id = sqlc.arg(project_id)) AS key_sets,
+    (SELECT count(*) FROM apis a WHERE a.project_id = sqlc.arg(project_id)) AS apis;

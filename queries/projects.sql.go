@@ -227,6 +227,39 @@ func (q *Queries) ListProjectsForUser(ctx context.Context, userID int64) ([]Proj
 	return items, nil
 }
 
+const projectAreaCounts = `-- name: ProjectAreaCounts :one
+SELECT
+    (SELECT count(*) FROM keys k WHERE k.project_id = ?1) AS keys,
+    (SELECT count(*) FROM certificates c WHERE c.project_id = ?1) AS certificates,
+    (SELECT count(*) FROM jwks j WHERE j.project_id = ?1) AS jwks,
+    (SELECT count(*) FROM signing_keys s WHERE s.project_id = ?1) AS signing_keys,
+    (SELECT count(*) FROM key_sets ks WHERE ks.project_id = ?1) AS key_sets,
+    (SELECT count(*) FROM apis a WHERE a.project_id = ?1) AS apis
+`
+
+type ProjectAreaCountsRow struct {
+	Keys         int64
+	Certificates int64
+	Jwks         int64
+	SigningKeys  int64
+	KeySets      int64
+	Apis         int64
+}
+
+func (q *Queries) ProjectAreaCounts(ctx context.Context, projectID int64) (ProjectAreaCountsRow, error) {
+	row := q.queryRow(ctx, q.projectAreaCountsStmt, projectAreaCounts, projectID)
+	var i ProjectAreaCountsRow
+	err := row.Scan(
+		&i.Keys,
+		&i.Certificates,
+		&i.Jwks,
+		&i.SigningKeys,
+		&i.KeySets,
+		&i.Apis,
+	)
+	return i, err
+}
+
 const updateProjectDescription = `-- name: UpdateProjectDescription :exec
 UPDATE projects SET description = ?, updated_at = ? WHERE id = ?
 `

@@ -29,6 +29,25 @@ type Base struct {
 	Nav      string // the active navigation item
 	Version  string
 	Projects []string // the signed-in user's projects, for navigation
+	// ProjectNav is the side navigation of a project's pages (nil
+	// elsewhere, and in fragments swapped into part of a page).
+	ProjectNav *ProjectNav
+}
+
+// ProjectNav lists a project's areas the user may open, with counts, the
+// current one marked.
+type ProjectNav struct {
+	Project string
+	Items   []NavItem
+}
+
+// NavItem is one area of the project navigation.
+type NavItem struct {
+	ID, Label, Href string
+	Count           int64
+	Counted         bool // Count is shown
+	Current         bool
+	Sub             bool // a tab of the item above (the truststore)
 }
 
 // Flash is a one-time message shown at the top of the next page.

@@ -255,3 +255,39 @@ func (s *Service) refuse(ctx context.Context, p access.Principal, action, projec
 	e.Project, e.Object = project, "project/"+project
 	return s.audit.Refuse(ctx, e, cause)
 }
+
+// Areas is what a project holds in each area, for the project navigation.
+type Areas struct {
+	Project      Project // with the principal's permissions
+	Keys         int64
+	Certificates int64
+	JWKs         int64
+	SigningKeys  int64
+	KeySets      int64
+	APIs         int64
+}
+
+// Areas returns the project with p's permissions and the count of each
+// area's objects, read in one transaction. A project p cannot see is
+// NotFound.
+func (s *Service) Areas(ctx context.Context, p access.Principal, name string) (Areas, error) {
+	var out Areas
+	err := s.db.View(ctx, func(q *queries.Queries) error {
+		pr, err := Visible(ctx, q, p, name)
+		if err != nil {
+			return err
+		}
+		perms, err := access.Permissions(ctx, q, p, pr.ID)
+		if err != nil {
+			return err
+		}
+		c, err := q.ProjectAreaCounts(ctx, pr.ID)
+		if err != nil {
+			return err
+		}
+		out = Areas{Project: Project{Project: pr, Permissions: perms}, Keys: c.Keys, Certificates: c.Certificates, JWKs: c.Jwks,
+			SigningKeys: c.SigningKeys, KeySets: c.KeySets, APIs: c.Apis}
+		return nil
+	})
+	return out, err
+}
