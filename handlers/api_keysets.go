@@ -95,6 +95,7 @@ func keySetRoutes() []apiRoute {
 		queryParam("environment", "Only key sets of this environment.", &schema{Type: "string"}),
 		queryParam("organization", "Only key sets of this organization's applications.", &schema{Type: "string"}),
 		queryParam("group", "Only key sets of applications in this group.", &schema{Type: "string"}),
+		queryParam("application", "Only key sets of this application.", &schema{Type: "string"}),
 		queryParam("search", "Only key sets whose name or application's name contains this.", &schema{Type: "string"}),
 		queryParam("expiresFrom", "Expiring at or after this time (RFC 3339 or a date).", &schema{Type: "string"}),
 		queryParam("expiresTo", "Expiring before this time; a date includes that day.", &schema{Type: "string"}),

@@ -108,6 +108,21 @@ var funcs = template.FuncMap{
 	"join": strings.Join,
 	"add":  func(a, b int) int { return a + b },
 	"list": func(items ...string) []string { return items },
+	// Key sets (views/keysets.go).
+	"ptime": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"actionLabel":      ActionLabel,
+	"statusClass":      StatusClass,
+	"eventTitle":       EventTitle,
+	"eventDelay":       EventDelay,
+	"policyDuration":   PolicyDuration,
+	"durationValue":    DurationValue,
+	"yesNo":            YesNo,
+	"subscriptionLink": SubscriptionAnchor,
 	// Certificates (partials/cert_details.html).
 	"expiryOf":    ExpiryOf,
 	"fingerprint": Fingerprint,

@@ -11,7 +11,7 @@ import (
 
 // FilterFields are the query parameters ParseFilter reads, in the order
 // the list's form shows them (the REST API takes the same names).
-var FilterFields = []string{"search", "status", "authType", "api", "environment", "organization", "group",
+var FilterFields = []string{"search", "status", "authType", "api", "environment", "organization", "group", "application",
 	"expiresFrom", "expiresTo", "createdFrom", "createdTo", "rotatedFrom", "rotatedTo", "page", "size"}
 
 // ParseFilter reads the list's filters from query parameters, as the
@@ -21,7 +21,7 @@ var FilterFields = []string{"search", "status", "authType", "api", "environment"
 func ParseFilter(v url.Values) (Filter, error) {
 	get := func(name string) string { return strings.TrimSpace(v.Get(name)) }
 	f := Filter{Search: get("search"), Status: get("status"), AuthType: get("authType"), API: get("api"), Environment: get("environment"),
-		Organization: get("organization"), Group: get("group")}
+		Organization: get("organization"), Group: get("group"), Application: get("application")}
 	var err error
 	for _, t := range []struct {
 		name string
