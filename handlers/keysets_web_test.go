@@ -335,3 +335,198 @@ func TestKeySetActions(t *testing.T) {
 		t.Errorf("timeline's revocation %q", got)
 	}
 }
+
+// TestAPICatalogSubscribe: the catalog and an API's page (types, policy,
+// environments, subscribers); Subscribe shows the new key set's value once
+// and a reused key set without values; a refused subscription re-renders
+// the form with the message beside its field, nothing changed; a viewer is
+// offered no form and is refused.
+func TestAPICatalogSubscribe(t *testing.T) {
+	env, admin := newSite(t)
+	ksWebSeed(t, env)
+	ctx, root, ks := context.Background(), env.Principal("root"), env.App.KeySets
+	if _, err := ks.CreateAPI(ctx, root, "payments", keysets.APIInput{Name: "billing", Environments: []string{"production"},
+		AuthTypes: []string{keysets.APIKey, keysets.ClientCredentials}, PolicyTemplate: "standard"}); err != nil {
+		t.Fatal(err)
+	}
+	p := admin.Get("/projects/payments/api-catalog", false)
+	if got := squash(p.Doc.Find("#api-orders").Text()); !strings.Contains(got, "Order intake API_KEY standard production 1") {
+		t.Errorf("catalog row %q", got)
+	}
+	p = admin.Get("/projects/payments/api-catalog/billing", true)
+	if p.Doc.Find("#api-auth-types").Text() == "" || !strings.Contains(p.Doc.Find("#api-auth-types").Text(), "CLIENT_CREDENTIALS") ||
+		p.Doc.Find(`#api-policy a[href="/projects/payments/policy-templates/standard"]`).Length() != 1 || p.Doc.Find("#no-subscribers").Length() != 1 {
+		t.Errorf("API page %q", squash(p.Doc.Find("#api-info").Text()))
+	}
+	before := testenv.TakeSnapshot(t, env)
+	for _, c := range []struct {
+		name, field, want string
+		form              url.Values
+		status            int
+	}{
+		{"no application", "application", "Choose the application to subscribe.", url.Values{"environment": {"production"}}, 422},
+		{"unknown environment", "environment", `"staging"`, url.Values{"application": {"shop-app"}, "environment": {"staging"}}, 422},
+	} {
+		p := admin.Post("/projects/payments/api-catalog/billing/subscribe", c.form, true)
+		if p.Status != c.status || !strings.Contains(p.Doc.Find("#"+c.field+"-error").Text(), c.want) {
+			t.Errorf("%s: %d %q (form %q)", c.name, p.Status, p.Doc.Find("#"+c.field+"-error").Text(), p.Doc.Find("#subscribe-error").Text())
+		}
+	}
+	p = admin.Post("/projects/payments/api-catalog/orders/subscribe", url.Values{"application": {"shop-app"}, "environment": {"production"}}, false)
+	if p.Status != http.StatusBadRequest || !strings.Contains(p.Doc.Find("#subscribe-error").Text(), `Application "shop-app" is already subscribed to API "orders"`) {
+		t.Errorf("second subscription: %d %q", p.Status, p.Doc.Find("#subscribe-error").Text())
+	}
+	if d := before.Changes(t, testenv.AuditMayGrow); d != "" {
+		t.Fatalf("refused subscriptions changed data: %s", d)
+	}
+	// shop-app to billing: its API_KEY set is reused, a CLIENT_CREDENTIALS one created.
+	p = admin.Post("/projects/payments/api-catalog/billing/subscribe", url.Values{"application": {"shop-app"}, "environment": {"production"}}, false)
+	if p.Status != http.StatusOK || p.Header.Get("HX-Push-Url") != "/projects/payments/api-catalog/billing" {
+		t.Fatalf("subscribe: %d %s", p.Status, p.Doc.Find("main").Text())
+	}
+	if p.Doc.Find("#reused-API_KEY-shop-app").Length() != 1 || p.Doc.Find("#subscribed-API_KEY-shop-app code").Length() != 0 {
+		t.Errorf("reused set %q", squash(p.Doc.Find("#subscribed-API_KEY-shop-app").Text()))
+	}
+	id, secret := p.Doc.Find("#cred-CLIENT_CREDENTIALS-shop-app-client-id").Text(), p.Doc.Find("#cred-CLIENT_CREDENTIALS-shop-app-client-secret").Text()
+	if !strings.HasPrefix(id, "kw_") || !strings.HasPrefix(secret, "kw_") || p.Doc.Find(`#subscribers a[href="/projects/payments/applications/shop-app"]`).Length() != 1 {
+		t.Errorf("created set: id %q secret %q", id, secret)
+	}
+	if p := admin.Get("/projects/payments/api-catalog/billing", false); strings.Contains(p.Body, secret) {
+		t.Error("the secret is shown again")
+	}
+	// A viewer sees the catalog, no form, and is refused.
+	viewer := ksViewer(t, env)
+	p = viewer.Get("/projects/payments/api-catalog/orders", false)
+	if p.Status != http.StatusOK || p.Doc.Find("#subscribe-form, #api-form, #api-delete-open").Length() != 0 {
+		t.Errorf("viewer: %d, forms %d", p.Status, p.Doc.Find("form").Length())
+	}
+	if p := viewer.Post("/projects/payments/api-catalog/orders/subscribe", url.Values{"application": {"shop-app"}, "environment": {"production"}}, false); p.Status != http.StatusForbidden {
+		t.Errorf("viewer subscribe: %d", p.Status)
+	}
+}
+
+// TestKeySetCatalogForms: creating and editing policy templates, APIs,
+// organizations, groups and applications; each bad input answers 422 with
+// the message beside its field, the values kept and nothing changed; a
+// delete of something in use is refused with the message; suspending an
+// application suspends its key set and reactivating it reactivates it.
+func TestKeySetCatalogForms(t *testing.T) {
+	env, admin := newSite(t)
+	ksWebSeed(t, env)
+	before := testenv.TakeSnapshot(t, env)
+	for _, c := range []struct {
+		path, field, want string
+		form              url.Values
+	}{
+		{"/projects/payments/policy-templates", "rotation", "is longer than the expiration", url.Values{"name": {"short"}, "expiration": {"7d"}, "rotation": {"30d"}}},
+		{"/projects/payments/policy-templates", "expiration", `"-1d" is not a duration`, url.Values{"name": {"neg"}, "expiration": {"-1d"}}},
+		{"/projects/payments/policy-templates", "name", `A policy template named "standard" already exists`, url.Values{"name": {"standard"}}},
+		{"/projects/payments/policy-templates/standard", "gracePeriod", "must be shorter than the rotation", url.Values{"expiration": {"90d"}, "rotation": {"1h"}, "gracePeriod": {"2h"}}},
+		{"/projects/payments/api-catalog", "authTypes", "Choose at least one authentication type", url.Values{"name": {"x"}, "environments": {"production"}, "policyTemplate": {"standard"}}},
+		{"/projects/payments/api-catalog", "policyTemplate", "Choose the policy template", url.Values{"name": {"x"}, "environments": {"production"}, "authTypes": {"API_KEY"}}},
+		{"/projects/payments/api-catalog/orders", "environments", "Name at least one environment.", url.Values{"authTypes": {"API_KEY"}, "policyTemplate": {"standard"}}},
+		{"/projects/payments/organizations", "name", `An organization named "acme" already exists`, url.Values{"name": {"acme"}}},
+		{"/projects/payments/applications", "organization", "Choose the organization", url.Values{"name": {"lonely"}}},
+		{"/projects/payments/applications", "group", `Organization "acme" has no group "web"`, url.Values{"name": {"lonely"}, "organization": {"acme"}, "group": {"web"}}},
+		{"/projects/payments/applications/shop-app", "organization", `Organization "nope" does not exist`, url.Values{"organization": {"nope"}}},
+		{"/projects/payments/organizations/acme/groups", "group-name", `already has a group named "mobile"`, url.Values{"name": {"mobile"}}},
+	} {
+		for _, htmx := range []bool{false, true} {
+			p := admin.Post(c.path, c.form, htmx)
+			checkFragment(t, c.path, p, !htmx)
+			if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#"+c.field+"-error.field-error").Text(), c.want) {
+				t.Errorf("POST %s %v: %d, beside %s %q, want %q (message %q)", c.path, c.form, p.Status, c.field, p.Doc.Find("#"+c.field+"-error").Text(), c.want,
+					squash(p.Doc.Find(".form-error").Text()))
+			}
+			if n := c.form.Get("name"); n != "" && c.field != "group-name" && p.Doc.Find(`input[name=name][value="`+n+`"]`).Length() != 1 {
+				t.Errorf("POST %s: the name is not kept", c.path)
+			}
+		}
+	}
+	for path, want := range map[string]string{
+		"/projects/payments/policy-templates/standard/delete":        `Policy template "standard" is in use by API(s) "orders"`,
+		"/projects/payments/api-catalog/orders/delete":               `API "orders" is in use by 1 subscription(s)`,
+		"/projects/payments/organizations/acme/delete":               `Organization "acme" owns application(s) "shop-app"`,
+		"/projects/payments/applications/shop-app/delete":            `Application "shop-app" is subscribed to "orders (production)"`,
+		"/projects/payments/organizations/acme/groups/mobile/delete": `Group "mobile" holds application(s) "shop-app"`,
+	} {
+		name := strings.Split(path, "/")[4]
+		p := admin.Post(path, url.Values{"confirm_name": {name}}, false)
+		if p.Status != http.StatusBadRequest || !strings.Contains(p.Doc.Find("main").Text(), want) {
+			t.Errorf("POST %s: %d, want the message %q: %q", path, p.Status, want, squash(p.Doc.Find(".form-error").Text()))
+		}
+	}
+	if p := admin.Post("/projects/payments/policy-templates/standard/delete", url.Values{"confirm_name": {"standar"}}, false); p.Status != http.StatusUnprocessableEntity ||
+		!strings.Contains(p.Doc.Find("#policy-delete-error").Text(), "Type the policy template's name exactly") || p.Doc.Find("dialog#policy-delete[data-dialog-autoopen]").Length() != 1 {
+		t.Errorf("a wrong typed name: %d %q", p.Status, p.Doc.Find("#policy-delete-error").Text())
+	}
+	if d := before.Changes(t, testenv.AuditMayGrow); d != "" {
+		t.Fatalf("refused forms changed data: %s", d)
+	}
+
+	// The good path: a policy, edited; an API on it; an organization and an application.
+	p := admin.Post("/projects/payments/policy-templates", url.Values{"name": {"strict"}, "expiration": {"30d"}, "activationRequired": {"true"}}, false)
+	if p.Status != http.StatusSeeOther || p.Location() != "/projects/payments/policy-templates/strict" {
+		t.Fatalf("create policy: %d %s", p.Status, squash(p.Doc.Find(".form-error, .field-error").Text()))
+	}
+	p = admin.Get(p.Location(), false)
+	if !strings.Contains(p.Doc.Find(".flash-success").Text(), "expiration 30d, rotation none") || p.Doc.Find("#policy-rules .rule-activation").Text() != "required: new key sets start PENDING" ||
+		p.Doc.Find(`#policy-form input[name=expiration][value="30d"]`).Length() != 1 || p.Doc.Find(`#policy-form input[name=activationRequired][checked]`).Length() != 1 {
+		t.Errorf("new policy page: %q", squash(p.Doc.Find("#policy-rules").Text()))
+	}
+	if p := admin.Post("/projects/payments/policy-templates/strict", url.Values{"expiration": {"60d"}, "manualRegeneration": {"true"}}, false); p.Status != http.StatusSeeOther {
+		t.Errorf("edit policy: %d", p.Status)
+	}
+	if p := admin.Post("/projects/payments/api-catalog", url.Values{"name": {"ledger"}, "environments": {"production"}, "authTypes": {"CLIENT_CREDENTIALS"},
+		"policyTemplate": {"strict"}}, false); p.Status != http.StatusSeeOther || p.Location() != "/projects/payments/api-catalog/ledger" {
+		t.Errorf("create API: %d %s", p.Status, squash(p.Doc.Find(".field-error").Text()))
+	}
+	if p := admin.Post("/projects/payments/organizations", url.Values{"name": {"globex"}, "description": {"Globex"}}, false); p.Status != http.StatusSeeOther {
+		t.Errorf("create organization: %d", p.Status)
+	}
+	if p := admin.Post("/projects/payments/applications", url.Values{"name": {"hr-app"}, "organization": {"globex"}}, false); p.Status != http.StatusSeeOther ||
+		p.Location() != "/projects/payments/applications/hr-app" {
+		t.Errorf("create application: %d %s", p.Status, squash(p.Doc.Find(".field-error").Text()))
+	}
+	p = admin.Get("/projects/payments/organizations/globex", false)
+	if p.Doc.Find(`#organization-applications a[href="/projects/payments/applications/hr-app"]`).Length() != 1 {
+		t.Errorf("organization page %q", squash(p.Doc.Find("#organization-applications").Text()))
+	}
+	// Suspend and reactivate the application: its key set follows.
+	if p := admin.Post("/projects/payments/applications/shop-app/suspend", nil, false); p.Status != http.StatusSeeOther {
+		t.Fatalf("suspend application: %d", p.Status)
+	}
+	p = admin.Get("/projects/payments/applications/shop-app", false)
+	if p.Doc.Find("#application-status").Text() != "SUSPENDED" || !strings.Contains(p.Doc.Find("#key-set-API_KEY-shop-app").Text(), "SUSPENDED") ||
+		p.Doc.Find("#application-reactivate").Length() != 1 {
+		t.Errorf("suspended application %q", squash(p.Doc.Find("#application-key-sets").Text()))
+	}
+	if p := admin.Post("/projects/payments/applications/shop-app/suspend", nil, false); p.Status != http.StatusConflict ||
+		!strings.Contains(p.Doc.Find("#application-error").Text(), "SUSPENDED already") {
+		t.Errorf("second suspend: %d %q", p.Status, p.Doc.Find("#application-error").Text())
+	}
+	if p := admin.Post("/projects/payments/applications/shop-app/reactivate", nil, false); p.Status != http.StatusSeeOther {
+		t.Fatalf("reactivate: %d", p.Status)
+	}
+	if p := admin.Get(ksSet, false); p.Doc.Find("#key-set-status").Text() != "ACTIVE" {
+		t.Errorf("after reactivating the application the key set is %q", p.Doc.Find("#key-set-status").Text())
+	}
+	// A viewer gets no forms and 403 on a post.
+	viewer := ksViewer(t, env)
+	for _, path := range []string{"/projects/payments/policy-templates", "/projects/payments/policy-templates/standard", "/projects/payments/api-catalog",
+		"/projects/payments/organizations", "/projects/payments/organizations/acme", "/projects/payments/applications", "/projects/payments/applications/shop-app"} {
+		p := viewer.Get(path, false)
+		if p.Status != http.StatusOK || p.Doc.Find("main form, main dialog, [data-dialog-open]").Length() != 0 {
+			t.Errorf("viewer GET %s: %d, %d forms", path, p.Status, p.Doc.Find("main form").Length())
+		}
+	}
+	snap := testenv.TakeSnapshot(t, env)
+	for _, path := range []string{"/projects/payments/policy-templates", "/projects/payments/applications/shop-app/suspend", "/projects/payments/organizations/acme/groups"} {
+		if p := viewer.Post(path, url.Values{"name": {"sneaky"}}, false); p.Status != http.StatusForbidden {
+			t.Errorf("viewer POST %s: %d", path, p.Status)
+		}
+	}
+	if d := snap.Changes(t, testenv.AuditMayGrow); d != "" {
+		t.Errorf("a viewer changed data: %s", d)
+	}
+}
