@@ -81,13 +81,19 @@ func (p KeySetPage) Offered() []keysets.Action {
 	return out
 }
 
-// Unavailable are the actions that do not apply now, with why.
+// Unavailable are the actions that do not apply now, with why, leaving
+// out the obvious: Suspend when the key set is not ACTIVE, and Activate
+// unless it is PENDING or SUSPENDED (then what stops it is worth saying:
+// its application is suspended).
 func (p KeySetPage) Unavailable() []keysets.Action {
 	var out []keysets.Action
 	for _, a := range p.KeySet.Actions {
-		if !a.Allowed {
-			out = append(out, a)
+		switch {
+		case a.Allowed, a.Name == keysets.ActionSuspend,
+			a.Name == keysets.ActionActivate && p.KeySet.Status != keysets.Pending && p.KeySet.Status != keysets.Suspended:
+			continue
 		}
+		out = append(out, a)
 	}
 	return out
 }

@@ -115,6 +115,13 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
+	"ptr": func(t time.Time) *time.Time { return &t },
+	"shortTime": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04")
+	},
 	"actionLabel":      ActionLabel,
 	"statusClass":      StatusClass,
 	"eventTitle":       EventTitle,
