@@ -15,9 +15,13 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-func organizationPath(project, name string) string { return "/projects/" + project + "/organizations/" + name }
+func organizationPath(project, name string) string {
+	return "/projects/" + project + "/organizations/" + name
+}
 
-func applicationPath(project, name string) string { return "/projects/" + project + "/applications/" + name }
+func applicationPath(project, name string) string {
+	return "/projects/" + project + "/applications/" + name
+}
 
 func (s *Server) organizationListPage(c echo.Context, project string) (*views.OrganizationListPage, error) {
 	orgs, err := s.KeySets.ListOrganizations(c.Request().Context(), principal(c), project)

@@ -13,7 +13,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-func policyPath(project, name string) string { return "/projects/" + project + "/policy-templates/" + name }
+func policyPath(project, name string) string {
+	return "/projects/" + project + "/policy-templates/" + name
+}
 
 var policyFields = []string{"name", "description", "expiration", "rotation", "gracePeriod"}
 

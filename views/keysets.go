@@ -29,9 +29,9 @@ type KeySetListPage struct {
 	Filter  Form // the filters as given, with the message beside a bad one
 	Items   []keysets.ListItem
 	Pager
-	Statuses, AuthTypes                           []string
+	Statuses, AuthTypes                             []string
 	APIs, Environments, Organizations, Applications []string
-	Groups                                        []string // every group name of the project's organizations
+	Groups                                          []string // every group name of the project's organizations
 }
 
 func (KeySetListPage) Template() string { return "key_sets" }
