@@ -95,13 +95,14 @@ func keySetRoutes() []apiRoute {
 		queryParam("environment", "Only key sets of this environment.", &schema{Type: "string"}),
 		queryParam("organization", "Only key sets of this organization's applications.", &schema{Type: "string"}),
 		queryParam("group", "Only key sets of applications in this group.", &schema{Type: "string"}),
+		queryParam("application", "Only key sets of this application.", &schema{Type: "string"}),
 		queryParam("search", "Only key sets whose name or application's name contains this.", &schema{Type: "string"}),
 		queryParam("expiresFrom", "Expiring at or after this time (RFC 3339 or a date).", &schema{Type: "string"}),
-		queryParam("expiresTo", "Expiring before this time.", &schema{Type: "string"}),
+		queryParam("expiresTo", "Expiring before this time; a date includes that day.", &schema{Type: "string"}),
 		queryParam("createdFrom", "Created at or after this time.", &schema{Type: "string"}),
-		queryParam("createdTo", "Created before this time.", &schema{Type: "string"}),
+		queryParam("createdTo", "Created before this time; a date includes that day.", &schema{Type: "string"}),
 		queryParam("rotatedFrom", "Last rotated or regenerated at or after this time.", &schema{Type: "string"}),
-		queryParam("rotatedTo", "Last rotated or regenerated before this time.", &schema{Type: "string"}))
+		queryParam("rotatedTo", "Last rotated or regenerated before this time; a date includes that day.", &schema{Type: "string"}))
 	listFilters = append(listFilters, pageParams(50, keysets.MaxPageSize)...)
 	return []apiRoute{
 		r(http.MethodGet, "/organizations/", handle((*Server).handleAPIOrganizationList), ksView, "listOrganizations", "List a project's organizations", project, missing),

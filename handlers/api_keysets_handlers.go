@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/keysets"
@@ -228,43 +227,8 @@ func (s *Server) handleAPICatalogDelete(c echo.Context) (apiOK, error) {
 	return apiOK{}, s.KeySets.DeleteAPI(c.Request().Context(), principal(c), c.Param("projectName"), c.Param("apiName"))
 }
 
-// queryTime reads an RFC 3339 time or a date (2006-01-02, midnight UTC).
-func queryTime(c echo.Context, name string) (time.Time, error) {
-	v := c.QueryParam(name)
-	if v == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02"} {
-		if t, err := time.Parse(layout, v); err == nil {
-			return t.UTC(), nil
-		}
-	}
-	return time.Time{}, errs.FieldErrorf(name, "%s %q is not a time: use RFC 3339 (2026-11-23T09:00:00Z) or a date (2026-11-23).", name, v)
-}
-
-// keySetFilter reads the list's query parameters.
-func keySetFilter(c echo.Context) (keysets.Filter, error) {
-	f := keysets.Filter{Status: c.QueryParam("status"), AuthType: c.QueryParam("authType"), API: c.QueryParam("api"), Environment: c.QueryParam("environment"),
-		Organization: c.QueryParam("organization"), Group: c.QueryParam("group"), Search: c.QueryParam("search")}
-	var err error
-	for _, t := range []struct {
-		name string
-		to   *time.Time
-	}{{"expiresFrom", &f.ExpiresFrom}, {"expiresTo", &f.ExpiresTo}, {"createdFrom", &f.CreatedFrom}, {"createdTo", &f.CreatedTo},
-		{"rotatedFrom", &f.RotatedFrom}, {"rotatedTo", &f.RotatedTo}} {
-		if *t.to, err = queryTime(c, t.name); err != nil {
-			return f, err
-		}
-	}
-	if f.Page, err = queryInt(c, "page", 1, 1_000_000); err != nil {
-		return f, err
-	}
-	f.Size, err = queryInt(c, "size", 50, keysets.MaxPageSize)
-	return f, err
-}
-
 func (s *Server) handleAPIKeySetList(c echo.Context) (pagedListResponse[keySetItemDTO], error) {
-	f, err := keySetFilter(c)
+	f, err := keysets.ParseFilter(c.QueryParams())
 	if err != nil {
 		return pagedListResponse[keySetItemDTO]{}, err
 	}

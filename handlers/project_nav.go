@@ -53,7 +53,7 @@ func (s *Server) projectNav(c echo.Context) *views.ProjectNav {
 	add(views.NavItem{ID: "signing-keys", Label: "Signing Keys", Href: base + "/signing-keys", Count: areas.SigningKeys, Counted: true, Current: in("/signing-keys")}, signing)
 	add(views.NavItem{ID: "key-sets", Label: "Key Sets", Href: base + "/key-sets", Count: areas.KeySets, Counted: true,
 		Current: in("/key-sets", "/organizations", "/applications", "/policy-templates")}, keySets)
-	add(views.NavItem{ID: "api-catalog", Label: "API Catalog", Href: base + "/apis", Count: areas.APIs, Counted: true, Current: in("/apis")}, keySets)
+	add(views.NavItem{ID: "api-catalog", Label: "API Catalog", Href: base + "/api-catalog", Count: areas.APIs, Counted: true, Current: in("/api-catalog")}, keySets)
 	add(views.NavItem{ID: "notifications", Label: "Notifications", Href: base + "/notifications", Current: in("/notifications")},
 		secrets || signing || keySets || perms[access.AuditView])
 	if page, err := s.Expiry.List(ctx, p, expiry.Filter{Project: project, Within: 30 * 24 * time.Hour, Size: 1}); err == nil {

@@ -127,6 +127,7 @@ func TestEveryPageFullAndFragment(t *testing.T) {
 		Channels: []string{"ops"}, Enabled: true}); err != nil {
 		t.Fatal(err)
 	}
+	ksWebSeed(t, env)
 	samples := map[string]pageSample{
 		"/projects/:project/notifications":              {url: "/projects/payments/notifications", content: "#deliveries"},
 		"/setup/:token":                                 {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
@@ -161,7 +162,17 @@ func TestEveryPageFullAndFragment(t *testing.T) {
 		"/projects/:project/signing-keys/signers/:name": {url: "/projects/payments/signing-keys/signers/jwt-alias", content: "#signer-timeline"},
 		"/projects/:project/signing-keys/signers/:name/rotation-plan": {url: "/projects/payments/signing-keys/signers/jwt-alias/rotation-plan?activateAt=2026-12-01T09:00",
 			content: "#rotation-plan", part: true},
-		"/admin/hsm": {url: "/admin/hsm", content: "#token-info"},
+		"/admin/hsm":                                  {url: "/admin/hsm", content: "#token-info"},
+		"/projects/:project/key-sets":                 {url: "/projects/payments/key-sets?status=ACTIVE", content: "#key-set-results"},
+		"/projects/:project/key-sets/:keySet":         {url: "/projects/payments/key-sets/API_KEY-shop-app", content: "#key-set-timeline"},
+		"/projects/:project/api-catalog":              {url: "/projects/payments/api-catalog", content: "#apis"},
+		"/projects/:project/api-catalog/:api":         {url: "/projects/payments/api-catalog/orders", content: "#subscribers"},
+		"/projects/:project/policy-templates":         {url: "/projects/payments/policy-templates", content: "#policies"},
+		"/projects/:project/policy-templates/:policy": {url: "/projects/payments/policy-templates/standard", content: "#policy-rules"},
+		"/projects/:project/organizations":            {url: "/projects/payments/organizations", content: "#organizations"},
+		"/projects/:project/organizations/:org":       {url: "/projects/payments/organizations/acme", content: "#groups"},
+		"/projects/:project/applications":             {url: "/projects/payments/applications", content: "#applications"},
+		"/projects/:project/applications/:app":        {url: "/projects/payments/applications/shop-app", content: "#application-subscriptions"},
 	}
 	var patterns []string
 	for _, r := range env.Echo.Routes() {

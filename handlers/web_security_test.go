@@ -19,6 +19,7 @@ import (
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
 	"github.com/keyward/keyward/internal/environments"
+	"github.com/keyward/keyward/internal/keysets"
 	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/testenv"
@@ -171,6 +172,14 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		signing.SignerInput{Name: "csrf-alias", ActiveKey: csrfSigner.CkaID, Environments: []string{"production"}}); err != nil {
 		t.Fatal(err)
 	}
+	ksWebSeed(t, env)
+	if _, err := env.App.KeySets.CreatePolicy(context.Background(), env.Principal("root"), "payments", keysets.PolicyInput{Name: "spare"}); err != nil {
+		t.Fatal(err)
+	}
+	var subscriptionID int64
+	if err := env.App.DB.Read.QueryRow("SELECT id FROM subscriptions").Scan(&subscriptionID); err != nil {
+		t.Fatal(err)
+	}
 	var gatewayTokenID int64
 	if err := env.App.DB.Read.QueryRow("SELECT id FROM gateway_tokens").Scan(&gatewayTokenID); err != nil {
 		t.Fatal(err)
@@ -256,6 +265,32 @@ func TestCSRFRefusesEveryForm(t *testing.T) {
 		{"/projects/:project/notifications/rules/:id/delete", "/projects/payments/notifications/rules/1/delete", url.Values{"confirm_name": {"csrf-rule"}}},
 		{"/projects/:project/notifications/channels/:id/delete", "/projects/payments/notifications/channels/1/delete", url.Values{"confirm_name": {"csrf-hook"}}},
 		{"/projects/:project/signing-keys/signers/:name/rotate", "/projects/payments/signing-keys/signers/csrf-alias/rotate", url.Values{"nextKey": {csrfSigner.CkaID}}},
+		// Key sets: the key set API_KEY-shop-app of application shop-app, subscribed to orders.
+		{"/projects/:project/key-sets/:keySet/suspend", ksSet + "/suspend", url.Values{}},
+		{"/projects/:project/key-sets/:keySet/activate", ksSet + "/activate", url.Values{}},
+		{"/projects/:project/key-sets/:keySet/regenerate", ksSet + "/regenerate", url.Values{"key": {"1"}}},
+		{"/projects/:project/key-sets/:keySet/credentials", ksSet + "/credentials", url.Values{}},
+		{"/projects/:project/key-sets/:keySet/revoke", ksSet + "/revoke", url.Values{"confirm_name": {"API_KEY-shop-app"}}},
+		{"/projects/:project/policy-templates", "/projects/payments/policy-templates", url.Values{"name": {"new-policy"}, "expiration": {"30d"}}},
+		{"/projects/:project/policy-templates/:policy", "/projects/payments/policy-templates/spare", url.Values{"description": {"changed"}}},
+		{"/projects/:project/policy-templates/:policy/delete", "/projects/payments/policy-templates/spare/delete", url.Values{"confirm_name": {"spare"}}},
+		{"/projects/:project/api-catalog", "/projects/payments/api-catalog", url.Values{"name": {"new-api"}, "environments": {"production"},
+			"authTypes": {"API_KEY"}, "policyTemplate": {"standard"}}},
+		{"/projects/:project/api-catalog/:api", "/projects/payments/api-catalog/orders", url.Values{"description": {"changed"}, "environments": {"production"},
+			"authTypes": {"API_KEY"}, "policyTemplate": {"standard"}}},
+		{"/projects/:project/organizations", "/projects/payments/organizations", url.Values{"name": {"globex"}}},
+		{"/projects/:project/organizations/:org", "/projects/payments/organizations/acme", url.Values{"description": {"changed"}}},
+		{"/projects/:project/organizations/:org/groups", "/projects/payments/organizations/acme/groups", url.Values{"name": {"web"}}},
+		{"/projects/:project/applications", "/projects/payments/applications", url.Values{"name": {"new-app"}, "organization": {"acme"}}},
+		{"/projects/:project/applications/:app", "/projects/payments/applications/shop-app", url.Values{"description": {"changed"}, "organization": {"acme"}}},
+		{"/projects/:project/applications/:app/suspend", "/projects/payments/applications/shop-app/suspend", url.Values{}},
+		{"/projects/:project/applications/:app/reactivate", "/projects/payments/applications/shop-app/reactivate", url.Values{}},
+		{"/projects/:project/api-catalog/:api/subscribe", "/projects/payments/api-catalog/new-api/subscribe", url.Values{"application": {"new-app"}, "environment": {"production"}}},
+		{"/projects/:project/applications/:app/subscriptions/:id/delete", fmt.Sprintf("/projects/payments/applications/shop-app/subscriptions/%d/delete", subscriptionID), url.Values{}},
+		{"/projects/:project/api-catalog/:api/delete", "/projects/payments/api-catalog/orders/delete", url.Values{"confirm_name": {"orders"}}},
+		{"/projects/:project/applications/:app/delete", "/projects/payments/applications/shop-app/delete", url.Values{"confirm_name": {"shop-app"}}},
+		{"/projects/:project/organizations/:org/groups/:group/delete", "/projects/payments/organizations/acme/groups/web/delete", url.Values{}},
+		{"/projects/:project/organizations/:org/delete", "/projects/payments/organizations/globex/delete", url.Values{"confirm_name": {"globex"}}},
 	}
 
 	// Every POST route of the web console is in the list above.

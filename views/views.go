@@ -135,6 +135,28 @@ var funcs = template.FuncMap{
 		}
 		return m
 	},
+	// Key sets (views/keysets.go).
+	"ptime": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"ptr": func(t time.Time) *time.Time { return &t },
+	"shortTime": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04")
+	},
+	"actionLabel":      ActionLabel,
+	"statusClass":      StatusClass,
+	"eventTitle":       EventTitle,
+	"eventDelay":       EventDelay,
+	"policyDuration":   PolicyDuration,
+	"durationValue":    DurationValue,
+	"yesNo":            YesNo,
+	"subscriptionLink": SubscriptionAnchor,
 	// Certificates (partials/cert_details.html).
 	"expiryOf":    ExpiryOf,
 	"fingerprint": Fingerprint,

@@ -29,6 +29,7 @@ type Filter struct {
 	Environment  string
 	Organization string
 	Group        string
+	Application  string // exact name
 	Search       string // in the key set's or the application's name
 	ExpiresFrom  time.Time
 	ExpiresTo    time.Time
@@ -99,6 +100,13 @@ func (f Filter) where(ctx context.Context, q *queries.Queries, pr queries.Projec
 			return nil, nil, false, err
 		}
 		add("ks.id IN (SELECT kss.key_set_id FROM key_set_subscriptions kss JOIN subscriptions sb ON sb.id = kss.subscription_id WHERE sb.api_id = ?)", a.ID)
+	}
+	if f.Application != "" {
+		a, err := q.GetApplication(ctx, queries.GetApplicationParams{ProjectID: pr.ID, Name: f.Application})
+		if err != nil {
+			return nil, nil, false, notFound(err, "application", "Application %q does not exist in project %q.", f.Application, pr.Name)
+		}
+		add("ks.application_id = ?", a.ID)
 	}
 	var orgID int64
 	if f.Organization != "" {
