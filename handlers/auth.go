@@ -110,5 +110,19 @@ func (s *Server) handleLogout(c echo.Context) error {
 }
 
 func (s *Server) handleHome(c echo.Context) error {
-	return c.Redirect(http.StatusSeeOther, "/projects")
+	d, err := s.Dashboard.For(c.Request().Context(), principal(c))
+	if err != nil {
+		return err
+	}
+	page := &views.DashboardPage{Counts: d.Counts, SoonTotal: d.SoonTotal, SoonMore: d.SoonTotal > int64(len(d.Soon)),
+		Deployments: d.Deployments, Failures: d.Failures}
+	page.Title, page.Nav = "Dashboard", "home"
+	for _, it := range d.Soon {
+		page.Soon = append(page.Soon, expiryRow(it))
+	}
+	for _, a := range d.Projects {
+		page.Projects = append(page.Projects, views.DashboardProject{Name: a.Project.Name, Keys: a.Keys, Certificates: a.Certificates,
+			JWKs: a.JWKs, SigningKeys: a.SigningKeys, KeySets: a.KeySets, APIs: a.APIs})
+	}
+	return s.render(c, http.StatusOK, page)
 }

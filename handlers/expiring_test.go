@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -278,5 +279,71 @@ func TestExpiryMetric(t *testing.T) {
 	}
 	if len(lines) != 8 { // 3 certificates, 1 CA, 1 signer (the sooner step), 2 personal tokens, 1 gateway token
 		t.Errorf("%d series, want 8:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+}
+
+// TestDashboard: the home page counts and lists what ends soon as the
+// overview does for the same user, shows the last deployments and a failed
+// environment webhook, and what each visible project holds; another user
+// sees none of a project they are not in.
+func TestDashboard(t *testing.T) {
+	w := newExpiringWorld(t)
+	failing := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { rw.WriteHeader(http.StatusInternalServerError) }))
+	defer failing.Close()
+	w.must(w.root, http.MethodPost, "/apiops/environments/", map[string]any{"name": "staging", "webhookUrl": failing.URL})
+	ca := certtest.NewChain(t, certtest.Options{Now: w.env.Clock.Now()})
+	w.must(w.root, http.MethodPost, "/apiops/environments/staging/truststore/", map[string]any{"content": base64.StdEncoding.EncodeToString(certtest.PEM(ca.Root)), "alias": "staging-root"})
+	w.env.SettleWebhooks()
+
+	statuses := func(token string) map[string]int {
+		out := map[string]int{}
+		for _, it := range w.must(token, http.MethodGet, "/apiops/expiring/?within=30d&size=500", nil).Body["resultList"].([]any) {
+			out[it.(map[string]any)["status"].(string)]++
+		}
+		return out
+	}
+	root := w.env.Token("root") // before the page: a token is one more item
+	b := w.env.Browser()
+	b.Login("root")
+	p := b.Get("/", false)
+	want := statuses(root)
+	for id, n := range map[string]int{"#count-expired": want["expired"], "#count-7d": want["critical"], "#count-30d": want["warning"]} {
+		if got := strings.TrimSpace(p.Doc.Find(id + " strong").Text()); got != strconv.Itoa(n) {
+			t.Errorf("%s shows %q, want %d (as the overview counts)", id, got, n)
+		}
+	}
+	if want["expired"] != 1 || want["critical"] < 3 {
+		t.Errorf("the world has 1 expired and at least 3 critical items: %v", want)
+	}
+	soon := p.Doc.Find("#soon-items").Text()
+	for _, name := range []string{"edge-old", "payments-token"} {
+		if !strings.Contains(soon, name) {
+			t.Errorf("the next 30 days lack %s", name)
+		}
+	}
+	// The test users' own day-long tokens fill the rest of the first ten.
+	if n := p.Doc.Find("#soon-items tbody tr").Length(); n != 10 || p.Doc.Find("#soon-more").Length() != 1 {
+		t.Errorf("%d rows and no link to the rest", n)
+	}
+	if f := p.Doc.Find("#failed-deliveries").Text(); !strings.Contains(f, "environment webhook") || !strings.Contains(f, "truststore") || !strings.Contains(f, "failed after") {
+		t.Errorf("failed deliveries: %q", f)
+	}
+	if d := p.Doc.Find("#recent-deployments").Text(); !strings.Contains(d, "staging") {
+		t.Errorf("last deployments: %q", d)
+	}
+	row := p.Doc.Find(`#project-areas tr[data-project="payments"]`).Text()
+	if fields := strings.Fields(row); len(fields) != 7 || fields[2] != "2" || fields[4] != "2" {
+		t.Errorf("payments row %q, want 2 certificates and 2 signing keys", fields)
+	}
+
+	// pat is in no project: the truststore's CA, his token, no payments.
+	b = w.env.Browser()
+	b.Login("pat")
+	p = b.Get("/", false)
+	if body := p.Doc.Find("main").Text(); strings.Contains(body, "edge-") || strings.Contains(body, "payments") || strings.Contains(body, "billing") {
+		t.Errorf("pat's dashboard shows another project's objects")
+	}
+	if !strings.Contains(p.Doc.Find("#soon-items").Text(), "partner-root") {
+		t.Errorf("pat's dashboard lacks the truststore CA every user can see")
 	}
 }

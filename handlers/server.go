@@ -13,6 +13,7 @@ import (
 	"github.com/keyward/keyward/internal/bundle"
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/dashboard"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/environments"
 	"github.com/keyward/keyward/internal/expiry"
@@ -42,6 +43,7 @@ type Deps struct {
 	KeySets      *keysets.Service
 	Audit        *audit.Log
 	Expiry       *expiry.Service
+	Dashboard    *dashboard.Service
 	Notify       *notify.Service
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore

@@ -29,7 +29,6 @@ var notPages = map[string]string{
 	"/audit.csv":                          "the audit log as a CSV download",
 	"/expiring.csv":                       "the expiry overview as a CSV download",
 	"/projects/:project/certificates/:cert/export": "a certificate download: PEM, DER, PKCS#7 or a ZIP of every environment",
-	"/": "redirects to /projects",
 }
 
 // covers reports whether the notPages entry covers the route pattern.
@@ -132,6 +131,7 @@ func TestEveryPageFullAndFragment(t *testing.T) {
 		"/projects/:project/notifications":              {url: "/projects/payments/notifications", content: "#deliveries"},
 		"/setup/:token":                                 {url: "/setup/" + setupToken, content: `form[action^="/setup/"]`, anonymous: true},
 		"/login":                                        {url: "/login", content: `form[action="/login"]`, anonymous: true},
+		"/":                                             {url: "/", content: "#expiry-summary"},
 		"/projects":                                     {url: "/projects", content: "#projects"},
 		"/projects/:project":                            {url: "/projects/payments", content: "#members"},
 		"/environments":                                 {url: "/environments", content: "#environments"},

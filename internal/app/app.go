@@ -22,6 +22,7 @@ import (
 	"github.com/keyward/keyward/internal/certfetch"
 	"github.com/keyward/keyward/internal/clock"
 	"github.com/keyward/keyward/internal/config"
+	"github.com/keyward/keyward/internal/dashboard"
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/deploy"
 	"github.com/keyward/keyward/internal/environments"
@@ -55,6 +56,7 @@ type App struct {
 	Sealer       *seal.Sealer
 	Audit        *audit.Log
 	Expiry       *expiry.Service
+	Dashboard    *dashboard.Service
 	Auth         *auth.Service
 	Projects     *projects.Service
 	Environments *environments.Service
@@ -136,6 +138,7 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Expiry = expiry.NewService(d, opt.Clock)
 	a.Auth = auth.NewService(d, a.Audit, opt.Clock, policy)
 	a.Projects = projects.NewService(d, a.Audit, opt.Clock)
+	a.Dashboard = dashboard.NewService(d, a.Projects, a.Expiry)
 	a.Environments = environments.NewService(d, a.Audit, opt.Clock, sealer)
 	a.Publisher = deploy.NewPublisher(d, a.Environments, opt.Clock, a.Logger)
 	a.JWKS = secrets.NewJWKSCache(d, a.Logger)
@@ -209,7 +212,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, KeySets: a.KeySets, Audit: a.Audit, Expiry: a.Expiry, Notify: a.Notify,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, KeySets: a.KeySets, Audit: a.Audit, Expiry: a.Expiry, Dashboard: a.Dashboard, Notify: a.Notify,
 		Views: r, Sessions: store, Registry: reg, Clock: a.Clock,
 	}), nil
 }

@@ -286,7 +286,8 @@ func (s *Service) Each(ctx context.Context, p access.Principal, f Filter, fn fun
 	})
 }
 
-// Counts is how many items p may see end in each window.
+// Counts is how many items p may see end in each window: already, within 7
+// days, and in 8 to 30 days.
 type Counts struct {
 	Expired, Within7, Within30 int64
 }
@@ -302,7 +303,7 @@ func (s *Service) Count(ctx context.Context, p access.Principal) (Counts, error)
 		return tx.QueryRowContext(ctx, "SELECT count(*) FILTER (WHERE e.at <= ?), count(*) FILTER (WHERE e.at > ? AND e.at <= ?), "+
 			"count(*) FILTER (WHERE e.at > ? AND e.at <= ?) FROM expiries e LEFT JOIN projects p ON p.id = e.project_id "+
 			"LEFT JOIN environments en ON en.id = e.environment_id WHERE e.at <= ? AND "+where,
-			append([]any{now, now, now.Add(7 * 24 * time.Hour), now, now.Add(30 * 24 * time.Hour), now.Add(30 * 24 * time.Hour)}, args...)...).
+			append([]any{now, now, now.Add(7 * 24 * time.Hour), now.Add(7 * 24 * time.Hour), now.Add(30 * 24 * time.Hour), now.Add(30 * 24 * time.Hour)}, args...)...).
 			Scan(&c.Expired, &c.Within7, &c.Within30)
 	})
 	return c, err
