@@ -374,6 +374,17 @@ func TestAPIKeySetListFilters(t *testing.T) {
 			t.Errorf("%s: %v (resultCount %v), want %v", c.query, got, count, c.want)
 		}
 	}
+	// The header's search finds the key set (through the same trigram
+	// index) and the application.
+	res, err := w.env.App.Search.Find(context.Background(), w.env.Principal("root"), "PORTAL")
+	var found []string
+	for _, r := range res {
+		found = append(found, r.Kind+" "+r.Name+" "+r.Link)
+	}
+	if err != nil || !slices.Equal(found, []string{"Application Billing-Portal /projects/payments/applications/Billing-Portal",
+		"Key set API_KEY-Billing-Portal /projects/payments/key-sets/API_KEY-Billing-Portal"}) {
+		t.Errorf("search PORTAL: %v, %v", found, err)
+	}
 }
 
 // TestKeySetsInTheExpiryOverview: a live key set's expiration (and its

@@ -7,12 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/certs/certtest"
 	"github.com/keyward/keyward/internal/testenv"
@@ -345,5 +347,62 @@ func TestDashboard(t *testing.T) {
 	}
 	if !strings.Contains(p.Doc.Find("#soon-items").Text(), "partner-root") {
 		t.Errorf("pat's dashboard lacks the truststore CA every user can see")
+	}
+}
+
+// TestHeaderSearch: the search finds objects of every kind by any part of
+// their name, whatever the case, only in the projects (and areas) the user
+// can see; the header box gets the results as a fragment.
+func TestHeaderSearch(t *testing.T) {
+	w := newExpiringWorld(t)
+	find := func(user, q string) []string {
+		t.Helper()
+		b := w.env.Browser()
+		b.Login(user)
+		p := b.Get("/search?q="+url.QueryEscape(q), true)
+		if p.Status != http.StatusOK {
+			t.Fatalf("search %q as %s: %d", q, user, p.Status)
+		}
+		var out []string
+		p.Doc.Find("#search-results li").Each(func(_ int, s *goquery.Selection) {
+			out = append(out, strings.Join(strings.Fields(s.Text()), " ")+" -> "+s.Find("a").AttrOr("href", ""))
+		})
+		return out
+	}
+	got := find("root", "EDGE")
+	for _, want := range []string{
+		"Certificate edge-old in payments -> /projects/payments/certificates/edge-old",
+		"Certificate edge-soon in payments -> /projects/payments/certificates/edge-soon",
+	} {
+		if !slices.Contains(got, want) {
+			t.Errorf("root's search for EDGE lacks %q: %v", want, got)
+		}
+	}
+	if got := find("root", "tokens-"); len(got) != 2 || !strings.HasPrefix(got[0], "Signing key tokens-a (") {
+		t.Errorf("signing keys by label: %v", got)
+	}
+	if got := find("root", "payments-tok"); !slices.Contains(got, "Signer alias payments-token in payments -> /projects/payments/signing-keys/signers/payments-token") {
+		t.Errorf("signer alias: %v", got)
+	}
+	if got := find("root", "bill"); !slices.Contains(got, "Project billing -> /projects/billing") || !slices.Contains(got, "Certificate billing-tls in billing -> /projects/billing/certificates/billing-tls") {
+		t.Errorf("root's search for bill: %v", got)
+	}
+	// vic is in payments only; pat in no project.
+	if got := find("vic", "bill"); len(got) != 0 {
+		t.Errorf("vic finds billing's objects: %v", got)
+	}
+	if got := find("pat", "edge"); len(got) != 0 {
+		t.Errorf("pat finds payments' certificates: %v", got)
+	}
+	if got := find("pat", "prod"); !slices.Equal(got, []string{"Environment production -> /environments/production"}) {
+		t.Errorf("pat's search for prod: %v", got)
+	}
+	b := w.env.Browser()
+	b.Login("vic")
+	if p := b.Get("/search?q="+strings.Repeat("x", 101), false); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "at most 100") {
+		t.Errorf("a 101-character search: %d", p.Status)
+	}
+	if p := b.Get("/projects/payments", false); p.Doc.Find(`header input#global-search[hx-get="/search"]`).Length() != 1 {
+		t.Errorf("the header has no search box")
 	}
 }

@@ -167,6 +167,7 @@ func New(d Deps) *echo.Echo {
 	app.GET("/audit", s.handleAuditList)
 	app.GET("/audit.csv", s.handleAuditCSV)
 	app.GET("/expiring", s.handleExpiring)
+	app.GET("/search", s.handleSearch)
 	app.GET("/expiring.csv", s.handleExpiringCSV)
 	app.POST("/audit/verify", s.handleAuditVerify)
 	return e

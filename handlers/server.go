@@ -20,6 +20,7 @@ import (
 	"github.com/keyward/keyward/internal/keysets"
 	"github.com/keyward/keyward/internal/notify"
 	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/internal/search"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/truststore"
@@ -44,6 +45,7 @@ type Deps struct {
 	Audit        *audit.Log
 	Expiry       *expiry.Service
 	Dashboard    *dashboard.Service
+	Search       *search.Service
 	Notify       *notify.Service
 	Views        *views.Renderer
 	Sessions     *sessions.CookieStore

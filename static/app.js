@@ -260,3 +260,23 @@
     if (dlg) dlg.close();
   });
 })();
+// "/" focuses the header's search box (unless typing somewhere already);
+// Escape closes its results.
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (ev) {
+    var box = document.getElementById("global-search");
+    if (!box) return;
+    var t = ev.target;
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (ev.key === "/" && !typing && !ev.ctrlKey && !ev.metaKey && !ev.altKey) {
+      ev.preventDefault();
+      box.focus();
+      box.select();
+    } else if (ev.key === "Escape" && t === box) {
+      var res = document.getElementById("global-search-results");
+      if (res) res.innerHTML = "";
+      box.blur();
+    }
+  });
+})();

@@ -35,6 +35,7 @@ import (
 	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/internal/publish"
 	"github.com/keyward/keyward/internal/seal"
+	"github.com/keyward/keyward/internal/search"
 	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/internal/signing"
 	"github.com/keyward/keyward/internal/truststore"
@@ -57,6 +58,7 @@ type App struct {
 	Audit        *audit.Log
 	Expiry       *expiry.Service
 	Dashboard    *dashboard.Service
+	Search       *search.Service
 	Auth         *auth.Service
 	Projects     *projects.Service
 	Environments *environments.Service
@@ -139,6 +141,7 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 	a.Auth = auth.NewService(d, a.Audit, opt.Clock, policy)
 	a.Projects = projects.NewService(d, a.Audit, opt.Clock)
 	a.Dashboard = dashboard.NewService(d, a.Projects, a.Expiry)
+	a.Search = search.NewService(d)
 	a.Environments = environments.NewService(d, a.Audit, opt.Clock, sealer)
 	a.Publisher = deploy.NewPublisher(d, a.Environments, opt.Clock, a.Logger)
 	a.JWKS = secrets.NewJWKSCache(d, a.Logger)
@@ -212,7 +215,7 @@ func (a *App) Handler() (*echo.Echo, error) {
 	store := sessions.NewCookieStore(a.Sealer.DeriveKey("session auth v1", 32), a.Sealer.DeriveKey("session enc v1", 32))
 	return handlers.New(handlers.Deps{
 		Config: a.Config, Version: Version, Logger: a.Logger, DB: a.DB, Auth: a.Auth,
-		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, KeySets: a.KeySets, Audit: a.Audit, Expiry: a.Expiry, Dashboard: a.Dashboard, Notify: a.Notify,
+		Projects: a.Projects, Environments: a.Environments, Secrets: a.Secrets, Bundles: a.Bundles, Truststores: a.Truststores, Signing: a.Signing, KeySets: a.KeySets, Audit: a.Audit, Expiry: a.Expiry, Dashboard: a.Dashboard, Search: a.Search, Notify: a.Notify,
 		Views: r, Sessions: store, Registry: reg, Clock: a.Clock,
 	}), nil
 }
