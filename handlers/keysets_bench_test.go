@@ -312,3 +312,90 @@ func BenchmarkKeySetList(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkKeySetScheduler measures the scheduler applying 10,000 due
+// events (5,000 rotations, which issue and seal a new key, and 5,000
+// expirations), each in its own transaction with its timeline event, audit
+// entry and deploy, through Service.RunDue after the clock passes them; it
+// reports events per second. Run:
+//
+//	go test -run '^$' -bench KeySetScheduler -benchtime 1x -count 3 ./handlers/
+func BenchmarkKeySetScheduler(b *testing.B) {
+	const events = 10_000
+	for range b.N {
+		b.StopTimer()
+		env := testenv.New(b)
+		env.CreateUser("root", true)
+		ctx, root := context.Background(), env.Principal("root")
+		ks := env.App.KeySets
+		must := func(err error) {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		_, err := env.App.Projects.Create(ctx, root, "payments", "")
+		must(err)
+		_, err = env.App.Environments.Create(ctx, root, environments.Input{Name: "test"})
+		must(err)
+		_, err = ks.CreatePolicy(ctx, root, "payments", keysets.PolicyInput{Name: "rotating", Expiration: "400d", Rotation: "30d"})
+		must(err)
+		_, err = ks.CreateOrganization(ctx, root, "payments", "acme", "")
+		must(err)
+		_, err = ks.CreateApplication(ctx, root, "payments", keysets.ApplicationInput{Name: "shop", Organization: "acme"})
+		must(err)
+		tx, err := env.App.DB.Write.BeginTx(ctx, nil)
+		must(err)
+		one := func(query string, args ...any) int64 {
+			var id int64
+			must(tx.QueryRowContext(ctx, query, args...).Scan(&id))
+			return id
+		}
+		exec := func(query string, args ...any) int64 {
+			r, err := tx.ExecContext(ctx, query, args...)
+			must(err)
+			id, _ := r.LastInsertId()
+			return id
+		}
+		project, policy, app, envID := one("SELECT id FROM projects"), one("SELECT id FROM policy_templates"), one("SELECT id FROM applications"), one("SELECT id FROM environments")
+		now := env.Clock.Now()
+		due := now.Add(time.Hour)
+		for i := range events {
+			kind, expires, rotation := keysets.EventRotation, now.Add(400*24*time.Hour), sql.NullTime{Time: due, Valid: true}
+			if i%2 == 1 {
+				kind, expires, rotation = keysets.EventExpiration, due, sql.NullTime{}
+			}
+			id := exec(`INSERT INTO key_sets (project_id, name, application_id, environment_id, auth_type, policy_template_id, status, expires_at, next_rotation_at, deployed_revision, created_at, updated_at)
+				VALUES (?, ?, ?, ?, 'API_KEY', ?, 'ACTIVE', ?, ?, 1, ?, ?)`, project, fmt.Sprintf("API_KEY-shop-%d", i), app, envID, policy, expires, rotation, now, now)
+			value := credential.New(credential.APIKey)
+			h := sha256.Sum256([]byte(value))
+			exec(`INSERT INTO key_set_keys (key_set_id, seq, value_hash, sealed, display, status, created_at, activated_at, expires_at)
+				VALUES (?, 1, ?, ?, ?, 'ACTIVE', ?, ?, ?)`, id, h[:], []byte{0}, credential.Display(value), now, now, expires)
+			exec(`INSERT INTO key_set_events (key_set_id, key_seq, type, state, scheduled_at) VALUES (?, 1, ?, 'SCHEDULED', ?)`, id, kind, due)
+		}
+		must(tx.Commit())
+		must(ks.Start(ctx))
+		env.Clock.Advance(2 * time.Hour)
+		b.StartTimer()
+		t0 := time.Now()
+		n, err := ks.RunDue(ctx)
+		elapsed := time.Since(t0)
+		b.StopTimer()
+		must(err)
+		if n != events {
+			b.Fatalf("RunDue applied %d events, want %d", n, events)
+		}
+		var done, expired, rotated int
+		must(env.App.DB.Read.QueryRow(`SELECT count(*) FROM key_set_events WHERE state = 'DONE' AND type IN ('ROTATION', 'EXPIRATION')`).Scan(&done))
+		must(env.App.DB.Read.QueryRow(`SELECT count(*) FROM key_sets WHERE status = 'EXPIRED'`).Scan(&expired))
+		must(env.App.DB.Read.QueryRow(`SELECT count(*) FROM key_set_keys WHERE seq = 2`).Scan(&rotated))
+		if done != events || expired != events/2 || rotated != events/2 {
+			b.Fatalf("after RunDue: %d events done, %d key sets expired, %d rotated", done, expired, rotated)
+		}
+		// A second run applies nothing.
+		if again, err := ks.RunDue(ctx); err != nil || again != 0 {
+			b.Fatalf("a second RunDue applied %d (%v)", again, err)
+		}
+		b.ReportMetric(float64(events)/elapsed.Seconds(), "events/s")
+		b.StartTimer()
+	}
+}
