@@ -9,7 +9,6 @@ import (
 
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/keysets"
-	"github.com/keyward/keyward/internal/secrets"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
 )
@@ -151,25 +150,11 @@ func (s *Server) handleAPIUpdate(c echo.Context) error {
 
 func (s *Server) handleAPIDelete(c echo.Context) error {
 	project, name := c.Param("project"), c.Param("api")
-	err := secrets.CheckTypedName("API", name, c.FormValue("confirm_name"))
-	if err == nil {
-		err = s.KeySets.DeleteAPI(c.Request().Context(), principal(c), project, name)
-	}
-	if err != nil {
-		if !shownError(err) {
-			return err
-		}
-		page, perr := s.apiPage(c, project, name)
-		if perr != nil {
-			return err
-		}
-		page.DeleteError = errs.MessageOf(err)
-		return s.render(c, refusalStatus(err), page)
-	}
-	if err := s.setFlash(c, "success", "API "+name+" deleted from the catalog."); err != nil {
-		return err
-	}
-	return redirect(c, "/projects/"+project+"/api-catalog")
+	return deleteConfirmed(s, c, "API", name,
+		func() error { return s.KeySets.DeleteAPI(c.Request().Context(), principal(c), project, name) },
+		func() (*views.APIPage, error) { return s.apiPage(c, project, name) },
+		func(pg *views.APIPage, msg string) { pg.DeleteError = msg },
+		"API "+name+" deleted from the catalog.", "/projects/"+project+"/api-catalog")
 }
 
 // handleSubscribe subscribes an application to the API in an environment

@@ -29,6 +29,32 @@ func refusalStatus(err error) int {
 	return status
 }
 
+// deleteConfirmed is a delete form confirmed by the typed name (what is the
+// kind, "API"): del runs once the name matches; a refusal re-renders the
+// object's page with the message beside the form (fail sets it), and
+// success goes to the list at to with the flash done.
+func deleteConfirmed[P views.Page](s *Server, c echo.Context, what, name string, del func() error, page func() (P, error), fail func(P, string), done, to string) error {
+	err := secrets.CheckTypedName(what, name, c.FormValue("confirm_name"))
+	if err == nil {
+		err = del()
+	}
+	if err != nil {
+		if !shownError(err) {
+			return err
+		}
+		pg, perr := page()
+		if perr != nil {
+			return err
+		}
+		fail(pg, errs.MessageOf(err))
+		return s.render(c, refusalStatus(err), pg)
+	}
+	if err := s.setFlash(c, "success", done); err != nil {
+		return err
+	}
+	return redirect(c, to)
+}
+
 // policyInput reads the policy form, and keeps what was posted in form.
 func policyInput(c echo.Context, form *views.Form) keysets.PolicyInput {
 	in := keysets.PolicyInput{Name: strings.TrimSpace(c.FormValue("name")), Description: c.FormValue("description"), Expiration: c.FormValue("expiration"),
@@ -144,23 +170,9 @@ func (s *Server) handlePolicyUpdate(c echo.Context) error {
 
 func (s *Server) handlePolicyDelete(c echo.Context) error {
 	project, name := c.Param("project"), c.Param("policy")
-	err := secrets.CheckTypedName("Policy template", name, c.FormValue("confirm_name"))
-	if err == nil {
-		err = s.KeySets.DeletePolicy(c.Request().Context(), principal(c), project, name)
-	}
-	if err != nil {
-		if !shownError(err) {
-			return err
-		}
-		page, perr := s.policyPage(c, project, name)
-		if perr != nil {
-			return err
-		}
-		page.DeleteError = errs.MessageOf(err)
-		return s.render(c, refusalStatus(err), page)
-	}
-	if err := s.setFlash(c, "success", "Policy template "+name+" deleted."); err != nil {
-		return err
-	}
-	return redirect(c, "/projects/"+project+"/policy-templates")
+	return deleteConfirmed(s, c, "Policy template", name,
+		func() error { return s.KeySets.DeletePolicy(c.Request().Context(), principal(c), project, name) },
+		func() (*views.PolicyPage, error) { return s.policyPage(c, project, name) },
+		func(pg *views.PolicyPage, msg string) { pg.DeleteError = msg },
+		"Policy template "+name+" deleted.", "/projects/"+project+"/policy-templates")
 }
