@@ -104,7 +104,12 @@ func signIn(t *testing.T, b *Browser) {
 	b.Fill("input[name=username]", adminName)
 	b.Fill("input[name=password]", adminPassword)
 	b.Click("form button[type=submit]")
-	b.WaitURL("/projects")
+	// Signing in lands on the dashboard; with nothing yet, it says so.
+	b.WaitURL("/")
+	b.WaitText("h1", "Dashboard")
+	b.WaitText("#nothing-soon", "Nothing you can see ends in the next 30 days")
+	assertPage(t, b, "empty dashboard")
+	b.Navigate("/projects")
 	b.WaitText("h1", "Projects")
 	b.WaitText("#no-projects", "There are no projects yet")
 	assertPage(t, b, "empty project list")

@@ -201,7 +201,7 @@ func signerSignIn(t *testing.T, b *Browser) {
 	b.Fill("input[name=username]", "admin")
 	b.Fill("input[name=password]", testenv.Password)
 	b.Click("form button[type=submit]")
-	b.WaitURL("/projects")
+	b.WaitURL("/")
 	assertPage(t, b, "signed in")
 }
 
