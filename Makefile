@@ -52,7 +52,10 @@ test: test-deps lint
 # bench runs every benchmark once at a fixed count (see docs/benchmarks.md for
 # the figures and the per-benchmark commands).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/audit/ ./internal/secrets/ ./handlers/ ./internal/hsm/pkcs11/ .
+	$(GO) test -run '^$$' -bench . -benchtime 20x ./internal/audit/ ./internal/secrets/ ./internal/hsm/pkcs11/ .
+	$(GO) test -run '^$$' -bench . -skip KeySetScheduler -benchtime 20x ./handlers/
+	$(GO) test -run '^$$' -bench KeySetScheduler -benchtime 1x ./handlers/
+	$(GO) test -run '^$$' -bench . -benchtime 10x ./internal/expiry/
 
 # vendor-static refreshes the embedded htmx and Pico CSS (see static/VENDOR.md).
 vendor-static:
