@@ -45,6 +45,7 @@ func (s *Server) handleExpiring(c echo.Context) error {
 		res, err = s.Expiry.List(ctx, p, f)
 	}
 	if errs.Is(err, errs.Invalid) {
+		page.Now = s.Clock.Now()
 		page.Filter.Fail(errs.FieldOf(err), errs.MessageOf(err))
 		return s.render(c, http.StatusUnprocessableEntity, page)
 	}

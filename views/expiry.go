@@ -120,6 +120,14 @@ func (p ExpiryPage) CSVURL() string {
 	return withQuery("/expiring.csv", v)
 }
 
+// Pages is the number of pages of the filter (at least 1).
+func (p ExpiryPage) Pages() int {
+	if p.Size <= 0 || p.Total <= 0 {
+		return 1
+	}
+	return int((p.Total + int64(p.Size) - 1) / int64(p.Size))
+}
+
 // HasNext reports whether a next page exists.
 func (p ExpiryPage) HasNext() bool { return int64(p.Page*p.Size) < p.Total }
 

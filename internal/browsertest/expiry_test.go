@@ -190,6 +190,15 @@ func exDashboard(t *testing.T, b *Browser, env *testenv.Env, w exWorld) {
 		t.Errorf("the dashboard's rows:\n got %v\nwant %v", rows, want)
 	}
 	exWantBadges(t, b, "#soon-items")
+	exWantFits(t, b, "the dashboard", "#soon-items", "#recent-deployments table", "#project-areas table")
+	// The sections stand one under the other, none drawn over another.
+	if got := Eval[string](b, `(function(){
+		const s = [...document.querySelectorAll("main section")].map(e => [e.id, e.getBoundingClientRect()]);
+		for (let i = 1; i < s.length; i++) if (s[i][1].top < s[i-1][1].bottom - 1) return s[i][0] + " overlaps " + s[i-1][0];
+		return "";
+	})()`); got != "" {
+		t.Errorf("the dashboard's sections: %s", got)
+	}
 	assertPage(t, b, "dashboard")
 	b.Screenshot("expiry-dashboard")
 
@@ -214,6 +223,8 @@ func exOverview(t *testing.T, b *Browser) {
 	boostedClick(t, b, `header a[href="/expiring"]`, "h1", "Expiring")
 	b.WaitText("#expiry-count", "10 objects")
 	exWantBadges(t, b, "#expiry-items")
+	exWantFits(t, b, "the overview", "#expiry-items")
+	exWantLevel(t, b)
 	assertPage(t, b, "overview")
 	b.Screenshot("expiry-overview")
 
@@ -258,13 +269,13 @@ func exOverview(t *testing.T, b *Browser) {
 
 	// Two a page: Next and Previous keep the filter and the sort.
 	b.Navigate("/expiring?type=certificate&project=" + exProject + "&sort=name&size=2")
-	b.WaitText(".pager", "Page 1")
+	b.WaitText("#expiry-page", "Page 1 of 2")
 	if got := exNames(b); !slices.Equal(got, []string{"api-tls", "edge-old"}) {
 		t.Errorf("page 1: %v", got)
 	}
 	b.WaitHTMXReady("#expiry-next")
 	b.Click("#expiry-next")
-	b.WaitText(".pager", "Page 2")
+	b.WaitText("#expiry-page", "Page 2 of 2")
 	if got := exNames(b); !slices.Equal(got, []string{"edge-soon"}) {
 		t.Errorf("page 2: %v", got)
 	}
@@ -287,6 +298,17 @@ func exOverview(t *testing.T, b *Browser) {
 	if b.Has("#expiry-items") {
 		t.Error("results shown under a bad filter")
 	}
+	// The select shows the value refused, the results say why they are
+	// missing without repeating the message, the date is still given.
+	if got := value(b, "#expiry-filters select[name=type]"); got != "password" {
+		t.Errorf("the type select shows %q, not the value refused", got)
+	}
+	b.WaitText("#expiry-filter-error", "Nothing is listed until the filter marked above is corrected.")
+	if strings.Contains(b.Text("#expiry-filter-error"), "password") {
+		t.Errorf("the results repeat the field's error: %q", b.Text("#expiry-filter-error"))
+	}
+	b.WaitText("hgroup", "Days are counted from 2026-11-23 09:00:00 UTC.")
+	exWantLevel(t, b)
 	assertPage(t, b, "bad type", "status of 422")
 	b.Screenshot("expiry-bad-type")
 }
@@ -303,6 +325,8 @@ func exNavigation(t *testing.T, b *Browser) {
 	}
 	counts := map[string]string{"keys": "1", "certificates": "3", "jwks": "0", "signing-keys": "2", "key-sets": "1", "api-catalog": "1", "expiring": "5"}
 	exWantCounts(t, b, counts)
+	exWantFits(t, b, "the project page")
+	exWantNavBeside(t, b)
 	assertPage(t, b, "project overview")
 	b.Screenshot("nav-overview")
 	for _, area := range []struct{ id, path string }{
@@ -311,6 +335,8 @@ func exNavigation(t *testing.T, b *Browser) {
 	} {
 		exVisit(t, b, area.id, base+area.path)
 		exWantCounts(t, b, counts)
+		exWantFits(t, b, area.id)
+		exWantNavBeside(t, b)
 		assertPage(t, b, area.id+" from the side navigation")
 		b.Screenshot("nav-" + area.id)
 	}
@@ -392,4 +418,49 @@ func exSignInAs(t *testing.T, b *Browser, user string) {
 	b.Click("form button[type=submit]")
 	b.WaitURL("/")
 	assertPage(t, b, user+" signed in")
+}
+
+// exWantFits: the page does not scroll sideways, and each table given fits
+// the box it is in (no column cut off behind a scrollbar).
+func exWantFits(t *testing.T, b *Browser, where string, tables ...string) {
+	t.Helper()
+	if over := Eval[float64](b, `document.documentElement.scrollWidth - window.innerWidth`); over > 0 {
+		t.Errorf("%s: the page is %.0f px wider than the window", where, over)
+	}
+	for _, sel := range tables {
+		if over := Eval[float64](b, `(function(s){ const e = document.querySelector(s); return e.scrollWidth - e.parentElement.clientWidth; })(%s)`, sel); over > 1 {
+			t.Errorf("%s: %s is %.0f px wider than its box", where, sel, over)
+		}
+	}
+}
+
+// exWantLevel: the Filter button is level with the selects beside it.
+func exWantLevel(t *testing.T, b *Browser) {
+	t.Helper()
+	off := Eval[float64](b, `(function(){
+		const mid = e => { const r = e.getBoundingClientRect(); return (r.top + r.bottom) / 2; };
+		return mid(document.querySelector("#expiry-filters button[type=submit]")) - mid(document.querySelector("#expiry-filters select[name=within]"));
+	})()`)
+	if off > 3 || off < -3 {
+		t.Errorf("on %s the Filter button is %.0f px off the selects' middle", b.URL(), off)
+	}
+}
+
+// exWantNavBeside: the side navigation stays inside the page's margin and
+// clear of the content.
+func exWantNavBeside(t *testing.T, b *Browser) {
+	t.Helper()
+	if got := Eval[string](b, `(function(){
+		const main = document.querySelector("main"), cs = getComputedStyle(main);
+		const left = main.getBoundingClientRect().left + parseFloat(cs.paddingLeft);
+		const content = document.querySelector(".project-main").getBoundingClientRect().left;
+		for (const a of document.querySelectorAll("#project-nav a")) {
+			const r = a.getBoundingClientRect();
+			if (r.left < left - 1) return a.id + " starts " + Math.round(left - r.left) + " px left of the page's margin";
+			if (r.right > content - 8) return a.id + " ends " + Math.round(r.right - content + 8) + " px too close to the content";
+		}
+		return "";
+	})()`); got != "" {
+		t.Errorf("on %s: %s", b.Path(), got)
+	}
 }
