@@ -40,15 +40,16 @@ type ExpiryRow struct {
 	Link, Next           string
 }
 
-// DaysText says the days left in words.
+// DaysText says the days left in words: whole days, so "3 d" is three to
+// four days away and "expired 2 d ago" two to three days past.
 func (r ExpiryRow) DaysText() string {
 	switch {
 	case r.Status == "expired" && r.DaysLeft == -1:
-		return "expired today"
+		return "expired < 1 d ago"
 	case r.Status == "expired":
 		return "expired " + strconv.Itoa(-r.DaysLeft-1) + " d ago"
 	case r.DaysLeft == 0:
-		return "today"
+		return "< 1 d"
 	}
 	return strconv.Itoa(r.DaysLeft) + " d"
 }
