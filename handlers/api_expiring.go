@@ -31,6 +31,7 @@ var expiringAPI = apiResource{
 				"No secret value is ever part of an item.",
 			Params: append([]*openAPIParameter{
 				queryParam("within", "Only what ends before now plus this duration (30d, 7d, 12h); past ends included.", &schema{Type: "string", Example: "30d"}),
+				queryParam("status", "Only expired, critical (7 days or fewer), warning (8 to 30 days) or ok (later).", &schema{Type: "string", Enum: []any{expiry.Expired, expiry.Critical, expiry.Warning, expiry.OK}}),
 				queryParam("project", "Only this project's objects.", &schema{Type: "string"}),
 				queryParam("type", "Only this type.", &schema{Type: "string", Enum: expiryTypes()}),
 				queryParam("environment", "Only this environment's objects.", &schema{Type: "string"}),

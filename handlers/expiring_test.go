@@ -140,6 +140,15 @@ func TestExpiringListsEveryTypeWithDaysLeft(t *testing.T) {
 	if got := names(w.root, "?environment=production&sort=-date"); !slices.Equal(got, []string{"edge-gw", "billing-tls", "edge-soon"}) {
 		t.Errorf("environment=production&sort=-date: %v", got)
 	}
+	if got := names(w.root, "?status=critical"); !slices.Equal(got, []string{"payments-token", "payments-token", "edge-soon"}) {
+		t.Errorf("status=critical: %v", got)
+	}
+	if got := names(w.root, "?status=expired"); !slices.Equal(got, []string{"edge-old"}) {
+		t.Errorf("status=expired: %v", got)
+	}
+	if got := names(w.root, "?status=ok&type=certificate"); !slices.Equal(got, []string{"billing-tls"}) {
+		t.Errorf("status=ok&type=certificate: %v", got)
+	}
 	if got := names(w.root, "?project=billing"); !slices.Equal(got, []string{"billing-tls"}) {
 		t.Errorf("project=billing: %v", got)
 	}
@@ -208,6 +217,7 @@ func TestExpiringBadFiltersNameTheField(t *testing.T) {
 		{"?within=soon", "within", http.StatusBadRequest},
 		{"?within=-3d", "within", http.StatusBadRequest},
 		{"?type=password", "type", http.StatusBadRequest},
+		{"?status=soonish", "status", http.StatusBadRequest},
 		{"?sort=colour", "sort", http.StatusBadRequest},
 		{"?size=0", "size", http.StatusBadRequest},
 		{"?environment=staging", "environment", http.StatusBadRequest},

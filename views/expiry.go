@@ -27,7 +27,7 @@ type Option struct{ Value, Label string }
 
 // ExpiryFilterFields are the filter's query parameters, which the pager,
 // the sort links and the CSV link carry over.
-var ExpiryFilterFields = []string{"within", "type", "project", "environment", "sort", "size"}
+var ExpiryFilterFields = []string{"within", "status", "type", "project", "environment", "sort", "size"}
 
 // ExpiryRow is one object's end date.
 type ExpiryRow struct {

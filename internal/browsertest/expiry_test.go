@@ -209,12 +209,16 @@ func exDashboard(t *testing.T, b *Browser, env *testenv.Env, w exWorld) {
 	b.Navigate("/")
 	boostedClick(t, b, `#soon-items tr[data-type=key_set_rotation] a`, "h1", "API_KEY-shop-app")
 	assertPage(t, b, "key set from the dashboard")
-	// The 7-day card opens the overview filtered.
+	// The 7-day card opens the overview filtered to what it counts.
 	b.Navigate("/")
 	boostedClick(t, b, "#count-7d", "h1", "Expiring")
-	if got := value(b, "#expiry-filters select[name=within]"); got != "7d" {
-		t.Errorf("the 7-day card's overview filter within=%q", got)
+	if got := value(b, "#expiry-filters select[name=status]"); got != "critical" {
+		t.Errorf("the 7-day card's overview filter status=%q", got)
 	}
+	b.WaitText("#expiry-count", "3 objects")
+	b.Navigate("/")
+	boostedClick(t, b, "#count-expired", "h1", "Expiring")
+	b.WaitText("#expiry-count", "1 object")
 }
 
 // exOverview: filters, sort, paging, badges, CSV and a bad filter.

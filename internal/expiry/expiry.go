@@ -114,6 +114,7 @@ const MaxPageSize = 500
 // Filter selects items.
 type Filter struct {
 	Within      time.Duration // 0: any date; otherwise what ends before now+Within (past ends included)
+	Status      string        // "": any; Expired, Critical (7 days or fewer), Warning (8 to 30 days) or OK
 	Project     string
 	Type        Type
 	Environment string
@@ -153,6 +154,11 @@ func ParseFilter(v url.Values) (Filter, error) {
 			return f, errs.FieldErrorf("within", "Within %q is not a duration such as 30d, 7d or 12h.", w)
 		}
 		f.Within = d
+	}
+	switch f.Status = strings.ToLower(strings.TrimSpace(v.Get("status"))); f.Status {
+	case "", Expired, Critical, Warning, OK:
+	default:
+		return f, errs.FieldErrorf("status", "Status %q is not one of expired, critical (7 days or fewer), warning (8 to 30 days) or ok.", v.Get("status"))
 	}
 	if f.Type != "" && !validType(f.Type) {
 		names := make([]string, len(Types))
@@ -377,6 +383,18 @@ func (s *Service) read(ctx context.Context, p access.Principal, f Filter, now ti
 	}
 	if f.Within > 0 {
 		where, args = append(where, "e.at <= ?"), append(args, now.Add(f.Within))
+	}
+	// The statuses are the date ranges describe gives them.
+	day := 24 * time.Hour
+	switch f.Status {
+	case Expired:
+		where, args = append(where, "e.at <= ?"), append(args, now)
+	case Critical:
+		where, args = append(where, "e.at > ? AND e.at <= ?"), append(args, now, now.Add(7*day))
+	case Warning:
+		where, args = append(where, "e.at > ? AND e.at <= ?"), append(args, now.Add(7*day), now.Add(30*day))
+	case OK:
+		where, args = append(where, "e.at > ?"), append(args, now.Add(30*day))
 	}
 	return fn(tx, strings.Join(where, " AND "), args)
 }
