@@ -632,3 +632,23 @@ func TestAlertScheduleRetriesOnTheClock(t *testing.T) {
 		t.Errorf("%d posts, want 2 (a failure, then its retry)", n)
 	}
 }
+
+// TestAlertChannelCannotReachInternalAddresses: a channel's URL is a project
+// member's choice, so deliveries follow the certificate fetches' address
+// policy: link-local (cloud metadata) and loopback addresses are refused at
+// connect time, and the delivery records why, without the URL.
+func TestAlertChannelCannotReachInternalAddresses(t *testing.T) {
+	w := newAlertWorld(t, t.TempDir())
+	for _, c := range []struct{ name, url, want string }{
+		{"metadata", "http://169.254.169.254/latest/meta-data/", "link-local"},
+		{"metadata6", "http://[fe80::a9fe:a9fe]/latest/", "link-local"},
+		{"unspecified", "http://0.0.0.0:9/hook", "unspecified"},
+	} {
+		id, _ := w.channel(c.name, "WEBHOOK", c.url)
+		d := w.must(http.MethodPost, fmt.Sprintf("%s%d/test", channelsPath, id), nil).Body["delivery"].(map[string]any)
+		errText, _ := d["error"].(string)
+		if d["status"] != "failed" || !strings.Contains(errText, c.want) || strings.Contains(errText, c.url) {
+			t.Errorf("%s: delivery %v, want a refusal naming a %s address and not the URL", c.name, d, c.want)
+		}
+	}
+}

@@ -166,7 +166,7 @@ func Open(ctx context.Context, cfg config.Config, schemaSQL string, opt Options)
 		d.Close()
 		return nil, err
 	}
-	a.Notify = notify.NewService(d, a.Audit, opt.Clock, sealer, a.Expiry, cfg.BaseURL, a.Logger)
+	a.Notify = notify.NewService(d, a.Audit, opt.Clock, sealer, a.Expiry, cfg.BaseURL, a.Logger, cfg.FetchPolicy().HTTPClient(10*time.Second))
 	if !opt.ManualSchedule {
 		var sctx context.Context
 		sctx, a.stopSchedule = context.WithCancel(context.Background())

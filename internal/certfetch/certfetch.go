@@ -20,6 +20,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"net"
+	"net/http"
 	"net/netip"
 	"time"
 )
@@ -43,6 +44,19 @@ func (p Policy) timeout() time.Duration {
 		return p.Timeout
 	}
 	return DefaultTimeout
+}
+
+// HTTPClient returns an HTTP client whose connections obey p: for requests
+// to URLs a project member chose (notification channels), so that Keyward
+// cannot be made to reach its loopback, cloud metadata or, with
+// DenyPrivate, private addresses. It uses no proxy and times out whole
+// requests after timeout.
+func (p Policy) HTTPClient(timeout time.Duration) *http.Client {
+	d := &net.Dialer{Timeout: timeout, Control: p.control}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		Proxy: nil, DialContext: d.DialContext, ForceAttemptHTTP2: true,
+		TLSHandshakeTimeout: timeout, MaxIdleConns: 10, IdleConnTimeout: 90 * time.Second,
+	}}
 }
 
 // Result is the chain a server presented, leaf first.

@@ -56,10 +56,16 @@ type Service struct {
 var DefaultBackoff = []time.Duration{time.Minute, 5 * time.Minute, 30 * time.Minute}
 
 // NewService returns the notify Service; baseURL makes the links in alerts
-// absolute. Each attempt times out after 10 seconds.
-func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer, e *expiry.Service, baseURL string, log *slog.Logger) *Service {
+// absolute. Deliveries go through client (certfetch.Policy.HTTPClient: a
+// channel's URL is a project member's choice, so it may not reach the
+// server's loopback or metadata addresses); nil is a plain client. Each
+// attempt times out after 10 seconds.
+func NewService(d *db.DB, a *audit.Log, c clock.Clock, s *seal.Sealer, e *expiry.Service, baseURL string, log *slog.Logger, client *http.Client) *Service {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
 	return &Service{db: d, audit: a, clock: c, sealer: s, expiry: e, baseURL: strings.TrimSuffix(baseURL, "/"), log: log,
-		client: &http.Client{Timeout: 10 * time.Second}, Backoff: DefaultBackoff}
+		client: client, Backoff: DefaultBackoff}
 }
 
 var (
