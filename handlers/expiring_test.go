@@ -416,3 +416,45 @@ func TestHeaderSearch(t *testing.T) {
 		t.Errorf("the header has no search box")
 	}
 }
+
+// TestProjectNavigationCounts: the side navigation counts what each area
+// holds, marks the page's own area, and lists only the areas the user may
+// open.
+func TestProjectNavigationCounts(t *testing.T) {
+	w := newExpiringWorld(t)
+	root := w.env.Token("root")
+	entries := len(w.must(root, http.MethodGet, "/apiops/audit/?project=payments&size=500", nil).Body["resultList"].([]any))
+	nav := func(user, path string) (map[string]string, string) {
+		t.Helper()
+		b := w.env.Browser()
+		b.Login(user)
+		p := b.Get(path, false)
+		items := map[string]string{}
+		p.Doc.Find("#project-nav a").Each(func(_ int, a *goquery.Selection) {
+			items[strings.TrimPrefix(a.AttrOr("id", ""), "nav-")] = strings.TrimSpace(a.Find(".count").Text())
+		})
+		return items, strings.TrimPrefix(p.Doc.Find(`#project-nav a[aria-current="page"]`).AttrOr("id", ""), "nav-")
+	}
+	items, current := nav("root", "/projects/payments/signing-keys")
+	want := map[string]string{"overview": "", "keys": "0", "certificates": "2", "truststore": "1", "jwks": "0", "signing-keys": "2",
+		"key-sets": "0", "api-catalog": "0", "notifications": "0", "expiring": "", "audit": strconv.Itoa(entries)}
+	for id, n := range want {
+		got, ok := items[id]
+		if !ok || id != "expiring" && got != n {
+			t.Errorf("root's nav item %s: %q (present %v), want %q", id, got, ok, n)
+		}
+	}
+	if current != "signing-keys" || entries < 5 {
+		t.Errorf("current %q, audit entries %d", current, entries)
+	}
+	// vic holds SECRETS:VIEW and SIGNING_KEYS:VIEW only.
+	items, current = nav("vic", "/projects/payments/certificates/truststore")
+	for _, id := range []string{"key-sets", "api-catalog", "audit"} {
+		if _, ok := items[id]; ok {
+			t.Errorf("vic's nav offers %s", id)
+		}
+	}
+	if current != "truststore" || items["certificates"] != "2" {
+		t.Errorf("vic on the truststore: current %q, items %v", current, items)
+	}
+}

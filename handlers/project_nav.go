@@ -48,17 +48,18 @@ func (s *Server) projectNav(c echo.Context) *views.ProjectNav {
 	add(views.NavItem{ID: "keys", Label: "Keys", Href: base + "/keys", Count: areas.Keys, Counted: true, Current: in("/keys")}, secrets)
 	add(views.NavItem{ID: "certificates", Label: "Certificates", Href: base + "/certificates", Count: areas.Certificates, Counted: true,
 		Current: in("/certificates") && !in("/certificates/truststore")}, secrets)
-	add(views.NavItem{ID: "truststore", Label: "Truststore", Href: base + "/certificates/truststore", Sub: true, Current: in("/certificates/truststore")}, secrets)
+	add(views.NavItem{ID: "truststore", Label: "Truststore", Href: base + "/certificates/truststore", Sub: true, Count: areas.TruststoreCAs, Counted: true,
+		Current: in("/certificates/truststore")}, secrets)
 	add(views.NavItem{ID: "jwks", Label: "JWKs", Href: base + "/jwks", Count: areas.JWKs, Counted: true, Current: in("/jwks")}, secrets)
 	add(views.NavItem{ID: "signing-keys", Label: "Signing Keys", Href: base + "/signing-keys", Count: areas.SigningKeys, Counted: true, Current: in("/signing-keys")}, signing)
 	add(views.NavItem{ID: "key-sets", Label: "Key Sets", Href: base + "/key-sets", Count: areas.KeySets, Counted: true,
 		Current: in("/key-sets", "/organizations", "/applications", "/policy-templates")}, keySets)
 	add(views.NavItem{ID: "api-catalog", Label: "API Catalog", Href: base + "/api-catalog", Count: areas.APIs, Counted: true, Current: in("/api-catalog")}, keySets)
-	add(views.NavItem{ID: "notifications", Label: "Notifications", Href: base + "/notifications", Current: in("/notifications")},
+	add(views.NavItem{ID: "notifications", Label: "Notifications", Href: base + "/notifications", Count: areas.NotificationRules, Counted: true, Current: in("/notifications")},
 		secrets || signing || keySets || perms[access.AuditView])
 	if page, err := s.Expiry.List(ctx, p, expiry.Filter{Project: project, Within: 30 * 24 * time.Hour, Size: 1}); err == nil {
 		add(views.NavItem{ID: "expiring", Label: "Expiring in 30 days", Href: "/expiring?within=30d&project=" + url.QueryEscape(project), Count: page.Total, Counted: true}, true)
 	}
-	add(views.NavItem{ID: "audit", Label: "Audit", Href: "/audit?project=" + url.QueryEscape(project)}, perms[access.AuditView])
+	add(views.NavItem{ID: "audit", Label: "Audit", Href: "/audit?project=" + url.QueryEscape(project), Count: areas.AuditEntries, Counted: true}, perms[access.AuditView])
 	return nav
 }

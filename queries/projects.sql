@@ -50,4 +50,7 @@ SELECT
     (SELECT count(*) FROM jwks j WHERE j.project_id = sqlc.arg(project_id)) AS jwks,
     (SELECT count(*) FROM signing_keys s WHERE s.project_id = sqlc.arg(project_id)) AS signing_keys,
     (SELECT count(*) FROM key_sets ks WHERE ks.project_id = sqlc.arg(project_id)) AS key_sets,
-    (SELECT count(*) FROM apis a WHERE a.project_id = sqlc.arg(project_id)) AS apis;
+    (SELECT count(*) FROM apis a WHERE a.project_id = sqlc.arg(project_id)) AS apis,
+    (SELECT count(*) FROM truststore_cas) AS truststore_cas,
+    (SELECT count(*) FROM notification_rules r WHERE r.project_id = sqlc.arg(project_id)) AS notification_rules,
+    (SELECT count(*) FROM audit_log l WHERE l.project = sqlc.arg(project_name)) AS audit_entries;

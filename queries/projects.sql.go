@@ -234,20 +234,31 @@ SELECT
     (SELECT count(*) FROM jwks j WHERE j.project_id = ?1) AS jwks,
     (SELECT count(*) FROM signing_keys s WHERE s.project_id = ?1) AS signing_keys,
     (SELECT count(*) FROM key_sets ks WHERE ks.project_id = ?1) AS key_sets,
-    (SELECT count(*) FROM apis a WHERE a.project_id = ?1) AS apis
+    (SELECT count(*) FROM apis a WHERE a.project_id = ?1) AS apis,
+    (SELECT count(*) FROM truststore_cas) AS truststore_cas,
+    (SELECT count(*) FROM notification_rules r WHERE r.project_id = ?1) AS notification_rules,
+    (SELECT count(*) FROM audit_log l WHERE l.project = ?2) AS audit_entries
 `
 
-type ProjectAreaCountsRow struct {
-	Keys         int64
-	Certificates int64
-	Jwks         int64
-	SigningKeys  int64
-	KeySets      int64
-	Apis         int64
+type ProjectAreaCountsParams struct {
+	ProjectID   int64
+	ProjectName string
 }
 
-func (q *Queries) ProjectAreaCounts(ctx context.Context, projectID int64) (ProjectAreaCountsRow, error) {
-	row := q.queryRow(ctx, q.projectAreaCountsStmt, projectAreaCounts, projectID)
+type ProjectAreaCountsRow struct {
+	Keys              int64
+	Certificates      int64
+	Jwks              int64
+	SigningKeys       int64
+	KeySets           int64
+	Apis              int64
+	TruststoreCas     int64
+	NotificationRules int64
+	AuditEntries      int64
+}
+
+func (q *Queries) ProjectAreaCounts(ctx context.Context, arg ProjectAreaCountsParams) (ProjectAreaCountsRow, error) {
+	row := q.queryRow(ctx, q.projectAreaCountsStmt, projectAreaCounts, arg.ProjectID, arg.ProjectName)
 	var i ProjectAreaCountsRow
 	err := row.Scan(
 		&i.Keys,
@@ -256,6 +267,9 @@ func (q *Queries) ProjectAreaCounts(ctx context.Context, projectID int64) (Proje
 		&i.SigningKeys,
 		&i.KeySets,
 		&i.Apis,
+		&i.TruststoreCas,
+		&i.NotificationRules,
+		&i.AuditEntries,
 	)
 	return i, err
 }

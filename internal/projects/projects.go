@@ -265,6 +265,11 @@ type Areas struct {
 	SigningKeys  int64
 	KeySets      int64
 	APIs         int64
+	// TruststoreCAs counts the CAs added to every environment's truststore
+	// (truststores belong to environments, not projects).
+	TruststoreCAs     int64
+	NotificationRules int64
+	AuditEntries      int64
 }
 
 // Areas returns the project with p's permissions and the count of each
@@ -281,12 +286,13 @@ func (s *Service) Areas(ctx context.Context, p access.Principal, name string) (A
 		if err != nil {
 			return err
 		}
-		c, err := q.ProjectAreaCounts(ctx, pr.ID)
+		c, err := q.ProjectAreaCounts(ctx, queries.ProjectAreaCountsParams{ProjectID: pr.ID, ProjectName: pr.Name})
 		if err != nil {
 			return err
 		}
 		out = Areas{Project: Project{Project: pr, Permissions: perms}, Keys: c.Keys, Certificates: c.Certificates, JWKs: c.Jwks,
-			SigningKeys: c.SigningKeys, KeySets: c.KeySets, APIs: c.Apis}
+			SigningKeys: c.SigningKeys, KeySets: c.KeySets, APIs: c.Apis, TruststoreCAs: c.TruststoreCas,
+			NotificationRules: c.NotificationRules, AuditEntries: c.AuditEntries}
 		return nil
 	})
 	return out, err
