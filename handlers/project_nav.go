@@ -7,6 +7,7 @@ import (
 
 	"github.com/keyward/keyward/internal/access"
 	"github.com/keyward/keyward/internal/expiry"
+	"github.com/keyward/keyward/internal/projects"
 	"github.com/keyward/keyward/views"
 	"github.com/labstack/echo/v4"
 )
@@ -60,6 +61,7 @@ func (s *Server) projectNav(c echo.Context) *views.ProjectNav {
 	if page, err := s.Expiry.List(ctx, p, expiry.Filter{Project: project, Within: 30 * 24 * time.Hour, Size: 1}); err == nil {
 		add(views.NavItem{ID: "expiring", Label: "Expiring in 30 days", Href: "/expiring?within=30d&project=" + url.QueryEscape(project), Count: page.Total, Counted: true}, true)
 	}
-	add(views.NavItem{ID: "audit", Label: "Audit", Href: "/audit?project=" + url.QueryEscape(project), Count: areas.AuditEntries, Counted: true}, perms[access.AuditView])
+	add(views.NavItem{ID: "audit", Label: "Audit", Href: "/audit?project=" + url.QueryEscape(project), Count: areas.AuditEntries, Counted: true,
+		AtLeast: areas.AuditEntries >= projects.AuditCountCap}, perms[access.AuditView])
 	return nav
 }

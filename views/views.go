@@ -46,6 +46,7 @@ type NavItem struct {
 	ID, Label, Href string
 	Count           int64
 	Counted         bool // Count is shown
+	AtLeast         bool // Count is a cap: there are at least that many
 	Current         bool
 	Sub             bool // a tab of the item above (the truststore)
 }

@@ -269,8 +269,12 @@ type Areas struct {
 	// (truststores belong to environments, not projects).
 	TruststoreCAs     int64
 	NotificationRules int64
-	AuditEntries      int64
+	AuditEntries      int64 // at most AuditCountCap
 }
+
+// AuditCountCap bounds Areas.AuditEntries: counting a busy project's whole
+// log on every page would cost more than the number is worth.
+const AuditCountCap = 1000
 
 // Areas returns the project with p's permissions and the count of each
 // area's objects, read in one transaction. A project p cannot see is
