@@ -476,6 +476,9 @@ CREATE INDEX signer_steps_due ON signer_steps (done_at, due_at);
 
 ALTER TABLE gateway_tokens ADD COLUMN expires_at DATETIME;
 
+-- The dashboard lists the deployments whose webhook failed: few among many.
+CREATE INDEX deployments_webhook_failed ON deployments (id) WHERE webhook_status LIKE 'failed%';
+
 CREATE TABLE expiries (
     id             INTEGER  PRIMARY KEY,
     type           TEXT     NOT NULL,

@@ -134,20 +134,7 @@ func (s *Service) deployments(ctx context.Context, projects []any) ([]Deployment
 // failures are the last failed environment webhooks (of deployments of the
 // projects named) and notification deliveries (of the projects with ids).
 func (s *Service) failures(ctx context.Context, projects, ids []any) ([]Failure, error) {
-	q := "SELECT at, kind, project, environment, what, error, link FROM (" +
-		"SELECT d.created_at AS at, 'environment webhook' AS kind, d.project AS project, e.name AS environment, " +
-		"d.action || ' ' || d.object_type || ' ' || d.object_name || ' (revision ' || d.revision || ')' AS what, d.webhook_status AS error, " +
-		"'/environments/' || e.name AS link, d.id AS n " +
-		"FROM deployments d JOIN environments e ON e.id = d.environment_id " +
-		"WHERE d.webhook_status LIKE 'failed%' AND (d.project = '' OR d.project IN " + in(len(projects)) + ") " +
-		"UNION ALL SELECT nd.created_at, 'notification', p.name, nd.environment, " +
-		"CASE WHEN nd.rule_name = '' THEN 'test send to ' || nd.channel_name ELSE nd.rule_name || ': ' || nd.object_type || ' ' || nd.object_name || ' to ' || nd.channel_name END, " +
-		"CASE WHEN nd.status_code > 0 THEN 'HTTP ' || nd.status_code || ' ' ELSE '' END || nd.error, " +
-		"'/projects/' || p.name || '/notifications', nd.id " +
-		"FROM notification_deliveries nd JOIN projects p ON p.id = nd.project_id " +
-		"WHERE nd.status = 'failed' AND nd.project_id IN " + in(len(ids)) +
-		") ORDER BY at DESC, n DESC LIMIT ?"
-	args := append(append(append([]any{}, projects...), ids...), Shown)
+	q, args := failuresSQL(projects, ids)
 	rows, err := s.db.Read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("dashboard failures: %w", err)
@@ -164,4 +151,22 @@ func (s *Service) failures(ctx context.Context, projects, ids []any) ([]Failure,
 		out = append(out, f)
 	}
 	return out, rows.Err()
+}
+
+// failuresSQL is failures' query and its arguments.
+func failuresSQL(projects, ids []any) (string, []any) {
+	q := "SELECT at, kind, project, environment, what, error, link FROM (" +
+		"SELECT d.created_at AS at, 'environment webhook' AS kind, d.project AS project, e.name AS environment, " +
+		"d.action || ' ' || d.object_type || ' ' || d.object_name || ' (revision ' || d.revision || ')' AS what, d.webhook_status AS error, " +
+		"'/environments/' || e.name AS link, d.id AS n " +
+		"FROM deployments d JOIN environments e ON e.id = d.environment_id " +
+		"WHERE d.webhook_status LIKE 'failed%' AND (d.project = '' OR d.project IN " + in(len(projects)) + ") " +
+		"UNION ALL SELECT nd.created_at, 'notification', p.name, nd.environment, " +
+		"CASE WHEN nd.rule_name = '' THEN 'test send to ' || nd.channel_name ELSE nd.rule_name || ': ' || nd.object_type || ' ' || nd.object_name || ' to ' || nd.channel_name END, " +
+		"CASE WHEN nd.status_code > 0 THEN 'HTTP ' || nd.status_code || ' ' ELSE '' END || nd.error, " +
+		"'/projects/' || p.name || '/notifications', nd.id " +
+		"FROM notification_deliveries nd JOIN projects p ON p.id = nd.project_id " +
+		"WHERE nd.status = 'failed' AND nd.project_id IN " + in(len(ids)) +
+		") ORDER BY at DESC, n DESC LIMIT ?"
+	return q, append(append(append([]any{}, projects...), ids...), Shown)
 }

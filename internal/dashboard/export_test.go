@@ -1,0 +1,4 @@
+package dashboard
+
+// FailuresSQL is failuresSQL, for the plan test.
+var FailuresSQL = failuresSQL
