@@ -407,6 +407,16 @@ func TestHeaderSearch(t *testing.T) {
 	if got := find("pat", "prod"); !slices.Equal(got, []string{"Environment production -> /environments/production"}) {
 		t.Errorf("pat's search for prod: %v", got)
 	}
+	// The truststores are every user's; users only admins'.
+	if got := find("pat", "partner"); !slices.Equal(got, []string{"Truststore CA partner-root (development) -> /environments/development"}) {
+		t.Errorf("pat's search for partner: %v", got)
+	}
+	if got := find("root", "manny"); !slices.Equal(got, []string{"User manny -> /admin/users/manny"}) {
+		t.Errorf("root's search for manny: %v", got)
+	}
+	if got := find("pat", "manny"); len(got) != 0 {
+		t.Errorf("pat finds users: %v", got)
+	}
 	b := w.env.Browser()
 	b.Login("vic")
 	if p := b.Get("/search?q="+strings.Repeat("x", 101), false); p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Body, "at most 100") {

@@ -1,4 +1,5 @@
-// Package search finds objects by name across the projects a user can see:
+// Package search finds objects by name across the projects a user can see
+// (and the environments, their truststores and, for admins, the users):
 // the header's search box. Each kind of object is looked up in its own
 // table, only in the projects where the user holds its area's VIEW
 // permission; key sets, which can be many, through their trigram index.
@@ -149,6 +150,24 @@ func (s *Service) Find(ctx context.Context, p access.Principal, q string) ([]Res
 	}
 	for _, f := range envs {
 		out = append(out, Result{Kind: "Environment", Name: f[1], Link: "/environments/" + url.PathEscape(f[1])})
+	}
+	// Truststores belong to environments, which every user can read.
+	cas, err := names(ctx, tx, "SELECT e.name, CASE WHEN c.alias <> '' THEN c.alias ELSE c.subject END FROM truststore_cas c JOIN environments e ON e.id = c.environment_id "+
+		"WHERE instr(lower(c.alias), ?) > 0 OR instr(lower(c.subject), ?) > 0 ORDER BY e.name, c.alias LIMIT ?", q, q, PerKind)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range cas {
+		out = append(out, Result{Kind: "Truststore CA", Project: "", Name: f[1] + " (" + f[0] + ")", Link: "/environments/" + url.PathEscape(f[0])})
+	}
+	if p.Admin {
+		users, err := names(ctx, tx, "SELECT '', username FROM users WHERE instr(lower(username), ?) > 0 ORDER BY username LIMIT ?", q, PerKind)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range users {
+			out = append(out, Result{Kind: "User", Name: f[1], Link: "/admin/users/" + url.PathEscape(f[1])})
+		}
 	}
 	return out, nil
 }
