@@ -490,6 +490,10 @@ CREATE TABLE expiries (
     name           TEXT     NOT NULL,
     detail         TEXT     NOT NULL DEFAULT '',
     at             DATETIME NOT NULL,
+    -- The project's and environment's names (which never change), copied
+    -- in by expiries_names, so that sorting by them reads an index.
+    project_name     TEXT   NOT NULL DEFAULT '',
+    environment_name TEXT   NOT NULL DEFAULT '',
     UNIQUE (type, source_id)
 );
 -- The date, type and environment indexes carry id (the overview's order is
@@ -502,6 +506,15 @@ CREATE INDEX expiries_project_at ON expiries (project_id, at);
 CREATE INDEX expiries_type_at ON expiries (type, at, id, area, project_id, user_id);
 CREATE INDEX expiries_environment_at ON expiries (environment_id, at, id, area, project_id, user_id);
 CREATE INDEX expiries_name ON expiries (name, at, id);
+CREATE INDEX expiries_project_name ON expiries (project_name, at, id, area, project_id, user_id);
+CREATE INDEX expiries_environment_name ON expiries (environment_name, at, id, area, project_id, user_id);
+
+CREATE TRIGGER expiries_names AFTER INSERT ON expiries BEGIN
+    UPDATE expiries SET
+        project_name = COALESCE((SELECT name FROM projects WHERE id = NEW.project_id), ''),
+        environment_name = COALESCE((SELECT name FROM environments WHERE id = NEW.environment_id), '')
+    WHERE id = NEW.id;
+END;
 
 CREATE TRIGGER expiries_certificate_insert AFTER INSERT ON certificate_configs BEGIN
     INSERT INTO expiries (type, source_id, area, project_id, environment_id, name, detail, at)

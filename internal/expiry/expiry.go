@@ -90,12 +90,12 @@ var sorts = map[string]string{
 	"-date":        "e.at DESC, e.id DESC",
 	"type":         "e.type, e.at, e.id",
 	"name":         "e.name, e.at, e.id",
-	"project":      "COALESCE(p.name, ''), e.at, e.id",
-	"environment":  "COALESCE(en.name, ''), e.at, e.id",
+	"project":      "e.project_name, e.at, e.id",
+	"environment":  "e.environment_name, e.at, e.id",
 	"-type":        "e.type DESC, e.at, e.id",
 	"-name":        "e.name DESC, e.at, e.id",
-	"-project":     "COALESCE(p.name, '') DESC, e.at, e.id",
-	"-environment": "COALESCE(en.name, '') DESC, e.at, e.id",
+	"-project":     "e.project_name DESC, e.at, e.id",
+	"-environment": "e.environment_name DESC, e.at, e.id",
 }
 
 // SortKeys are the accepted sort values.
@@ -324,22 +324,19 @@ func countSQL(where string) string { return "SELECT count(*) FROM expiries e WHE
 
 // pageTail is the page query's WHERE clause and order (after query's
 // SELECT ... WHERE); its last two arguments are LIMIT and OFFSET. The
-// subquery picks the page's ids and joins only what the order names, so
-// that sorted by date, type or name it reads nothing but an index.
+// subquery picks the page's ids from an index (every order has one, the
+// project's and environment's names included), then only those rows are read.
 func pageTail(where, order string) string {
-	from := "expiries e"
-	if strings.Contains(order, "p.name") {
-		from += " LEFT JOIN projects p ON p.id = e.project_id"
-	}
-	if strings.Contains(order, "en.name") {
-		from += " LEFT JOIN environments en ON en.id = e.environment_id"
-	}
-	return "e.id IN (SELECT e.id FROM " + from + " WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?) ORDER BY " + order
+	return "e.id IN (" + pageIDsSQL(where, order) + ") ORDER BY " + order
+}
+
+// pageIDsSQL picks a page's ids; its last two arguments are LIMIT and OFFSET.
+func pageIDsSQL(where, order string) string {
+	return "SELECT e.id FROM expiries e WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 }
 
 // selectSQL is query's statement before its WHERE clause.
-const selectSQL = "SELECT e.type, e.source_id, COALESCE(p.name, ''), COALESCE(en.name, ''), e.name, e.detail, e.at " +
-	"FROM expiries e LEFT JOIN projects p ON p.id = e.project_id LEFT JOIN environments en ON en.id = e.environment_id WHERE "
+const selectSQL = "SELECT e.type, e.source_id, e.project_name, e.environment_name, e.name, e.detail, e.at FROM expiries e WHERE "
 
 func orderBy(f Filter) string {
 	if o, ok := sorts[f.Sort]; ok {

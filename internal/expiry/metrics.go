@@ -33,8 +33,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	rows, err := c.s.db.Read.QueryContext(ctx, "SELECT e.type, COALESCE(p.name, ''), COALESCE(en.name, ''), e.name, e.detail, e.at "+
-		"FROM expiries e LEFT JOIN projects p ON p.id = e.project_id LEFT JOIN environments en ON en.id = e.environment_id ORDER BY e.at")
+	rows, err := c.s.db.Read.QueryContext(ctx, "SELECT type, project_name, environment_name, name, detail, at FROM expiries ORDER BY at")
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return
