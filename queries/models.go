@@ -129,16 +129,18 @@ type Environment struct {
 }
 
 type Expiry struct {
-	ID            int64
-	Type          string
-	SourceID      int64
-	Area          string
-	ProjectID     sql.NullInt64
-	EnvironmentID sql.NullInt64
-	UserID        sql.NullInt64
-	Name          string
-	Detail        string
-	At            time.Time
+	ID              int64
+	Type            string
+	SourceID        int64
+	Area            string
+	ProjectID       sql.NullInt64
+	EnvironmentID   sql.NullInt64
+	UserID          sql.NullInt64
+	Name            string
+	Detail          string
+	At              time.Time
+	ProjectName     string
+	EnvironmentName string
 }
 
 type GatewayToken struct {
