@@ -280,3 +280,19 @@
     }
   });
 })();
+// A filter form sends only the filters that are set, so the address pushed
+// to the history reads ?status=ACTIVE, not ?search=&status=ACTIVE&api=&….
+document.addEventListener("htmx:configRequest", function (ev) {
+  "use strict";
+  var elt = ev.detail && ev.detail.elt;
+  var form = elt && elt.closest && elt.closest("form.filters");
+  if (!form || ev.detail.verb !== "get") return;
+  var params = ev.detail.parameters;
+  var empty = [];
+  if (params && typeof params.forEach === "function") {
+    params.forEach(function (v, k) { if (v === "") empty.push(k); });
+  } else if (params) {
+    Object.keys(params).forEach(function (k) { if (params[k] === "") empty.push(k); });
+  }
+  empty.forEach(function (k) { if (typeof params.delete === "function") params.delete(k); else delete params[k]; });
+});

@@ -235,6 +235,10 @@ func exOverview(t *testing.T, b *Browser) {
 	Eval[bool](b, `(window.__keywardMarker = true)`)
 	b.Select("#expiry-filters select[name=within]", "7d")
 	exFilter(t, b, "within=7d", "4 objects")
+	// Only the filters that are set reach the address bar.
+	if u := b.URL(); !strings.HasSuffix(u, "/expiring?within=7d") {
+		t.Errorf("after filtering within 7d the address is %s, want …/expiring?within=7d", u)
+	}
 	if got := exNames(b); !slices.Equal(got, []string{"edge-old", "payments-token", "payments-token", "edge-soon"}) {
 		t.Errorf("within 7d: %v", got)
 	}
