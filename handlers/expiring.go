@@ -17,7 +17,7 @@ import (
 // page with the message beside its field (422).
 func (s *Server) handleExpiring(c echo.Context) error {
 	ctx, p := c.Request().Context(), principal(c)
-	page := &views.ExpiryPage{Filter: views.NewForm(), Page: 1}
+	page := &views.ExpiryPage{Filter: views.NewForm(), Pager: views.Pager{Page: 1, Pages: 1}}
 	page.Title, page.Nav = "Expiring", "expiring"
 	for _, name := range views.ExpiryFilterFields {
 		page.Filter.Values[name] = strings.TrimSpace(c.QueryParam(name))
@@ -52,7 +52,7 @@ func (s *Server) handleExpiring(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page.Page, page.Size, page.Total, page.Now = res.Page, res.Size, res.Total, res.Now
+	page.Pager, page.Now = views.NewPager(res.Total, res.Page, res.Size, page.Filter.Values), res.Now
 	for _, it := range res.Items {
 		page.Items = append(page.Items, expiryRow(it))
 	}

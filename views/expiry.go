@@ -15,8 +15,7 @@ type ExpiryPage struct {
 	Projects     []string
 	Environments []string
 	Items        []ExpiryRow
-	Total        int64
-	Page, Size   int
+	Pager        // the page, the total and the paging links (with the filter)
 	Now          time.Time
 }
 
@@ -65,6 +64,8 @@ func (r ExpiryRow) StatusClass() string {
 	return "ok"
 }
 
+// query is the filter as typed; the handler builds the Pager from the same
+// fields (ExpiryFilters).
 func (p ExpiryPage) query() url.Values {
 	v := url.Values{}
 	for _, name := range ExpiryFilterFields {
@@ -73,15 +74,6 @@ func (p ExpiryPage) query() url.Values {
 		}
 	}
 	return v
-}
-
-// PageURL returns the address of page n of the same filter.
-func (p ExpiryPage) PageURL(n int) string {
-	v := p.query()
-	if n > 1 {
-		v.Set("page", strconv.Itoa(n))
-	}
-	return withQuery("/expiring", v)
 }
 
 // SortURL returns the address sorting by key, or by its reverse when the
@@ -120,17 +112,6 @@ func (p ExpiryPage) CSVURL() string {
 	v.Del("size")
 	return withQuery("/expiring.csv", v)
 }
-
-// Pages is the number of pages of the filter (at least 1).
-func (p ExpiryPage) Pages() int {
-	if p.Size <= 0 || p.Total <= 0 {
-		return 1
-	}
-	return int((p.Total + int64(p.Size) - 1) / int64(p.Size))
-}
-
-// HasNext reports whether a next page exists.
-func (p ExpiryPage) HasNext() bool { return int64(p.Page*p.Size) < p.Total }
 
 func withQuery(path string, v url.Values) string {
 	if len(v) == 0 {
