@@ -2,11 +2,11 @@ package audit
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/query"
 )
 
 // ParseFilter reads a Filter from the query parameters the web page, the
@@ -19,55 +19,22 @@ func ParseFilter(v url.Values) (Filter, error) {
 	get := func(name string) string { return strings.TrimSpace(v.Get(name)) }
 	f := Filter{Actor: get("actor"), Action: get("action"), Project: get("project"), Object: get("object")}
 	var err error
-	if f.From, err = parseTime("from", get("from"), false); err != nil {
+	if f.From, err = query.Time("from", get("from"), false); err != nil {
 		return f, err
 	}
-	if f.To, err = parseTime("to", get("to"), true); err != nil {
+	if f.To, err = query.Time("to", get("to"), true); err != nil {
 		return f, err
 	}
-	if f.Page, err = parsePositive("page", get("page"), 0); err != nil {
+	if f.Page, err = query.Count("page", get("page"), 0, 0); err != nil {
 		return f, err
 	}
-	if f.Size, err = parsePositive("size", get("size"), MaxPageSize); err != nil {
+	if f.Size, err = query.Count("size", get("size"), 0, MaxPageSize); err != nil {
 		return f, err
 	}
 	return f, f.validate()
 }
 
-// parseTime parses a date or an RFC 3339 time; a date given as the end of a
-// range moves to the start of the next day, because To is exclusive.
-func parseTime(name, s string, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			d = d.AddDate(0, 0, 1)
-		}
-		return d, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, errs.FieldErrorf(name,
-		"%s must be a date such as 2026-11-23 or an RFC 3339 time such as 2026-11-23T09:00:00Z; %q is neither.", name, s)
-}
 
-// parsePositive parses a whole number of at least 1 (and at most max when
-// max > 0); "" gives 0, which means the default.
-func parsePositive(name, s string, max int) (int, error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || max > 0 && n > max {
-		if max > 0 {
-			return 0, errs.FieldErrorf(name, "%s must be a whole number from 1 to %d.", name, max)
-		}
-		return 0, errs.FieldErrorf(name, "%s must be a whole number of at least 1.", name)
-	}
-	return n, nil
-}
 
 // validate checks what ParseFilter cannot see in one parameter, and the
 // paging of a Filter built in code. Zero Page and Size mean the defaults.

@@ -21,6 +21,7 @@ import (
 	"github.com/keyward/keyward/internal/db"
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/internal/query"
 	"github.com/keyward/keyward/queries"
 )
 
@@ -170,20 +171,12 @@ func ParseFilter(v url.Values) (Filter, error) {
 	if _, ok := sorts[f.Sort]; f.Sort != "" && !ok {
 		return f, errs.FieldErrorf("sort", "Sort %q is not one of %s.", f.Sort, strings.Join(SortKeys(), ", "))
 	}
-	for _, n := range []struct {
-		name string
-		to   *int
-		max  int
-	}{{"page", &f.Page, math.MaxInt32}, {"size", &f.Size, MaxPageSize}} {
-		if s := strings.TrimSpace(v.Get(n.name)); s != "" {
-			i, err := strconv.Atoi(s)
-			if err != nil || i < 1 || i > n.max {
-				return f, errs.FieldErrorf(n.name, "%s %q must be a whole number from 1 to %d.", strings.ToUpper(n.name[:1])+n.name[1:], s, n.max)
-			}
-			*n.to = i
-		}
+	var err error
+	if f.Page, err = query.Count("page", strings.TrimSpace(v.Get("page")), 0, math.MaxInt32); err != nil {
+		return f, err
 	}
-	return f, nil
+	f.Size, err = query.Count("size", strings.TrimSpace(v.Get("size")), 0, MaxPageSize)
+	return f, err
 }
 
 func validType(t Type) bool {

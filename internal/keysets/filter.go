@@ -2,11 +2,10 @@ package keysets
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/keyward/keyward/internal/errs"
+	"github.com/keyward/keyward/internal/query"
 )
 
 // FilterFields are the query parameters ParseFilter reads, in the order
@@ -29,40 +28,15 @@ func ParseFilter(v url.Values) (Filter, error) {
 		to   *time.Time
 	}{{"expiresFrom", false, &f.ExpiresFrom}, {"expiresTo", true, &f.ExpiresTo}, {"createdFrom", false, &f.CreatedFrom},
 		{"createdTo", true, &f.CreatedTo}, {"rotatedFrom", false, &f.RotatedFrom}, {"rotatedTo", true, &f.RotatedTo}} {
-		if *t.to, err = parseFilterTime(t.name, get(t.name), t.end); err != nil {
+		if *t.to, err = query.Time(t.name, get(t.name), t.end); err != nil {
 			return f, err
 		}
 	}
-	if f.Page, err = parseFilterInt("page", get("page"), 1, 1_000_000); err != nil {
+	if f.Page, err = query.Count("page", get("page"), 1, 1_000_000); err != nil {
 		return f, err
 	}
-	f.Size, err = parseFilterInt("size", get("size"), 50, MaxPageSize)
+	f.Size, err = query.Count("size", get("size"), 50, MaxPageSize)
 	return f, err
 }
 
-func parseFilterTime(name, s string, end bool) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if d, err := time.Parse(time.DateOnly, s); err == nil {
-		if end {
-			d = d.AddDate(0, 0, 1)
-		}
-		return d, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	return time.Time{}, errs.FieldErrorf(name, "%s %q is not a time: use a date (2026-11-23) or RFC 3339 (2026-11-23T09:00:00Z).", name, s)
-}
 
-func parseFilterInt(name, s string, def, max int) (int, error) {
-	if s == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > max {
-		return 0, errs.FieldErrorf(name, "%s must be a whole number from 1 to %d.", name, max)
-	}
-	return n, nil
-}
