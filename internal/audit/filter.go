@@ -34,8 +34,6 @@ func ParseFilter(v url.Values) (Filter, error) {
 	return f, f.validate()
 }
 
-
-
 // validate checks what ParseFilter cannot see in one parameter, and the
 // paging of a Filter built in code. Zero Page and Size mean the defaults.
 func (f Filter) validate() error {

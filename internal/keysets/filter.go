@@ -38,5 +38,3 @@ func ParseFilter(v url.Values) (Filter, error) {
 	f.Size, err = query.Count("size", get("size"), 50, MaxPageSize)
 	return f, err
 }
-
-
