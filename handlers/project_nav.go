@@ -58,8 +58,8 @@ func (s *Server) projectNav(c echo.Context) *views.ProjectNav {
 	add(views.NavItem{ID: "api-catalog", Label: "API Catalog", Href: base + "/api-catalog", Count: areas.APIs, Counted: true, Current: in("/api-catalog")}, keySets)
 	add(views.NavItem{ID: "notifications", Label: "Notifications", Href: base + "/notifications", Count: areas.NotificationRules, Counted: true, Current: in("/notifications")},
 		secrets || signing || keySets || perms[access.AuditView])
-	if page, err := s.Expiry.List(ctx, p, expiry.Filter{Project: project, Within: 30 * 24 * time.Hour, Size: 1}); err == nil {
-		add(views.NavItem{ID: "expiring", Label: "Expiring in 30 days", Href: "/expiring?within=30d&project=" + url.QueryEscape(project), Count: page.Total, Counted: true}, true)
+	if n, err := s.Expiry.Total(ctx, p, expiry.Filter{Project: project, Within: 30 * 24 * time.Hour}); err == nil {
+		add(views.NavItem{ID: "expiring", Label: "Expiring in 30 days", Href: "/expiring?within=30d&project=" + url.QueryEscape(project), Count: n, Counted: true}, true)
 	}
 	add(views.NavItem{ID: "audit", Label: "Audit", Href: "/audit?project=" + url.QueryEscape(project), Count: areas.AuditEntries, Counted: true,
 		AtLeast: areas.AuditEntries >= projects.AuditCountCap}, perms[access.AuditView])

@@ -259,14 +259,29 @@ func (s *Service) List(ctx context.Context, p access.Principal, f Filter) (Page,
 			return fmt.Errorf("count expiries: %w", err)
 		}
 		// The page's ids first, then their rows: the sort and the OFFSET
-		// handle narrow rows (read from an index where one covers them),
-		// and only the page's rows are read whole. Sorting by project or
-		// environment name otherwise reads every row of the table.
+		// walk an index (every order has one), and only the page's rows
+		// are read whole.
 		items, err := s.query(ctx, tx, pageTail(where, orderBy(f)), append(args, f.Size, (f.Page-1)*f.Size), out.Now, p.Username)
 		out.Items = items
 		return err
 	})
 	return out, err
+}
+
+// Total counts what List would list for f, without reading a page: the
+// project navigation's "Expiring in 30 days".
+func (s *Service) Total(ctx context.Context, p access.Principal, f Filter) (int64, error) {
+	if !p.Authenticated() {
+		return 0, errs.Errorf(errs.Unauthorized, "Please sign in.")
+	}
+	var n int64
+	err := s.read(ctx, p, f, s.clock.Now(), func(tx *sql.Tx, where string, args []any) error {
+		if err := tx.QueryRowContext(ctx, countSQL(where), args...).Scan(&n); err != nil {
+			return fmt.Errorf("count expiries: %w", err)
+		}
+		return nil
+	})
+	return n, err
 }
 
 // Each calls fn for every item matching f (ignoring paging), in f's order:
