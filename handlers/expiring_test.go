@@ -246,8 +246,17 @@ func TestExpiredGatewayTokenIsRefused(t *testing.T) {
 	if r.Status != http.StatusUnauthorized || !strings.Contains(string(r.Raw), "expired") {
 		t.Fatalf("bundle after expiry: %d %s", r.Status, r.Raw)
 	}
-	if r := w.env.API(w.env.Token("root"), http.MethodPost, "/apiops/environments/production/gatewayTokens/", map[string]any{"name": "x", "expiresIn": "soon"}); r.Status != http.StatusBadRequest || !strings.Contains(string(r.Raw), "expiresIn") {
-		t.Errorf("bad expiresIn: %d %s", r.Status, r.Raw)
+	// A bad expiry is a 400 naming expiresIn, and creates no token.
+	root := w.env.Token("root")
+	for _, bad := range []string{"soon", "-3d", "0d", "2000d"} {
+		before := testenv.TakeSnapshot(t, w.env)
+		r := w.env.API(root, http.MethodPost, "/apiops/environments/production/gatewayTokens/", map[string]any{"name": "x", "expiresIn": bad})
+		if r.Status != http.StatusBadRequest || r.Body["field"] != "expiresIn" {
+			t.Errorf("expiresIn %q: %d %s", bad, r.Status, r.Raw)
+		}
+		if d := before.Changes(t, testenv.AuditMayGrow); d != "" {
+			t.Errorf("expiresIn %q changed: %s", bad, d)
+		}
 	}
 }
 
