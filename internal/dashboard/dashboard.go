@@ -15,6 +15,7 @@ import (
 	"github.com/keyward/keyward/internal/errs"
 	"github.com/keyward/keyward/internal/expiry"
 	"github.com/keyward/keyward/internal/projects"
+	"github.com/keyward/keyward/queries"
 )
 
 // Dashboard is one user's home page.
@@ -85,13 +86,20 @@ func (s *Service) For(ctx context.Context, p access.Principal) (Dashboard, error
 	}
 	names := make([]any, 0, len(prs))
 	ids := make([]any, 0, len(prs))
-	for _, pr := range prs {
-		a, err := s.projects.Areas(ctx, p, pr.Name)
-		if err != nil {
-			return out, err
+	// List checked what p may see; the counts are read in one transaction.
+	err = s.db.View(ctx, func(q *queries.Queries) error {
+		for _, pr := range prs {
+			a, err := projects.CountAreas(ctx, q, pr)
+			if err != nil {
+				return err
+			}
+			out.Projects = append(out.Projects, a)
+			names, ids = append(names, pr.Name), append(ids, pr.ID)
 		}
-		out.Projects = append(out.Projects, a)
-		names, ids = append(names, pr.Name), append(ids, pr.ID)
+		return nil
+	})
+	if err != nil {
+		return out, err
 	}
 	if out.Deployments, err = s.deployments(ctx, names); err != nil {
 		return out, err

@@ -290,14 +290,20 @@ func (s *Service) Areas(ctx context.Context, p access.Principal, name string) (A
 		if err != nil {
 			return err
 		}
-		c, err := q.ProjectAreaCounts(ctx, queries.ProjectAreaCountsParams{ProjectID: pr.ID, ProjectName: pr.Name})
-		if err != nil {
-			return err
-		}
-		out = Areas{Project: Project{Project: pr, Permissions: perms}, Keys: c.Keys, Certificates: c.Certificates, JWKs: c.Jwks,
-			SigningKeys: c.SigningKeys, KeySets: c.KeySets, APIs: c.Apis, TruststoreCAs: c.TruststoreCas,
-			NotificationRules: c.NotificationRules, AuditEntries: c.AuditEntries}
-		return nil
+		out, err = CountAreas(ctx, q, Project{Project: pr, Permissions: perms})
+		return err
 	})
 	return out, err
+}
+
+// CountAreas counts what each area of pr holds, in q's transaction: for a
+// caller that already loaded the project (and checked it may see it).
+func CountAreas(ctx context.Context, q *queries.Queries, pr Project) (Areas, error) {
+	c, err := q.ProjectAreaCounts(ctx, queries.ProjectAreaCountsParams{ProjectID: pr.ID, ProjectName: pr.Name})
+	if err != nil {
+		return Areas{}, fmt.Errorf("count project %s: %w", pr.Name, err)
+	}
+	return Areas{Project: pr, Keys: c.Keys, Certificates: c.Certificates, JWKs: c.Jwks,
+		SigningKeys: c.SigningKeys, KeySets: c.KeySets, APIs: c.Apis, TruststoreCAs: c.TruststoreCas,
+		NotificationRules: c.NotificationRules, AuditEntries: c.AuditEntries}, nil
 }
